@@ -1,0 +1,38 @@
+"""Exceptions the runner knows how to report.
+
+Every error a user can cause (bad file, missing reference, unsupported mode) derives from
+:class:`Spec2Error`, whose message is a single line that names the file or reference type
+and says what to do; the CLI prints it as is and exits non-zero.
+"""
+
+
+class Spec2Error(Exception):
+    """Base class: a problem with the input or the set-up, reported on one line."""
+
+
+class InputError(Spec2Error):
+    """An input file is missing, unreadable, not FITS, or not a spectroscopic exposure."""
+
+
+class UnsupportedModeError(Spec2Error):
+    """No loaded plugin handles this EXP_TYPE (or this step for it)."""
+
+
+class AssociationError(Spec2Error):
+    """An association file is malformed or names a member that does not exist."""
+
+
+class ReferenceFileError(Spec2Error):
+    """A reference file could not be selected or opened."""
+
+
+class StepSkipped(Exception):
+    """Raised by a step hook that decides the step does not apply to this exposure.
+
+    The runner records ``SKIPPED`` for the step's status keyword and logs ``reason``;
+    it is not an error. Example: LRS pathloss for an extended source.
+    """
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason

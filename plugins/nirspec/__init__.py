@@ -1,0 +1,5 @@
+"""spec2 plugin package for NIRSPEC.
+
+Nothing is registered yet: this package has no entry point until its first exposure type
+is implemented (see the project's issues). spec2 reports NIRSPEC exposures as unsupported.
+"""
