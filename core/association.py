@@ -1,0 +1,115 @@
+"""Inputs: bare rate/rateints files and level-2 association files (the jwst ASN JSON).
+
+A level-2 association has ``products``, each with ``name`` and ``members``; each member
+has ``expname`` and ``exptype`` (science, background, imprint, sourcecat, segmap,
+direct_image, ...). Member paths are resolved relative to the association file (jwst
+resolves some relative to the working directory; we do not). One product is one
+exposure to calibrate. A product whose members are missing fails alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spec2.errors import AssociationError, InputError
+
+# rate/rateints (or any stage suffix) stripped to get the product root name
+_SUFFIX = re.compile(r"_(rate|rateints|cal|calints|bsub|bsubints)$")
+
+
+@dataclass
+class Exposure:
+    """One exposure to calibrate: its science file, product name and associated members."""
+
+    name: str  # product root: products are <name>_cal.fits, ...
+    science: Path
+    members: dict[str, list[Path]] = field(default_factory=dict)
+    source: Path | None = None  # the association file, if any
+
+
+@dataclass
+class FailedInput:
+    """An input that could not even be turned into an exposure (reported, not raised)."""
+
+    name: str
+    error: Exception
+
+
+def product_root(path: Path) -> str:
+    """``jw..._rate.fits`` -> ``jw...`` (jwst's naming of stage-2 products)."""
+    stem = Path(path).name
+    for ext in (".fits", ".fits.gz"):
+        if stem.endswith(ext):
+            stem = stem[: -len(ext)]
+    return _SUFFIX.sub("", stem)
+
+
+def expand_inputs(inputs) -> list[Exposure | FailedInput]:
+    """Turn command-line inputs into exposures, in order; problems become FailedInput."""
+    jobs: list[Exposure | FailedInput] = []
+    for item in inputs:
+        path = Path(item)
+        if path.suffix.lower() == ".json":
+            try:
+                jobs.extend(read_association(path))
+            except Spec2InputProblem as exc:
+                jobs.append(FailedInput(path.name, exc.error))
+        else:
+            jobs.append(Exposure(product_root(path), path))
+    return jobs
+
+
+class Spec2InputProblem(Exception):
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
+def read_association(path: Path) -> list[Exposure | FailedInput]:
+    """Read a level-2 association; each product becomes an Exposure or a FailedInput."""
+    if not path.is_file():
+        raise Spec2InputProblem(InputError(f"{path}: no such association file"))
+    try:
+        asn = json.loads(path.read_text())
+        products = asn["products"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Spec2InputProblem(
+            AssociationError(f"{path}: not a level-2 association (JSON with 'products'): {exc}")
+        ) from None
+    base = path.resolve().parent
+    jobs: list[Exposure | FailedInput] = []
+    for index, product in enumerate(products):
+        name = str(product.get("name") or f"{path.stem}_{index}")
+        try:
+            jobs.append(_product_exposure(product, name, base, path))
+        except AssociationError as exc:
+            jobs.append(FailedInput(name, exc))
+    return jobs
+
+
+def _product_exposure(product, name, base, asn_path) -> Exposure:
+    members: dict[str, list[Path]] = {}
+    for member in product.get("members", []):
+        try:
+            expname, exptype = member["expname"], str(member["exptype"]).lower()
+        except (KeyError, TypeError):
+            raise AssociationError(
+                f"{asn_path.name}: product {name}: a member lacks expname/exptype"
+            ) from None
+        member_path = Path(expname)
+        if not member_path.is_absolute():
+            member_path = base / member_path
+        if not member_path.exists():
+            raise AssociationError(
+                f"{asn_path.name}: product {name}: member {expname} ({exptype}) does not exist"
+            )
+        members.setdefault(exptype, []).append(member_path)
+    science = members.pop("science", [])
+    if len(science) != 1:
+        raise AssociationError(
+            f"{asn_path.name}: product {name}: needs exactly one science member, has {len(science)}"
+        )
+    return Exposure(product_root(Path(name)), science[0], members, asn_path)

@@ -1,0 +1,146 @@
+"""The ``spec2`` command line: ``process``, ``plugins``, ``demo``.
+
+Imports stay inside the commands: ``spec2 --help`` and ``spec2 plugins`` never load
+stdatamodels/asdf, and ``process`` loads only what the run uses.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+log = logging.getLogger("spec2")
+
+
+def _setup_logging(verbose: int, quiet: bool):
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+    root = logging.getLogger("spec2")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+    # stdatamodels/crds chatter stays out of the user's way unless asked for
+    for noisy in ("stpipe", "CRDS", "stdatamodels", "asdf"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
+
+
+def _parse_pairs(values, what):
+    out = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key or not rest:
+            raise click.BadParameter(f"expected {what}, got {value!r}")
+        out[key.strip()] = rest.strip()
+    return out
+
+
+def build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs):
+    """Validate --ref/--skip/--set against the known steps; return RunOptions."""
+    from spec2.pipeline import RunOptions
+    from spec2.recipe import parse_value
+
+    overrides = {k.lower(): v for k, v in _parse_pairs(ref, "REFTYPE=PATH").items()}
+    for name in skip:
+        if name not in stepdefs:
+            raise click.BadParameter(f"unknown step {name!r} (steps: {', '.join(stepdefs)})", param_hint="--skip")
+    settings: dict = {}
+    for key, text in _parse_pairs(set_, "STEP.PARAM=VALUE").items():
+        step, dot, param = key.partition(".")
+        if not dot or step not in stepdefs:
+            raise click.BadParameter(f"unknown step in {key!r} (steps: {', '.join(stepdefs)})", param_hint="--set")
+        defaults = stepdefs[step].params
+        if param not in defaults:
+            raise click.BadParameter(
+                f"step {step} has no parameter {param!r} (parameters: {', '.join(defaults) or 'none'})",
+                param_hint="--set",
+            )
+        try:
+            settings.setdefault(step, {})[param] = parse_value(text, defaults[param])
+        except ValueError as exc:
+            raise click.BadParameter(f"{key}: {exc}", param_hint="--set") from None
+    return RunOptions(Path(output_dir), overrides, frozenset(skip), settings, save_intermediate)
+
+
+def summarize(results) -> int:
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        click.echo(f"FAILED {r.name}: {r.error}", err=True)
+    done = len(results) - len(failed)
+    click.echo(
+        f"spec2: {done} of {len(results)} exposure(s) calibrated"
+        + (f", {len(failed)} failed" if failed else "")
+        + f"; {sum(len(r.products) for r in results)} product(s) written",
+        err=True,
+    )
+    return 1 if failed or not results else 0
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="spec2")
+def main():
+    """spec2: calibrate JWST spectroscopic exposures (stage 2, as calwebb_spec2)."""
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output-dir", default=".", show_default=True, help="Where products go.")
+@click.option("--ref", multiple=True, metavar="REFTYPE=PATH", help="Use this reference file (or N/A).")
+@click.option("--skip", multiple=True, metavar="STEP", help="Skip a step (recorded SKIPPED).")
+@click.option("--set", "set_", multiple=True, metavar="STEP.PARAM=VALUE", help="Set a step parameter.")
+@click.option("--save-intermediate", is_flag=True, help="Also save the model after each calibration step.")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+def process(inputs, output_dir, ref, skip, set_, save_intermediate, verbose, quiet):
+    """Calibrate _rate/_rateints files and level-2 association JSON files.
+
+    Exit status 0 only when every exposure succeeded.
+    """
+    _setup_logging(verbose, quiet)
+    from spec2.association import expand_inputs
+    from spec2.pipeline import run_all
+    from spec2.plugins import get_plugin_manager, step_definitions
+
+    pm = get_plugin_manager()
+    options = build_options(output_dir, ref, skip, set_, save_intermediate, step_definitions(pm))
+    results = run_all(pm, expand_inputs(inputs), options)
+    for r in results:
+        for p in r.products:
+            click.echo(str(p))
+    sys.exit(summarize(results))
+
+
+@main.command()
+def plugins():
+    """List loaded plugins: version, origin, exposure types and hooks."""
+    from spec2.plugins import describe_plugins, get_plugin_manager
+
+    pm = get_plugin_manager()
+    infos = describe_plugins(pm)
+    if not infos:
+        click.echo("no spec2 plugins are installed")
+    for info in infos:
+        click.echo(f"{info.name} {info.version}")
+        click.echo(f"  origin:         {info.origin}")
+        click.echo(f"  exposure types: {', '.join(info.exposure_types) or '-'}")
+        click.echo(f"  hooks:          {', '.join(info.hooks) or '-'}")
+
+
+@main.command()
+@click.argument("directory", default="spec2-demo", required=False)
+@click.option("-v", "--verbose", count=True)
+@click.option("-q", "--quiet", is_flag=True)
+def demo(directory, verbose, quiet):
+    """Simulate exposures with reference files into DIRECTORY, calibrate them, and compare
+    the extracted spectra with the injected ones."""
+    _setup_logging(verbose, quiet)
+    from spec2.demo import run_demo
+
+    sys.exit(run_demo(Path(directory)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,277 @@
+"""Runs one exposure through its mode's recipe: steps in order, skips, parameters, status
+keywords, reference-file keywords, and an all-or-nothing write of its products.
+
+The runner is the only place that knows the order of things; what a step does is the
+plugin's hook. Products are held in memory and written at the end through a temporary
+directory beside the outputs, then renamed: an exposure that fails at any step leaves no
+product behind, and one that succeeds never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spec2.errors import InputError, Spec2Error, StepSkipped, UnsupportedModeError
+from spec2.recipe import Recipe, StepDef
+
+log = logging.getLogger("spec2")
+
+COMPLETE, SKIPPED = "COMPLETE", "SKIPPED"
+
+# EXP_TYPEs of imaging and other non-spectroscopic exposures: named in the error so the
+# user knows spec2 is the wrong tool rather than that a plugin is missing.
+_NOT_SPECTROSCOPY_SUFFIXES = ("_IMAGE", "_CORON", "_DARK", "_FLAT", "_TACQ", "_TACONFIRM", "_FOCUS")
+_NOT_SPECTROSCOPY = {"NIS_AMI", "NRC_TSIMAGE", "MIR_4QPM", "MIR_LYOT", "MIR_CORONCAL", "FGS_FINEGUIDE"}
+
+
+@dataclass
+class RunOptions:
+    """What the user asked for, shared by every exposure of a run."""
+
+    output_dir: Path
+    overrides: dict = field(default_factory=dict)  # {reftype: path or "N/A"}
+    skip: frozenset = frozenset()  # step names
+    settings: dict = field(default_factory=dict)  # {step: {param: value}}
+    save_intermediate: bool = False
+
+
+@dataclass
+class ExposureResult:
+    name: str
+    products: list[Path] = field(default_factory=list)
+    error: str | None = None
+    steps: list[tuple[str, str, float]] = field(default_factory=list)  # (step, status, s)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+# ---------------------------------------------------------------------------------------
+# Opening and identifying an exposure
+# ---------------------------------------------------------------------------------------
+
+
+def open_exposure(path: Path):
+    """Open a rate/rateints file as its datamodel, or raise InputError saying why not."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    with open(path, "rb") as fh:
+        if fh.read(9) != b"SIMPLE  =":
+            raise InputError(f"{path}: not a FITS file")
+    from stdatamodels.jwst import datamodels
+
+    try:
+        model = datamodels.open(path)
+    except Exception as exc:
+        raise InputError(f"{path}: cannot be read as a JWST datamodel ({exc})") from None
+    if not isinstance(model, (datamodels.CubeModel, datamodels.IFUImageModel, datamodels.ImageModel)):
+        kind = type(model).__name__
+        model.close()
+        raise InputError(
+            f"{path}: is a {kind}; spec2 calibrates count-rate exposures (_rate or _rateints)"
+        )
+    exp_type = model.meta.exposure.type
+    if not exp_type:
+        model.close()
+        raise InputError(f"{path}: has no EXP_TYPE keyword; is it a JWST exposure?")
+    if model.data is None or model.data.size == 0:
+        model.close()
+        raise InputError(f"{path}: has no SCI data")
+    import numpy as np
+
+    if not np.isfinite(model.data).any():
+        model.close()
+        raise InputError(f"{path}: SCI holds no finite value (all NaN or inf)")
+    return model
+
+
+def find_recipe(pm, model, path) -> Recipe:
+    """The recipe a plugin gives for this exposure, or a clear UnsupportedModeError."""
+    from stdatamodels.jwst.datamodels import CubeModel
+
+    exp_type = model.meta.exposure.type
+    recipe = pm.hook.spec2_recipe(exp_type=exp_type, multi_int=isinstance(model, CubeModel))
+    if recipe is not None:
+        return recipe
+    if exp_type.endswith(_NOT_SPECTROSCOPY_SUFFIXES) or exp_type in _NOT_SPECTROSCOPY:
+        raise UnsupportedModeError(
+            f"{path}: EXP_TYPE={exp_type} is not a spectroscopic exposure; "
+            "spec2 calibrates spectra (use calwebb_image2 for imaging)"
+        )
+    supported = sorted({t for types in pm.hook.spec2_exposure_types() for t in types or ()})
+    raise UnsupportedModeError(
+        f"{path}: no installed plugin calibrates EXP_TYPE={exp_type} "
+        f"(supported: {', '.join(supported) or 'none'}; see `spec2 plugins`)"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Running steps
+# ---------------------------------------------------------------------------------------
+
+
+def step_params(stepdef: StepDef, recipe: Recipe, options: RunOptions) -> dict:
+    params = dict(stepdef.params)
+    params.update(recipe.params.get(stepdef.name, {}))
+    params.update(options.settings.get(stepdef.name, {}))
+    return params
+
+
+def set_status(model, stepdef: StepDef, status: str):
+    setattr(model.meta.cal_step, stepdef.cal_step, status)
+
+
+def record_references(model, used: dict, context):
+    for reftype, name in used.items():
+        try:
+            getattr(model.meta.ref_file, reftype).name = name
+        except (AttributeError, KeyError):
+            log.debug("no R_* keyword for reftype %s", reftype)
+    if context:
+        model.meta.ref_file.crds.context_used = context
+
+
+def run_step(pm, stepdef, model, refs, params, members, skip=False):
+    """Run one step's hook; return (model, status, seconds).
+
+    A user skip or a StepSkipped from the hook records SKIPPED and returns the input.
+    """
+    t0 = time.perf_counter()
+    if skip:
+        set_status(model, stepdef, SKIPPED)
+        log.info("  %-14s SKIPPED (--skip)", stepdef.name)
+        return model, SKIPPED, 0.0
+    hook = getattr(pm.hook, stepdef.hook)
+    refs.set_model(model)
+    refs.take_used()
+    try:
+        result = hook(model=model, refs=refs, params=params, members=members)
+    except StepSkipped as exc:
+        set_status(model, stepdef, SKIPPED)
+        record_references(model, refs.take_used(), refs.context)
+        dt = time.perf_counter() - t0
+        log.info("  %-14s SKIPPED (%s) %.2f s", stepdef.name, exc.reason, dt)
+        return model, SKIPPED, dt
+    if result is None:
+        raise UnsupportedModeError(
+            f"no plugin implements step {stepdef.name} (hook {stepdef.hook}) for "
+            f"EXP_TYPE={model.meta.exposure.type}"
+        )
+    set_status(result, stepdef, COMPLETE)
+    record_references(result, refs.take_used(), refs.context)
+    dt = time.perf_counter() - t0
+    log.info("  %-14s COMPLETE %.2f s", stepdef.name, dt)
+    return result, COMPLETE, dt
+
+
+def run_exposure(pm, exposure, options: RunOptions, stepdefs: dict[str, StepDef]) -> ExposureResult:
+    """Calibrate one exposure; errors are caught and returned in the result."""
+    t0 = time.perf_counter()
+    result = ExposureResult(exposure.name)
+    log.info("%s: %s", exposure.name, exposure.science)
+    try:
+        products = _calibrate(pm, exposure, options, stepdefs, result)
+        result.products = write_products(products, options.output_dir)
+    except Spec2Error as exc:
+        result.error = str(exc)
+    except Exception as exc:  # a bug or an unforeseen input: still one line, still contained
+        log.debug("traceback", exc_info=True)
+        result.error = f"{exposure.science}: {type(exc).__name__}: {exc}"
+    result.seconds = time.perf_counter() - t0
+    if result.ok:
+        log.info("%s: done in %.2f s", exposure.name, result.seconds)
+    else:
+        log.error("%s: FAILED: %s", exposure.name, result.error)
+    return result
+
+
+def _calibrate(pm, exposure, options, stepdefs, result):
+    from spec2.refs import RefResolver
+
+    model = open_exposure(exposure.science)
+    recipe = find_recipe(pm, model, exposure.science)
+    unknown = [s for s in recipe.steps if s not in stepdefs]
+    if unknown:
+        raise UnsupportedModeError(f"recipe for {model.meta.exposure.type} names unknown steps {unknown}")
+    multi_int = model.data.ndim == 3
+    refs = RefResolver(model, options.overrides)
+    members = {k: list(v) for k, v in exposure.members.items()}
+    products: list[tuple[str, object]] = []
+
+    def run(name, current):
+        stepdef = stepdefs[name]
+        out, status, dt = run_step(
+            pm, stepdef, current, refs, step_params(stepdef, recipe, options), members,
+            skip=name in options.skip,
+        )
+        result.steps.append((name, status, dt))
+        return out, status
+
+    for name in recipe.calibrate:
+        model, status = run(name, model)
+        if name == "assign_wcs" and status != COMPLETE and name not in options.skip:
+            raise Spec2Error(f"{exposure.science}: assign_wcs did not complete; cannot calibrate")
+        if options.save_intermediate:
+            products.append((f"{exposure.name}_{name}.fits", model.copy()))
+    products.append((f"{exposure.name}_{'calints' if multi_int else 'cal'}.fits", model))
+
+    to_extract = model
+    if recipe.resample:
+        resampled, status = run(recipe.resample, model)
+        if status == COMPLETE and resampled is not model:
+            suffix = "s3d" if recipe.resample == "cube_build" else "s2d"
+            products.append((f"{exposure.name}_{suffix}.fits", resampled))
+            to_extract = resampled
+    if recipe.extract:
+        spectra, status = run(recipe.extract, to_extract)
+        if status == COMPLETE and spectra is not to_extract:
+            products.append((f"{exposure.name}_{'x1dints' if multi_int else 'x1d'}.fits", spectra))
+    return products
+
+
+# ---------------------------------------------------------------------------------------
+# Writing products
+# ---------------------------------------------------------------------------------------
+
+
+def write_products(products, output_dir: Path) -> list[Path]:
+    """Write every product or none: save into a temporary folder, then rename into place."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".spec2-staging-", dir=output_dir))
+    try:
+        for filename, model in products:
+            model.save(str(staging / filename))
+        final = []
+        for filename, _ in products:
+            os.replace(staging / filename, output_dir / filename)
+            final.append(output_dir / filename)
+        return final
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def run_all(pm, jobs, options: RunOptions) -> list[ExposureResult]:
+    """Run every exposure (or report a failed input) in order; never raises for one."""
+    from spec2.association import FailedInput
+    from spec2.plugins import step_definitions
+
+    stepdefs = step_definitions(pm)
+    Path(options.output_dir).mkdir(parents=True, exist_ok=True)
+    results = []
+    for job in jobs:
+        if isinstance(job, FailedInput):
+            log.error("%s: FAILED: %s", job.name, job.error)
+            results.append(ExposureResult(job.name, error=str(job.error)))
+            continue
+        results.append(run_exposure(pm, job, options, stepdefs))
+    return results

@@ -1,0 +1,101 @@
+"""Steps and recipes: what a mode runs, in which order, with which parameters.
+
+A :class:`StepDef` is the core's record of one step (name, hook, status keyword,
+parameters). A :class:`Recipe` is what a plugin returns from ``spec2_recipe`` for an
+exposure type: the ordered calibration steps that make ``_cal``, then the optional
+resampling step (``_s2d``/``_s3d``) and extraction step (``_x1d``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class StepDef:
+    """One step as users and the runner see it.
+
+    name      -- the jwst step alias, used in ``--skip NAME`` and ``--set NAME.PARAM=V``
+    hook      -- the hook that runs it (a hookspec name)
+    cal_step  -- the ``meta.cal_step`` attribute set to COMPLETE/SKIPPED (the S_* keyword)
+    params    -- parameter names and defaults; the type of the default parses ``--set``
+    summary   -- one line for ``spec2 plugins`` and the docs
+    """
+
+    name: str
+    hook: str
+    cal_step: str
+    params: dict = field(default_factory=dict)
+    summary: str = ""
+
+
+CORE_STEPS = {
+    s.name: s
+    for s in [
+        StepDef("assign_wcs", "assign_wcs", "assign_wcs", {}, "attach the gwcs"),
+        StepDef(
+            "bkg_subtract",
+            "background",
+            "bkg_subtract",
+            {"sigma": 3.0, "maxiters": -1},
+            "subtract association or reference backgrounds",
+        ),
+        StepDef("extract_2d", "extract_2d", "extract_2d", {}, "cut out slits or sources"),
+        StepDef("srctype", "srctype", "srctype", {"source_type": ""}, "POINT or EXTENDED"),
+        StepDef("flat_field", "flat", "flat_field", {}, "divide by the flat field"),
+        StepDef("pathloss", "pathloss", "pathloss", {}, "slit-loss correction"),
+        StepDef("photom", "photom", "photom", {}, "DN/s to MJy/sr or MJy"),
+        StepDef(
+            "resample_spec",
+            "resample_spec",
+            "resample",
+            {"pixfrac": 1.0, "kernel": "square", "weight_type": "ivm", "pixel_scale_ratio": 1.0},
+            "rectified 2-D spectrum (_s2d)",
+        ),
+        StepDef("cube_build", "cube_build", "cube_build", {}, "spectral cube (_s3d)"),
+        StepDef(
+            "extract_1d",
+            "extract",
+            "extract_1d",
+            {"apply_apcorr": True, "use_source_posn": "", "subtract_background": ""},
+            "1-D spectra (_x1d/_x1dints)",
+        ),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The steps one exposure type runs.
+
+    calibrate -- step names, in order, producing the ``_cal``/``_calints`` product
+    resample  -- the step producing ``_s2d``/``_s3d`` from the calibrated model, or None
+    extract   -- the step producing ``_x1d``/``_x1dints``, or None; it reads the
+                 resampled model when there is one, else the calibrated model
+    params    -- mode defaults that differ from the StepDef defaults: {step: {param: v}}
+    """
+
+    calibrate: tuple[str, ...]
+    resample: str | None = None
+    extract: str | None = None
+    params: dict = field(default_factory=dict)
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        return self.calibrate + tuple(s for s in (self.resample, self.extract) if s)
+
+
+def parse_value(text: str, default):
+    """Parse a ``--set`` value with the type of the parameter's default."""
+    if isinstance(default, bool):
+        low = text.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"expected true or false, got {text!r}")
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, float):
+        return float(text)
+    return text

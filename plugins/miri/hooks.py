@@ -1,0 +1,146 @@
+"""MIRI plugin hook implementations: LRS fixed slit and LRS slitless.
+
+Each hook is a thin adapter: it claims the exposure (returns None for others), fetches
+reference files through ``refs``, and calls the step module that does the work
+(``assign_wcs``, ``pathloss``, ``photom``, ``resample_spec``, ``extract_1d`` here; the
+instrument-agnostic ones in :mod:`spec2.steps`). Heavy imports happen inside the hooks so
+that loading the plugin costs nothing.
+"""
+
+from __future__ import annotations
+
+from spec2 import hookimpl
+from spec2.errors import StepSkipped
+from spec2.recipe import Recipe
+
+LRS_FIXEDSLIT = "MIR_LRS-FIXEDSLIT"
+LRS_SLITLESS = "MIR_LRS-SLITLESS"
+EXPOSURE_TYPES = (LRS_FIXEDSLIT, LRS_SLITLESS)
+
+# calwebb_spec2's order for LRS (_process_common); pathloss and bkg_subtract stay in the
+# list so their S_* keywords say SKIPPED where jwst's do.
+_CALIBRATE = ("assign_wcs", "bkg_subtract", "srctype", "flat_field", "pathloss", "photom")
+
+
+def _is_lrs(model) -> bool:
+    return model.meta.exposure.type in EXPOSURE_TYPES
+
+
+def _is_time_series(model) -> bool:
+    return model.data.ndim == 3
+
+
+@hookimpl
+def spec2_exposure_types():
+    return list(EXPOSURE_TYPES)
+
+
+@hookimpl
+def spec2_recipe(exp_type, multi_int):
+    if exp_type not in EXPOSURE_TYPES:
+        return None
+    # jwst resamples only fixed-slit, single-integration data (the _s2d), and extracts
+    # fixed-slit spectra from the _s2d; slitless and time series are extracted from _cal(ints).
+    resample = "resample_spec" if exp_type == LRS_FIXEDSLIT and not multi_int else None
+    return Recipe(_CALIBRATE, resample=resample, extract="extract_1d")
+
+
+@hookimpl
+def assign_wcs(model, refs):
+    if not _is_lrs(model):
+        return None
+    from spec2_miri.assign_wcs import as_slit_model, assign_lrs_wcs
+
+    model = assign_lrs_wcs(model, refs.open("distortion"), refs.open("specwcs"))
+    # jwst turns LRS images into a SlitModel before srctype; doing it here lets every
+    # later step see the same product type as the _cal.
+    return as_slit_model(model)
+
+
+@hookimpl
+def background(model, params, members):
+    if not _is_lrs(model):
+        return None
+    paths = members.get("background", [])
+    if not paths:
+        raise StepSkipped("no background members in the association")
+    from spec2.pipeline import open_exposure
+    from spec2.steps.background import subtract_background
+
+    maxiters = params["maxiters"] if params["maxiters"] >= 0 else None
+    backgrounds = [open_exposure(p) for p in paths]
+    return subtract_background(model, backgrounds, sigma=params["sigma"], maxiters=maxiters)
+
+
+@hookimpl
+def srctype(model, params):
+    if not _is_lrs(model):
+        return None
+    from spec2.steps.srctype import set_source_type
+
+    return set_source_type(model, source_type=params["source_type"] or None)
+
+
+@hookimpl
+def flat(model, refs):
+    if not _is_lrs(model):
+        return None
+    from spec2.steps.flat_field import apply_flat
+
+    return apply_flat(model, refs.open("flat"))
+
+
+@hookimpl
+def pathloss(model, refs):
+    if not _is_lrs(model):
+        return None
+    if model.meta.exposure.type == LRS_SLITLESS or _is_time_series(model):
+        raise StepSkipped("no slit loss for slitless or time-series LRS")
+    from spec2_miri.pathloss import apply_lrs_pathloss
+
+    return apply_lrs_pathloss(model, refs.open("pathloss"))
+
+
+@hookimpl
+def photom(model, refs):
+    if not _is_lrs(model):
+        return None
+    from spec2_miri.photom import apply_lrs_photom
+
+    area = refs.open("area") if refs.path("area") is not None else None
+    return apply_lrs_photom(model, refs.open("photom"), area)
+
+
+@hookimpl
+def resample_spec(model, params):
+    if not _is_lrs(model):
+        return None
+    from spec2_miri.resample_spec import resample_lrs
+
+    return resample_lrs(
+        model,
+        pixfrac=params["pixfrac"],
+        kernel=params["kernel"],
+        weight_type=params["weight_type"],
+        pixel_scale_ratio=params["pixel_scale_ratio"],
+    )
+
+
+@hookimpl
+def extract(model, refs, params):
+    if not _is_lrs(model):
+        return None
+    from spec2_miri.extract_1d import extract_lrs
+
+    ref = refs.load_json("extract1d") if refs.path("extract1d") is not None else None
+    apcorr = None
+    if params["apply_apcorr"] and refs.path("apcorr") is not None:
+        apcorr = refs.open("apcorr")
+    use_posn = params["use_source_posn"]
+    return extract_lrs(
+        model,
+        ref,
+        apcorr,
+        apply_apcorr=params["apply_apcorr"],
+        use_source_posn=None if use_posn == "" else use_posn.lower() in ("1", "true", "yes"),
+    )
