@@ -8,6 +8,7 @@ Tests may pass ``plugins=[...]`` to register in-memory plugins instead.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 from dataclasses import dataclass
 
 import pluggy
@@ -16,16 +17,23 @@ from spec2 import hookspecs
 from spec2.recipe import CORE_STEPS, StepDef
 
 ENTRY_POINT_GROUP = "spec2"
+#: Comma-separated entry-point names not to load (as pytest's ``-p no:NAME``).
+DISABLE_ENV = "SPEC2_DISABLE_PLUGINS"
 
 
-def get_plugin_manager(plugins=None, load_entrypoints=True) -> pluggy.PluginManager:
+def get_plugin_manager(plugins=None, load_entrypoints=True, disabled=None) -> pluggy.PluginManager:
     """Create a plugin manager with the core hookspecs and the plugins registered.
 
     ``plugins`` -- extra plugin objects/modules to register (tests); ``load_entrypoints``
-    -- also load everything installed under the ``spec2`` entry-point group.
+    -- also load everything installed under the ``spec2`` entry-point group;
+    ``disabled`` -- entry-point names to block (default: from $SPEC2_DISABLE_PLUGINS).
     """
     pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
     pm.add_hookspecs(hookspecs)
+    if disabled is None:
+        disabled = [n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()]
+    for name in disabled:
+        pm.set_blocked(name)
     # Historic: every plugin registered from now on gets the call at registration.
     pm.hook.spec2_addhooks.call_historic(kwargs=dict(pluginmanager=pm))
     if load_entrypoints:
