@@ -49,9 +49,10 @@ def spec2_recipe(exp_type, multi_int):
 def assign_wcs(model, refs):
     if not _is_lrs(model):
         return None
+    distortion, specwcs = refs.open("distortion"), refs.open("specwcs")
     from spec2_miri.assign_wcs import as_slit_model, assign_lrs_wcs
 
-    model = assign_lrs_wcs(model, refs.open("distortion"), refs.open("specwcs"))
+    model = assign_lrs_wcs(model, distortion, specwcs)
     # jwst turns LRS images into a SlitModel before srctype; doing it here lets every
     # later step see the same product type as the _cal.
     return as_slit_model(model)
@@ -85,9 +86,10 @@ def srctype(model, params):
 def flat(model, refs):
     if not _is_lrs(model):
         return None
+    flat_model = refs.open("flat")
     from spec2.steps.flat_field import apply_flat
 
-    return apply_flat(model, refs.open("flat"))
+    return apply_flat(model, flat_model)
 
 
 @hookimpl
@@ -96,19 +98,21 @@ def pathloss(model, refs):
         return None
     if model.meta.exposure.type == LRS_SLITLESS or _is_time_series(model):
         raise StepSkipped("no slit loss for slitless or time-series LRS")
+    pathloss_model = refs.open("pathloss")
     from spec2_miri.pathloss import apply_lrs_pathloss
 
-    return apply_lrs_pathloss(model, refs.open("pathloss"))
+    return apply_lrs_pathloss(model, pathloss_model)
 
 
 @hookimpl
 def photom(model, refs):
     if not _is_lrs(model):
         return None
+    photom_model = refs.open("photom")
+    area = refs.open("area") if refs.path("area") is not None else None
     from spec2_miri.photom import apply_lrs_photom
 
-    area = refs.open("area") if refs.path("area") is not None else None
-    return apply_lrs_photom(model, refs.open("photom"), area)
+    return apply_lrs_photom(model, photom_model, area)
 
 
 @hookimpl
@@ -130,13 +134,13 @@ def resample_spec(model, params):
 def extract(model, refs, params):
     if not _is_lrs(model):
         return None
-    from spec2_miri.extract_1d import extract_lrs
-
     ref = refs.load_json("extract1d") if refs.path("extract1d") is not None else None
     apcorr = None
     if params["apply_apcorr"] and refs.path("apcorr") is not None:
         apcorr = refs.open("apcorr")
     use_posn = params["use_source_posn"]
+    from spec2_miri.extract_1d import extract_lrs
+
     return extract_lrs(
         model,
         ref,
