@@ -1,0 +1,1 @@
+"""World-coordinate building blocks shared by the instrument plugins (gwcs models)."""
