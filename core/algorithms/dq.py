@@ -1,0 +1,38 @@
+"""Data-quality flags (the JWST DQ bit values) and the NaN/flag consistency rule."""
+
+from __future__ import annotations
+
+import numpy as np
+
+DO_NOT_USE = 1
+SATURATED = 2
+NON_SCIENCE = 2**9
+NO_FLAT_FIELD = 2**18
+UNRELIABLE_FLAT = 2**24
+REFERENCE_PIXEL = 2**31
+
+
+def match_nans_and_flags(data, dq, variances=()):
+    """Make bad data consistent in place: a pixel that is NaN in data or any variance,
+    or flagged DO_NOT_USE, becomes NaN everywhere and DO_NOT_USE.
+
+    data    -- science array (any shape); err and variance arrays in ``variances``
+    dq      -- matching integer flags, updated in place
+    """
+    bad = ~np.isfinite(data) | ((dq & DO_NOT_USE) != 0)
+    for arr in variances:
+        if arr is not None and np.shape(arr) == np.shape(data):
+            bad |= ~np.isfinite(arr)
+    if not bad.any():
+        return bad
+    data[bad] = np.nan
+    for arr in variances:
+        if arr is not None and np.shape(arr) == np.shape(data):
+            arr[bad] = np.nan
+    dq[bad] |= DO_NOT_USE
+    return bad
+
+
+def good_mask(dq, good_bits_off=DO_NOT_USE | NON_SCIENCE):
+    """True where none of ``good_bits_off`` is set."""
+    return (dq & good_bits_off) == 0

@@ -1,0 +1,50 @@
+"""flat_field for modes with a single detector flat (FlatModel): divide, propagate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spec2.algorithms import dq as dqflags
+from spec2.algorithms.flat import divide_flat, prepare_flat
+
+
+def flat_for_frame(model, flat):
+    """The flat's (data, err, dq) cut to the exposure's subarray.
+
+    A flat that already has the exposure's shape is used as is; a full-frame flat is cut
+    at the exposure's SUBSTRT/SUBSIZE.
+    """
+    shape = model.data.shape[-2:]
+    data, err, dq = flat.data, flat.err, flat.dq
+    if data.shape == shape:
+        return data, err, dq
+    sub = model.meta.subarray
+    fx = (flat.meta.subarray.xstart or 1) if flat.meta.hasattr("subarray") else 1
+    fy = (flat.meta.subarray.ystart or 1) if flat.meta.hasattr("subarray") else 1
+    x0, y0 = (sub.xstart or 1) - fx, (sub.ystart or 1) - fy
+    if x0 < 0 or y0 < 0 or y0 + shape[0] > data.shape[0] or x0 + shape[1] > data.shape[1]:
+        from spec2.errors import ReferenceFileError
+
+        raise ReferenceFileError(
+            f"flat reference ({data.shape[1]}x{data.shape[0]}) does not cover subarray "
+            f"{sub.name} at ({sub.xstart}, {sub.ystart})"
+        )
+    cut = np.s_[y0 : y0 + shape[0], x0 : x0 + shape[1]]
+    return data[cut], None if err is None else err[cut], None if dq is None else dq[cut]
+
+
+def apply_flat(model, flat):
+    """Divide the science data by the flat in place; return the model.
+
+    SCI, VAR_POISSON, VAR_RNOISE are divided (the variances by f^2), VAR_FLAT is the
+    flat's own error, ERR = sqrt(VP + VR + VF); the flat's DQ is OR-ed in, and NaN/flag
+    consistency is enforced.
+    """
+    f, ferr, fdq = prepare_flat(*flat_for_frame(model, flat))
+    vp = model.var_poisson if model.var_poisson is not None and model.var_poisson.size else np.zeros_like(model.data)
+    vr = model.var_rnoise if model.var_rnoise is not None and model.var_rnoise.size else np.zeros_like(model.data)
+    model.data, model.var_poisson, model.var_rnoise, model.var_flat = divide_flat(model.data, vp, vr, f, ferr)
+    model.err = np.sqrt(model.var_poisson + model.var_rnoise + model.var_flat).astype(np.float32)
+    model.dq = model.dq | fdq
+    dqflags.match_nans_and_flags(model.data, model.dq, (model.err, model.var_poisson, model.var_rnoise, model.var_flat))
+    return model

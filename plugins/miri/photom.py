@@ -1,0 +1,85 @@
+"""MIRI LRS photom: DN/s to MJy/sr with the MirLrsPhotomModel response curve."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spec2.algorithms import dq as dqflags
+from spec2.algorithms.photom import apply_conversion, sorted_response, spectral_conversion, time_dependence
+from spec2.errors import ReferenceFileError
+
+MJSR_TO_UJA2 = 1e12 / 4.25451702961522e10  # MJy/sr -> uJy/arcsec^2
+
+
+def _field(row, name):
+    value = row[name]
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def find_row(table, **match):
+    """Index of the row whose columns equal ``match`` (case-insensitive strings), else None."""
+    for i, row in enumerate(table):
+        if all(str(_field(row, k)).strip().upper() == str(v).strip().upper() for k, v in match.items()):
+            return i
+    return None
+
+
+def _time_tables(photom, index, filt, subarray):
+    """The time-coefficient rows (if any) matching the selected phot_table row."""
+    tables = {}
+    for kind in ("linear", "exponential", "powerlaw"):
+        name = f"timecoeff_{kind}"
+        if photom.hasattr(name):
+            table = getattr(photom, name)
+            i = find_row(table, filter=filt, subarray=subarray)
+            if i is None and len(table) == len(photom.phot_table):
+                i = index
+            if i is not None:
+                tables[kind] = table[i]
+    return tables
+
+
+def apply_lrs_photom(model, photom, area=None):
+    """Convert an LRS SlitModel (2-D or 3-D) from DN/s to MJy/sr in place; return it.
+
+    Row selection: FILTER and SUBARRAY (falling back to SUBARRAY=GENERIC). The factor is
+    PHOTMJSR / time dependence x relresponse(lambda); pixels without a response become
+    NaN and DO_NOT_USE. Pixel area keywords come from the area reference when given,
+    else from the photom file's header.
+    """
+    filt, subarray = model.meta.instrument.filter, model.meta.subarray.name
+    table = photom.phot_table
+    index = find_row(table, filter=filt, subarray=subarray)
+    if index is None:
+        index = find_row(table, filter=filt, subarray="GENERIC")
+    if index is None:
+        raise ReferenceFileError(f"photom reference has no row for FILTER={filt} SUBARRAY={subarray}")
+    row = table[index]
+    scalar = float(row["photmjsr"])
+    tables = _time_tables(photom, index, filt, subarray)
+    if tables and model.meta.exposure.mid_time is not None:
+        scalar /= time_dependence(model.meta.exposure.mid_time, **tables)
+    wl_tab, rr_tab = sorted_response(row["wavelength"], row["relresponse"], int(row["nelem"]) or None)
+    conversion, no_cal = spectral_conversion(scalar, model.wavelength, wl_tab, rr_tab)
+    model.data, model.err, model.var_poisson, model.var_rnoise, model.var_flat = apply_conversion(
+        model.data, model.err, (model.var_poisson, model.var_rnoise, model.var_flat), conversion
+    )
+    model.dq[..., no_cal] |= dqflags.DO_NOT_USE
+    dqflags.match_nans_and_flags(model.data, model.dq, (model.err, model.var_poisson, model.var_rnoise, model.var_flat))
+
+    model.meta.photometry.conversion_megajanskys = scalar
+    model.meta.photometry.conversion_microjanskys = scalar * MJSR_TO_UJA2
+    sr, a2 = photom.meta.photometry.pixelarea_steradians, photom.meta.photometry.pixelarea_arcsecsq
+    if area is not None:
+        sub = model.meta.subarray
+        y0, x0 = (sub.ystart or 1) - 1, (sub.xstart or 1) - 1
+        ny, nx = model.data.shape[-2:]
+        model.area = np.asarray(area.data[y0 : y0 + ny, x0 : x0 + nx], np.float32)
+        sr = area.meta.photometry.pixelarea_steradians or sr
+        a2 = area.meta.photometry.pixelarea_arcsecsq or a2
+    if sr is not None:
+        model.meta.photometry.pixelarea_steradians = float(sr)
+    if a2 is not None:
+        model.meta.photometry.pixelarea_arcsecsq = float(a2)
+    model.meta.bunit_data = model.meta.bunit_err = "MJy/sr"
+    return model
