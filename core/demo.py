@@ -60,7 +60,7 @@ def _x1d_arrays(path):
 
 def run_demo(directory: Path) -> int:
     from spec2.association import expand_inputs
-    from spec2.crds_cache import crds_environment
+    from spec2.crds_cache import LocalCache, crds_environment
     from spec2.pipeline import RunOptions, run_all
     from spec2.plugins import get_plugin_manager
 
@@ -68,10 +68,12 @@ def run_demo(directory: Path) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     crds_root = directory / "crds_cache"
     pm = get_plugin_manager()
-    cases = [c for group in pm.hook.spec2_demo_data(directory=directory, crds_root=crds_root) for c in group]
+    cache = LocalCache(crds_root)
+    cases = [c for group in pm.hook.spec2_demo_data(directory=directory, cache=cache) for c in group]
     if not cases:
         print("no installed plugin provides demonstration data")
         return 1
+    cache.finish()
     # The run selects references from the simulated cache like any CRDS-configured run.
     os.environ.update(crds_environment(crds_root))
     products_dir = directory / "products"

@@ -159,12 +159,12 @@ def extract(model, refs, params, members):
 
 
 @hookspec
-def spec2_demo_data(directory, crds_root):
+def spec2_demo_data(directory, cache):
     """Simulate this plugin's demonstration exposures; return a list of
     :class:`spec2.demo.DemoCase`.
 
     ``directory`` -- where to write the exposures (and associations);
-    ``crds_root`` -- the local CRDS cache shared by every plugin's demo, into which the
-    plugin writes its reference files and mappings (one cache, because CRDS fixes its
-    context once per process).
+    ``cache`` -- the :class:`spec2.crds_cache.LocalCache` shared by every plugin's demo:
+    register reference files with ``cache.add``; the caller writes the mappings once all
+    plugins are done (one cache, because CRDS fixes its context once per process).
     """

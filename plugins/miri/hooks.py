@@ -148,3 +148,35 @@ def extract(model, refs, params):
         apply_apcorr=params["apply_apcorr"],
         use_source_posn=None if use_posn == "" else use_posn.lower() in ("1", "true", "yes"),
     )
+
+
+@hookimpl
+def spec2_demo_data(directory, cache):
+    """A fixed-slit nod pair (as an association) and a slitless transit time series."""
+    import numpy as np
+
+    from spec2.demo import DemoCase
+    from spec2_miri.simulate import default_spectrum, simulate_lrs
+
+    out = simulate_lrs(directory / "miri_lrs", cache, nints=120)
+    wl = np.linspace(4.5, 15.0, 500)
+    truth = default_spectrum(wl)
+    return [
+        DemoCase(
+            name="MIRI LRS fixed slit",
+            description="point source nodded along the slit; each nod's background is the other nod",
+            inputs=[out["asn"]],
+            truth_wavelength=wl,
+            truth_flux=truth,
+            wavelength_range=(5.5, 13.5),
+        ),
+        DemoCase(
+            name="MIRI LRS slitless",
+            description=f"time series of {len(out['light_curve'])} integrations with a 1 % transit",
+            inputs=[out["tso"]],
+            truth_wavelength=wl,
+            truth_flux=truth,
+            light_curve=out["light_curve"],
+            wavelength_range=(5.5, 13.5),
+        ),
+    ]

@@ -1,0 +1,139 @@
+"""MIRI LRS steps: hand-computed unit checks, and _cal/_calints parity with jwst 3.0.0."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spec2.steps.srctype import decide_source_type
+from spec2_miri import instrument as ins
+
+
+@pytest.fixture(scope="module")
+def refs(tmp_path_factory):
+    from spec2_miri import reffiles
+    from stdatamodels.jwst import datamodels
+
+    d = tmp_path_factory.mktemp("refs")
+    return {
+        "distortion": datamodels.DistortionModel(reffiles.write_distortion(d / "dist.asdf")),
+        "specwcs": datamodels.MiriLRSSpecwcsModel(reffiles.write_specwcs(d / "specwcs.fits")),
+        "photom": datamodels.MirLrsPhotomModel(reffiles.write_photom(d / "photom.fits")),
+        "pathloss": datamodels.MirLrsPathlossModel(reffiles.write_pathloss(d / "pathloss.fits")),
+    }
+
+
+@pytest.fixture(scope="module")
+def fs_model(tmp_path_factory, refs):
+    from spec2_miri.assign_wcs import as_slit_model, assign_lrs_wcs
+    from spec2_miri.simulate import fixed_slit_exposure
+    from stdatamodels.jwst import datamodels
+
+    path = fixed_slit_exposure(tmp_path_factory.mktemp("fs") / "x_rate.fits", -1.5)
+    return as_slit_model(assign_lrs_wcs(datamodels.open(path), refs["distortion"], refs["specwcs"]))
+
+
+def test_wavelength_follows_the_table(fs_model):
+    x0, y0 = ins.FS_REF[0] - 1, ins.FS_REF[1] - 1
+    for dy in (-100, 0, 50):
+        _, _, wl = fs_model.meta.wcs(x0 + ins.trace_shift(dy), y0 + dy)
+        # the smoothing spline (s=0.002) stays within 1e-3 micron of the exact table
+        assert wl == pytest.approx(ins.wavelength_at(dy), abs=1e-3)
+    assert fs_model.meta.wcsinfo.dispersion_direction == 2
+
+
+def test_wcs_round_trip_and_pixel_scale(fs_model):
+    wcs = fs_model.meta.wcs
+    x0, y0 = ins.FS_REF[0] - 1, ins.FS_REF[1] - 1
+    alpha, beta, _ = wcs.get_transform("detector", "alpha_beta")(x0 + 10.0, y0)
+    assert alpha == pytest.approx(10 * ins.PIXEL_SCALE, rel=1e-9) and beta == 0
+    ra, dec, wl = wcs(x0 + 5.3, y0 - 20.0)
+    x, y = wcs.invert(ra, dec, wl)
+    assert x == pytest.approx(x0 + 5.3, abs=0.01) and y == pytest.approx(y0 - 20.0, abs=0.01)
+
+
+def test_dithered_position_is_the_target(fs_model):
+    from spec2_miri.simulate import TARGET_DEC, TARGET_RA
+
+    assert fs_model.meta.dither.dithered_ra == pytest.approx(TARGET_RA, abs=1e-8)
+    assert fs_model.meta.dither.dithered_dec == pytest.approx(TARGET_DEC, abs=1e-8)
+
+
+def test_pathloss_finds_the_nodded_source(fs_model, refs):
+    from spec2_miri.pathloss import lrs_correction, source_offset
+
+    dx, dy = source_offset(fs_model)
+    assert dx == pytest.approx(-1.5 / ins.PIXEL_SCALE, abs=1e-3) and dy == pytest.approx(0, abs=1e-6)
+    wl, corr = lrs_correction(refs["pathloss"], dx, dy)
+    assert np.all(np.diff(wl) > 0)
+    i = np.argmin(np.abs(wl - 10.0))
+    assert corr[i] == pytest.approx(1 / ins.slit_throughput(wl[i], 0.0), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (("extended", False, True, "POINT", "NOD"), "EXTENDED"),  # the parameter wins
+        ((None, True, True, "POINT", None), "EXTENDED"),  # background target
+        ((None, False, True, "EXTENDED", None), "POINT"),  # time series
+        ((None, False, False, "EXTENDED", "ALONG-SLIT-NOD"), "EXTENDED"),  # APT before nod
+        ((None, False, False, None, "ALONG-SLIT-NOD"), "POINT"),
+        ((None, False, False, "UNKNOWN", None), "POINT"),  # the mode's default
+    ],
+)
+def test_source_type_priority(args, expected):
+    assert decide_source_type(*args)[0] == expected
+
+
+def test_photom_hand_value(fs_model, refs):
+    from spec2_miri.photom import apply_lrs_photom
+
+    m = fs_model.copy()
+    y, x = int(ins.FS_REF[1] - 1), int(ins.FS_REF[0] - 1)
+    m.data[y, x] = 2.0
+    m.dq[y, x] = 0
+    wl = m.wavelength[y, x]
+    apply_lrs_photom(m, refs["photom"])
+    table_wl = np.arange(4.5, 15.01, 0.05)
+    expected = 2.0 * np.float32(ins.PHOTMJSR) * np.interp(wl, table_wl, ins.relative_response(table_wl).astype(np.float32))
+    assert m.data[y, x] == pytest.approx(expected, rel=1e-6)
+    assert m.meta.bunit_data == "MJy/sr"
+    assert np.isnan(m.data[0, 0]) and m.dq[0, 0] & 1  # no wavelength: no calibration
+
+
+# -- parity with jwst 3.0.0 ------------------------------------------------------------
+
+ARRAYS = ("data", "err", "var_poisson", "var_rnoise", "var_flat", "wavelength")
+
+
+def _compare(ours, theirs):
+    from stdatamodels.jwst import datamodels
+
+    with datamodels.open(ours) as a, datamodels.open(theirs) as b:
+        assert type(a) is type(b)
+        assert a.data.shape == b.data.shape
+        np.testing.assert_array_equal(a.dq, b.dq)
+        for name in ARRAYS:
+            x, y = getattr(a, name), getattr(b, name)
+            np.testing.assert_array_equal(np.isnan(x), np.isnan(y), err_msg=name)
+            # float32 products; err and var_flat differ only in the last bit (evaluation order)
+            np.testing.assert_allclose(x, y, rtol=1e-6, atol=0, equal_nan=True, err_msg=name)
+        for key in ("source_type",):
+            assert getattr(a.meta.target, key) == getattr(b.meta.target, key)
+        assert a.meta.bunit_data == b.meta.bunit_data
+        for key in ("pixelarea_steradians", "conversion_megajanskys"):
+            assert getattr(a.meta.photometry, key) == pytest.approx(getattr(b.meta.photometry, key), rel=1e-6)
+        for step in ("assign_wcs", "bkg_subtract", "srctype", "flat_field", "pathloss", "photom"):
+            assert getattr(a.meta.cal_step, step) == getattr(b.meta.cal_step, step), step
+
+
+@pytest.mark.parity
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["nod1", "nod2", "tso"])
+def test_cal_matches_jwst(which, lrs_sim, jwst_products, spec2_products):
+    from pathlib import Path
+
+    science = {"nod1": lrs_sim["nods"][0], "nod2": lrs_sim["nods"][1], "tso": lrs_sim["tso"]}[which]
+    stem = Path(science).name.rsplit("_", 1)[0]
+    suffix = "calints" if which == "tso" else "cal"
+    _compare(spec2_products / f"{stem}_{suffix}.fits", jwst_products / f"{stem}_{suffix}.fits")
