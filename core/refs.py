@@ -16,6 +16,10 @@ from spec2.errors import ReferenceFileError
 
 NOT_APPLICABLE = "N/A"
 
+# Reference models opened in this process, keyed by (path, mtime, size, class): a batch
+# of exposures opens each file once. Steps treat reference models as read-only.
+_OPENED_FILES: dict[tuple, object] = {}
+
 # The keywords that usually select a reference file; named in "no match" errors.
 _SELECTION_KEYS = (
     "meta.instrument.name",
@@ -139,14 +143,19 @@ class RefResolver:
             return self._opened[reftype]
         if path is None:
             raise ReferenceFileError(f"no {reftype} reference file applies (N/A) to this exposure")
-        try:
-            from stdatamodels.jwst import datamodels
+        stat = os.stat(path)
+        key = (path, stat.st_mtime_ns, stat.st_size, model_class)
+        model = _OPENED_FILES.get(key)
+        if model is None:
+            try:
+                from stdatamodels.jwst import datamodels
 
-            model = model_class(path) if model_class else datamodels.open(path)
-        except Exception as exc:  # corrupt or wrong type: say which file
-            raise ReferenceFileError(
-                f"cannot open {reftype} reference file {path}: {exc}"
-            ) from None
+                model = model_class(path) if model_class else datamodels.open(path)
+            except Exception as exc:  # corrupt or wrong type: say which file
+                raise ReferenceFileError(
+                    f"cannot open {reftype} reference file {path}: {exc}"
+                ) from None
+            _OPENED_FILES[key] = model
         self._opened[reftype] = model
         return model
 

@@ -74,7 +74,7 @@ def apply_lrs_photom(model, photom, area=None):
         sub = model.meta.subarray
         y0, x0 = (sub.ystart or 1) - 1, (sub.xstart or 1) - 1
         ny, nx = model.data.shape[-2:]
-        model.area = np.asarray(area.data[y0 : y0 + ny, x0 : x0 + nx], np.float32)
+        model.area = np.array(area.data[y0 : y0 + ny, x0 : x0 + nx], np.float32)
         sr = area.meta.photometry.pixelarea_steradians or sr
         a2 = area.meta.photometry.pixelarea_arcsecsq or a2
     if sr is not None:

@@ -1,0 +1,149 @@
+"""spec2 against jwst 3.0.0 on the same simulated MIRI LRS exposures.
+
+    python benchmarks/miri_lrs.py [--repeats 3] [--work DIR] [--out docs/benchmarks.md]
+
+Cases (one worker on each side, commands run alternately, whole processes timed with
+GNU time as a user runs them):
+
+* batch:   20 fixed-slit exposures (10 nod pairs), one association of 20 products;
+           jwst: ``strun calwebb_spec2 asn.json``; spec2: ``spec2 process asn.json``
+* tso:     a 500-integration slitless time series (_rateints)
+* single:  one fixed-slit exposure, whole process
+* startup: the fixed cost inside each figure: the interpreter importing stdatamodels
+           and asdf loading its extensions (both pay it), and each tool's own import.
+
+Prints a Markdown table (and writes it into --out between the benchmark markers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import alternate  # noqa: E402
+
+BIN = Path(sys.executable).parent
+PAIRS = 10
+NINTS = 500
+MARK_BEGIN, MARK_END = "<!-- miri-lrs-begin -->", "<!-- miri-lrs-end -->"
+
+
+def prepare_data(work: Path):
+    from spec2.crds_cache import LocalCache, crds_environment
+    from spec2_miri.reffiles import write_reference_set
+    from spec2_miri.simulate import fixed_slit_exposure, nod_association, slitless_time_series
+
+    data = work / "data"
+    if (work / "ready.json").exists():
+        return json.loads((work / "ready.json").read_text()), crds_environment(work / "crds")
+    data.mkdir(parents=True, exist_ok=True)
+    cache = LocalCache(work / "crds")
+    write_reference_set(cache)
+    cache.finish()
+    rates, products = [], []
+    for pair in range(PAIRS):
+        nods = []
+        for i, offset in enumerate((-1.5, 1.5)):
+            p = data / f"jw01234{pair + 1:03d}001_0310{i + 1}_00001_mirimage_rate.fits"
+            nods.append(fixed_slit_exposure(p, offset, seed=100 + 2 * pair + i))
+        rates += nods
+        products += [(p, nods) for p in nods]
+    # one association of 20 products; each nod's background is its partner
+    asn = {"asn_type": "spec2", "asn_rule": "Asn_Lv2SpecSpecial", "asn_id": "a3001",
+           "asn_pool": "bench", "program": "01234", "products": []}
+    for science, pair in products:
+        members = [{"expname": science.name, "exptype": "science"}]
+        members += [{"expname": o.name, "exptype": "background"} for o in pair if o != science]
+        asn["products"].append({"name": science.name.replace("_rate.fits", ""), "members": members})
+    batch = data / "batch_spec2_asn.json"
+    batch.write_text(json.dumps(asn, indent=1))
+    single = data / "single_spec2_asn.json"
+    nod_association(single, [rates[0]], [rates[0].name.replace("_rate.fits", "")])
+    tso, _ = slitless_time_series(data / "jw01234099001_03101_00001-seg001_mirimage_rateints.fits", nints=NINTS)
+    paths = {"batch": str(batch), "single": str(rates[0]), "tso": str(tso), "data": str(data)}
+    (work / "ready.json").write_text(json.dumps(paths))
+    return paths, crds_environment(work / "crds")
+
+
+def commands(paths, env, work: Path):
+    data = paths["data"]
+    out = {"jwst": work / "out_jwst", "spec2": work / "out_spec2"}
+
+    def pair(target):
+        return {
+            "jwst": ([BIN / "strun", "calwebb_spec2", Path(target).name, "--output_dir", out["jwst"]], env, data),
+            "spec2": ([BIN / "spec2", "process", Path(target).name, "-o", out["spec2"], "-q"], env, data),
+        }
+
+    startup = {
+        "import stdatamodels+asdf": ([sys.executable, "-c", "from stdatamodels.jwst import datamodels as d; d.ImageModel((2, 2))"], env, data),
+        "spec2 CLI + plugins": ([BIN / "spec2", "plugins"], env, data),
+        "import jwst Spec2Pipeline": ([sys.executable, "-c", "from jwst.pipeline import Spec2Pipeline"], env, data),
+    }
+    return {"batch": pair(paths["batch"]), "tso": pair(paths["tso"]), "single": pair(paths["single"])}, startup, out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/spec2-bench-miri"))
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--cases", default="single,batch,tso")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    paths, env = prepare_data(args.work)
+    env = {**env, "SPEC2_DISABLE_PLUGINS": "example_outliers"}
+    cases, startup, outdirs = commands(paths, env, args.work)
+
+    def clean(_label):
+        for d in outdirs.values():
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir(parents=True)
+
+    rows = []
+    per_exposure = {"batch": 2 * PAIRS, "tso": 1, "single": 1}
+    for name in args.cases.split(","):
+        series = alternate(cases[name], args.repeats, prepare=clean)
+        j, s = series["jwst"], series["spec2"]
+        n = per_exposure[name]
+        rows.append((name, j.median_seconds, s.median_seconds, j.median_seconds / s.median_seconds, j.peak_mb, s.peak_mb, n))
+        print(f"{name}: jwst {j.median_seconds:.2f} s, spec2 {s.median_seconds:.2f} s, ratio {j.median_seconds / s.median_seconds:.1f}", flush=True)
+    st = {label: ser.median_seconds for label, ser in alternate(startup, args.repeats).items()}
+    table = render(rows, st, args.repeats)
+    print(table)
+    if args.out:
+        text = args.out.read_text()
+        before, rest = text.split(MARK_BEGIN, 1)
+        _, after = rest.split(MARK_END, 1)
+        args.out.write_text(before + MARK_BEGIN + "\n" + table + "\n" + MARK_END + after)
+
+
+LABELS = {
+    "batch": f"{2 * PAIRS} fixed-slit exposures, one association (nod pairs)",
+    "tso": f"slitless time series, {NINTS} integrations",
+    "single": "one fixed-slit exposure",
+}
+
+
+def render(rows, startup, repeats):
+    lines = [
+        f"Median of {repeats} alternating runs; wall time of the whole process; peak RSS.",
+        "",
+        "| case | jwst 3.0.0 | spec2 | jwst/spec2 | per exposure jwst / spec2 | peak MB jwst / spec2 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, j, s, ratio, jm, sm, n in rows:
+        per = f"{j / n:.2f} s / {s / n:.2f} s" if n > 1 else "—"
+        lines.append(f"| {LABELS[name]} | {j:.2f} s | {s:.2f} s | **{ratio:.1f}×** | {per} | {jm:.0f} / {sm:.0f} |")
+    lines += ["", "Fixed start-up inside those figures (median wall time of the command alone):", ""]
+    lines += ["| start-up component | seconds |", "|---|---:|"]
+    lines += [f"| {label} | {sec:.2f} |" for label, sec in startup.items()]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
