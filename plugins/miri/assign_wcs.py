@@ -218,7 +218,7 @@ def _footprint_region(model):
 
 
 def _polygon(ra, dec):
-    return "POLYGON ICRS " + " ".join(f"{a:.9f} {d:.9f}" for a, d in zip(ra, dec))
+    return "POLYGON ICRS  " + " ".join(f"{a:.9f} {d:.9f}" for a, d in zip(ra, dec))
 
 
 def dithered_position(model):
