@@ -221,7 +221,10 @@ def _calibrate(pm, exposure, options, stepdefs, result):
         if name == "assign_wcs" and status != COMPLETE and name not in options.skip:
             raise Spec2Error(f"{exposure.science}: assign_wcs did not complete; cannot calibrate")
         if options.save_intermediate:
-            products.append((f"{exposure.name}_{name}.fits", model.copy()))
+            # jwst's own step suffixes take "ints" for multi-integration data (bsubints)
+            jwst_suffix = stepdefs[name].suffix
+            suffix = jwst_suffix + ("ints" if multi_int else "") if jwst_suffix else name
+            products.append((f"{exposure.name}_{suffix}.fits", model.copy()))
     products.append((f"{exposure.name}_{'calints' if multi_int else 'cal'}.fits", model))
 
     to_extract = model

@@ -20,6 +20,8 @@ class StepDef:
     cal_step  -- the ``meta.cal_step`` attribute set to COMPLETE/SKIPPED (the S_* keyword)
     params    -- parameter names and defaults; the type of the default parses ``--set``
     summary   -- one line for ``spec2 plugins`` and the docs
+    suffix    -- file suffix of the step's intermediate product (--save-intermediate);
+                 jwst's step suffix, which is the step name unless jwst says otherwise
     """
 
     name: str
@@ -27,6 +29,7 @@ class StepDef:
     cal_step: str
     params: dict = field(default_factory=dict)
     summary: str = ""
+    suffix: str = ""
 
 
 CORE_STEPS = {
@@ -39,6 +42,7 @@ CORE_STEPS = {
             "bkg_subtract",
             {"sigma": 3.0, "maxiters": -1},
             "subtract association or reference backgrounds",
+            suffix="bsub",
         ),
         StepDef("extract_2d", "extract_2d", "extract_2d", {}, "cut out slits or sources"),
         StepDef("srctype", "srctype", "srctype", {"source_type": ""}, "POINT or EXTENDED"),

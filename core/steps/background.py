@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from spec2.algorithms import dq as dqflags
 from spec2.algorithms.background import combine_backgrounds, sigma_clipped_mean
 
 
@@ -36,12 +35,12 @@ def subtract_background(model, backgrounds, sigma=3.0, maxiters=None):
     """Subtract the sigma-clipped mean of the background exposures in place.
 
     SCI -= B and DQ |= OR of the backgrounds' DQ; ERR and the variances are left as they
-    are (the background's noise is not propagated, as in jwst). A background pixel that
-    is bad in every member becomes NaN and DO_NOT_USE.
+    are (the background's noise is not propagated, as in jwst). Where no background
+    value survives (bad in every member) nothing is subtracted; the member's DO_NOT_USE
+    flag, OR-ed in, marks the pixel, and the next step's NaN/flag rule blanks it.
     """
     frames = [_frame_arrays(b, model, sigma, maxiters) for b in backgrounds]
     bkg, _err, bdq = combine_backgrounds(*zip(*frames), sigma=sigma, maxiters=maxiters)
-    model.data = (model.data - bkg).astype(np.float32)
+    model.data = (model.data - np.nan_to_num(bkg, nan=0.0)).astype(np.float32)
     model.dq = model.dq | bdq
-    dqflags.match_nans_and_flags(model.data, model.dq, (model.err, model.var_poisson, model.var_rnoise))
     return model

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 NINTS = 30
+# the steps whose intermediate products both pipelines save, for step-by-step parity
+STEPS = ("assign_wcs", "bkg_subtract", "srctype", "flat_field", "pathloss", "photom")
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +33,6 @@ def crds_env(sim):
     from spec2.crds_cache import crds_environment
 
     env = dict(os.environ, **crds_environment(sim["crds"]))
-    env.pop("SPEC2_DISABLE_PLUGINS", None)
     return env
 
 
@@ -41,9 +42,10 @@ def jwst_products(lrs_sim):
     association's folder, where jwst resolves members)."""
     out = lrs_sim["root"] / "jwst"
     strun = str(Path(sys.executable).parent / "strun")
+    save = [f"--steps.{step}.save_results=true" for step in STEPS]
     for target in (lrs_sim["asn"], lrs_sim["tso"]):
         subprocess.run(
-            [strun, "calwebb_spec2", Path(target).name, "--output_dir", str(out)],
+            [strun, "calwebb_spec2", Path(target).name, "--output_dir", str(out), *save],
             cwd=Path(target).parent, env=crds_env(lrs_sim), check=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
@@ -55,7 +57,7 @@ def spec2_products(lrs_sim):
     out = lrs_sim["root"] / "spec2"
     spec2 = str(Path(sys.executable).parent / "spec2")
     subprocess.run(
-        [spec2, "process", str(lrs_sim["asn"]), str(lrs_sim["tso"]), "-o", str(out), "-q"],
+        [spec2, "process", str(lrs_sim["asn"]), str(lrs_sim["tso"]), "-o", str(out), "-q", "--save-intermediate"],
         env=crds_env(lrs_sim), check=True,
     )
     return out
