@@ -9,6 +9,7 @@ product behind, and one that succeeds never leaves a half-written file.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -271,10 +272,28 @@ def run_all(pm, jobs, options: RunOptions) -> list[ExposureResult]:
     stepdefs = step_definitions(pm)
     Path(options.output_dir).mkdir(parents=True, exist_ok=True)
     results = []
-    for job in jobs:
-        if isinstance(job, FailedInput):
-            log.error("%s: FAILED: %s", job.name, job.error)
-            results.append(ExposureResult(job.name, error=str(job.error)))
-            continue
-        results.append(run_exposure(pm, job, options, stepdefs))
+    with _no_validation_on_assignment():
+        for job in jobs:
+            if isinstance(job, FailedInput):
+                log.error("%s: FAILED: %s", job.name, job.error)
+                results.append(ExposureResult(job.name, error=str(job.error)))
+                continue
+            results.append(run_exposure(pm, job, options, stepdefs))
     return results
+
+
+@contextlib.contextmanager
+def _no_validation_on_assignment():
+    """stdatamodels checks every attribute assignment against the schema, which costs
+    more than the calibration of an LRS exposure. Products are validated as a whole when
+    they are written (an invalid one fails that exposure before anything is renamed into
+    place), so during a run the per-assignment check is off unless the user set
+    VALIDATE_ON_ASSIGNMENT."""
+    if "VALIDATE_ON_ASSIGNMENT" in os.environ:
+        yield
+        return
+    os.environ["VALIDATE_ON_ASSIGNMENT"] = "false"
+    try:
+        yield
+    finally:
+        del os.environ["VALIDATE_ON_ASSIGNMENT"]
