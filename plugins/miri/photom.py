@@ -29,8 +29,8 @@ def _time_tables(photom, index, filt, subarray):
     tables = {}
     for kind in ("linear", "exponential", "powerlaw"):
         name = f"timecoeff_{kind}"
-        if photom.hasattr(name):
-            table = getattr(photom, name)
+        table = getattr(photom, name, None) if photom.hasattr(name) else None
+        if table is not None and len(table):
             i = find_row(table, filter=filt, subarray=subarray)
             if i is None and len(table) == len(photom.phot_table):
                 i = index
