@@ -2,12 +2,62 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from spec2.algorithms.background import combine_backgrounds, sigma_clipped_mean
 
 
-def _frame_arrays(background, science, sigma, maxiters):
+@dataclass
+class BackgroundFrame:
+    """What subtraction needs of a background exposure: its arrays and where its
+    pixels sit on the detector (1-based SUBSTRT1/2)."""
+
+    name: str
+    data: np.ndarray
+    err: np.ndarray
+    dq: np.ndarray
+    xstart: int = 1
+    ystart: int = 1
+
+    @classmethod
+    def from_model(cls, model):
+        sub = model.meta.subarray
+        return cls(model.meta.filename or "background", model.data, model.err, model.dq, sub.xstart or 1, sub.ystart or 1)
+
+
+def read_background(path) -> BackgroundFrame:
+    """Read a background member's SCI/ERR/DQ and subarray origin straight from FITS.
+
+    A batch of nods opens every exposure as science and again as its partner's
+    background; the arrays are all this step uses, so they are read without building
+    (and schema-checking) a datamodel.
+    """
+    from pathlib import Path
+
+    from astropy.io import fits
+
+    from spec2.errors import InputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"background member {path}: no such file")
+    try:
+        with fits.open(path, memmap=False) as hdul:
+            header = hdul[0].header
+            sci_header = hdul["SCI"].header
+            data, err, dq = hdul["SCI"].data, hdul["ERR"].data, hdul["DQ"].data
+    except (OSError, KeyError, ValueError) as exc:
+        raise InputError(f"background member {path}: not a readable rate file ({exc})") from None
+    if data is None or err is None or dq is None:
+        raise InputError(f"background member {path}: lacks SCI, ERR or DQ data")
+    xstart = sci_header.get("SUBSTRT1", header.get("SUBSTRT1", 1))
+    ystart = sci_header.get("SUBSTRT2", header.get("SUBSTRT2", 1))
+    return BackgroundFrame(path.name, data, err, dq, int(xstart), int(ystart))
+
+
+def _frame_arrays(background: BackgroundFrame, science, sigma, maxiters):
     """A background exposure's (sci, err, dq) on the science frame: cut to the science
     subarray, and averaged over integrations (sigma-clipped) if it has several."""
     sci, err, dq = background.data, background.err, background.dq
@@ -18,14 +68,12 @@ def _frame_arrays(background, science, sigma, maxiters):
         dq = np.bitwise_or.reduce(dq, axis=0)
     shape = science.data.shape[-2:]
     if sci.shape != shape:
-        s, b = science.meta.subarray, background.meta.subarray
-        x0, y0 = (s.xstart or 1) - (b.xstart or 1), (s.ystart or 1) - (b.ystart or 1)
+        s = science.meta.subarray
+        x0, y0 = (s.xstart or 1) - background.xstart, (s.ystart or 1) - background.ystart
         if x0 < 0 or y0 < 0 or y0 + shape[0] > sci.shape[0] or x0 + shape[1] > sci.shape[1]:
             from spec2.errors import InputError
 
-            raise InputError(
-                f"background {background.meta.filename} does not cover the science subarray"
-            )
+            raise InputError(f"background {background.name} does not cover the science subarray")
         cut = np.s_[y0 : y0 + shape[0], x0 : x0 + shape[1]]
         sci, err, dq = sci[cut], err[cut], dq[cut]
     return sci, err, dq
@@ -34,11 +82,14 @@ def _frame_arrays(background, science, sigma, maxiters):
 def subtract_background(model, backgrounds, sigma=3.0, maxiters=None):
     """Subtract the sigma-clipped mean of the background exposures in place.
 
+    backgrounds -- BackgroundFrame objects (see read_background) or datamodels.
+
     SCI -= B and DQ |= OR of the backgrounds' DQ; ERR and the variances are left as they
     are (the background's noise is not propagated, as in jwst). Where no background
     value survives (bad in every member) nothing is subtracted; the member's DO_NOT_USE
     flag, OR-ed in, marks the pixel, and the next step's NaN/flag rule blanks it.
     """
+    backgrounds = [b if isinstance(b, BackgroundFrame) else BackgroundFrame.from_model(b) for b in backgrounds]
     frames = [_frame_arrays(b, model, sigma, maxiters) for b in backgrounds]
     bkg, _err, bdq = combine_backgrounds(*zip(*frames), sigma=sigma, maxiters=maxiters)
     model.data = (model.data - np.nan_to_num(bkg, nan=0.0)).astype(np.float32)

@@ -261,7 +261,15 @@ def as_slit_model(model):
 
     if isinstance(model, datamodels.SlitModel):
         return model
-    slit = datamodels.SlitModel(model)
+    # a new SlitModel given the metadata and arrays (constructing it from the model
+    # itself re-validates the whole tree, as costly as the rest of the step)
+    slit = datamodels.SlitModel()
+    slit.update(model)
+    slit.meta.wcs = model.meta.wcs
+    for name in ("data", "dq", "err", "var_poisson", "var_rnoise", "var_flat", "wavelength", "int_times"):
+        value = getattr(model, name, None) if model.hasattr(name) else None
+        if value is not None:
+            setattr(slit, name, value)
     for key in ("xstart", "ystart", "xsize", "ysize"):
         setattr(slit, key, getattr(model.meta.subarray, key))
     return slit

@@ -65,11 +65,10 @@ def background(model, params, members):
     paths = members.get("background", [])
     if not paths:
         raise StepSkipped("no background members in the association")
-    from spec2.pipeline import open_exposure
-    from spec2.steps.background import subtract_background
+    from spec2.steps.background import read_background, subtract_background
 
     maxiters = params["maxiters"] if params["maxiters"] >= 0 else None
-    backgrounds = [open_exposure(p) for p in paths]
+    backgrounds = [read_background(p) for p in paths]
     return subtract_background(model, backgrounds, sigma=params["sigma"], maxiters=maxiters)
 
 
