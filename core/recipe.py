@@ -61,7 +61,9 @@ CORE_STEPS = {
             "extract_1d",
             "extract",
             "extract_1d",
-            {"apply_apcorr": True, "use_source_posn": "", "subtract_background": ""},
+            # "" and -1 mean: as the extract1d reference file says
+            {"apply_apcorr": True, "use_source_posn": "", "subtract_background": "",
+             "bkg_fit": "", "bkg_order": -1, "smoothing_length": -1, "position_offset": 0.0},
             "1-D spectra (_x1d/_x1dints)",
         ),
     ]

@@ -137,7 +137,6 @@ def extract(model, refs, params):
     apcorr = None
     if params["apply_apcorr"] and refs.path("apcorr") is not None:
         apcorr = refs.open("apcorr")
-    use_posn = params["use_source_posn"]
     from spec2_miri.extract_1d import extract_lrs
 
     return extract_lrs(
@@ -145,8 +144,27 @@ def extract(model, refs, params):
         ref,
         apcorr,
         apply_apcorr=params["apply_apcorr"],
-        use_source_posn=None if use_posn == "" else use_posn.lower() in ("1", "true", "yes"),
+        use_source_posn=_optional_bool(params["use_source_posn"]),
+        subtract_background=_optional_bool(params["subtract_background"]),
+        bkg_fit=params["bkg_fit"] or None,
+        bkg_order=None if params["bkg_order"] < 0 else params["bkg_order"],
+        smoothing_length=None if params["smoothing_length"] < 0 else params["smoothing_length"],
+        position_offset=params["position_offset"],
     )
+
+
+def _optional_bool(text):
+    """"" -> None (the reference decides); otherwise the usual spellings of a boolean."""
+    value = str(text).strip().lower()
+    if value == "":
+        return None
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    from spec2.errors import InputError
+
+    raise InputError(f"expected true or false, not {text!r}")
 
 
 @hookimpl
