@@ -28,8 +28,10 @@ def divide_flat(sci, var_p, var_r, flat, flat_err):
     sci' = sci/f, VP' = VP/f^2, VR' = VR/f^2 and VF = (sci'/f * sigma_f)^2, the flat's
     own error carried as a separate variance term.
     """
+    f2 = flat * flat
     sci = sci / flat
-    var_p = var_p / flat**2
-    var_r = var_r / flat**2
-    var_f = (sci * flat_err / flat) ** 2
+    var_p = var_p / f2
+    var_r = var_r / f2
+    # evaluated in this order so that float32 results match jwst's bit for bit
+    var_f = sci**2 / f2 * flat_err**2
     return sci.astype(np.float32), var_p.astype(np.float32), var_r.astype(np.float32), var_f.astype(np.float32)
