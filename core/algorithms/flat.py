@@ -22,16 +22,15 @@ def prepare_flat(flat, flat_err, flat_dq):
 
 
 def divide_flat(sci, var_p, var_r, flat, flat_err):
-    """Divide by the flat (broadcast over integrations).
+    """Divide by the flat in place (broadcast over integrations).
 
-    Returns (sci, var_poisson, var_rnoise, var_flat) with
-    sci' = sci/f, VP' = VP/f^2, VR' = VR/f^2 and VF = (sci'/f * sigma_f)^2, the flat's
-    own error carried as a separate variance term.
+    sci /= f, VP /= f^2, VR /= f^2; returns (sci, var_poisson, var_rnoise, var_flat) with
+    the new VAR_FLAT = sci'^2 / f^2 * sigma_f^2, the flat's own error carried as a
+    separate variance term. Evaluated in jwst's order, so float32 results match its.
     """
     f2 = flat * flat
-    sci = sci / flat
-    var_p = var_p / f2
-    var_r = var_r / f2
-    # evaluated in this order so that float32 results match jwst's bit for bit
+    sci /= flat
+    var_p /= f2
+    var_r /= f2
     var_f = sci**2 / f2 * flat_err**2
-    return sci.astype(np.float32), var_p.astype(np.float32), var_r.astype(np.float32), var_f.astype(np.float32)
+    return sci, var_p, var_r, var_f.astype(np.float32, copy=False)

@@ -48,8 +48,13 @@ def time_dependence(midtime, linear=None, exponential=None, powerlaw=None):
 
 
 def apply_conversion(data, err, variances, conversion):
-    """Multiply data and err by the factor and each variance by its square (in place
-    where the arrays allow; returns the new arrays)."""
-    out = [data * conversion, err * conversion]
-    out += [None if v is None else v * conversion**2 for v in variances]
-    return [None if a is None else a.astype(np.float32) for a in out]
+    """Multiply data and err by the factor and each variance by its square, in place
+    (the factor broadcasts over leading integration axes; products keep their float32
+    type, computed in the factor's precision). Returns the same arrays."""
+    square = conversion * conversion
+    data *= conversion
+    err *= conversion
+    for var in variances:
+        if var is not None and var.size:
+            var *= square
+    return [data, err, *variances]

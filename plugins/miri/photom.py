@@ -61,9 +61,7 @@ def apply_lrs_photom(model, photom, area=None):
         scalar /= time_dependence(model.meta.exposure.mid_time, **tables)
     wl_tab, rr_tab = sorted_response(row["wavelength"], row["relresponse"], int(row["nelem"]) or None)
     conversion, no_cal = spectral_conversion(scalar, model.wavelength, wl_tab, rr_tab)
-    model.data, model.err, model.var_poisson, model.var_rnoise, model.var_flat = apply_conversion(
-        model.data, model.err, (model.var_poisson, model.var_rnoise, model.var_flat), conversion
-    )
+    apply_conversion(model.data, model.err, (model.var_poisson, model.var_rnoise, model.var_flat), conversion)
     model.dq[..., no_cal] |= dqflags.DO_NOT_USE
     dqflags.match_nans_and_flags(model.data, model.dq, (model.err, model.var_poisson, model.var_rnoise, model.var_flat))
 
