@@ -58,6 +58,15 @@ def test_recipe_extended_and_hook_called(installed_example, monkeypatch):
     assert np.isnan(out.data[10, 15]) and out.dq[10, 15] & 1
     assert np.isfinite(out.data).sum() == 20 * 30 - 1
 
+    # a point-source trace (narrow across x, smooth along the dispersion y) is kept
+    trace = datamodels.SlitModel(np.exp(-0.5 * ((np.arange(30) - 15) / 1.2) ** 2)[None, :] * np.ones((20, 1), np.float32))
+    trace.err = np.full((20, 30), 0.001, dtype=np.float32)
+    trace.dq = np.zeros((20, 30), dtype=np.uint32)
+    trace.meta.exposure.type = "MIR_LRS-FIXEDSLIT"
+    trace.meta.wcsinfo.dispersion_direction = 2
+    out = pm.hook.outlier_flag(model=trace, params={"threshold": 5.0, "window": 5})
+    assert np.isfinite(out.data).all()
+
 
 def test_disabled_by_name(installed_example, monkeypatch):
     from spec2.plugins import get_plugin_manager

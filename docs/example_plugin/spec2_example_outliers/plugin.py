@@ -66,7 +66,8 @@ def outlier_flag(model, params):
 
     from spec2_example_outliers.flagging import DO_NOT_USE, OUTLIER, find_outliers
 
-    mask = find_outliers(model.data, model.err, params["threshold"], int(params["window"]))
+    dispaxis = model.meta.wcsinfo.dispersion_direction or 2
+    mask = find_outliers(model.data, model.err, params["threshold"], int(params["window"]), dispaxis)
     model.dq[mask] |= DO_NOT_USE | OUTLIER
     model.data[mask] = np.nan
     model.err[mask] = np.nan
