@@ -213,3 +213,29 @@ def test_x1d_matches_jwst(which, lrs_sim, jwst_products, spec2_products):
             assert va == pytest.approx(vb) if isinstance(vb, float) else va == vb, key
         if which == "tso":
             np.testing.assert_array_equal(np.asarray(a.int_times.tolist()), np.asarray(b.int_times.tolist()))
+
+
+def test_hooks_called_directly_with_in_memory_references():
+    """A hook runs on an in-memory model with references handed over in memory: no
+    files, no CRDS (the resolver refuses any lookup it was not given)."""
+    from stdatamodels.jwst import datamodels
+
+    from spec2.plugins import get_plugin_manager
+    from spec2.refs import RefResolver
+
+    pm = get_plugin_manager()
+    sci = datamodels.SlitModel(np.full((4, 5), 6.0, np.float32))
+    sci.meta.exposure.type = "MIR_LRS-FIXEDSLIT"
+    sci.meta.subarray.name, sci.meta.subarray.xstart, sci.meta.subarray.ystart = "FULL", 1, 1
+    sci.var_poisson = np.full((4, 5), 4.0, np.float32)
+    sci.var_rnoise = np.full((4, 5), 1.0, np.float32)
+    sci.err = np.sqrt(sci.var_poisson + sci.var_rnoise)
+    sci.dq = np.zeros((4, 5), np.uint32)
+    flat = datamodels.FlatModel(data=np.full((4, 5), 2.0, np.float32), err=np.full((4, 5), 0.1, np.float32), dq=np.zeros((4, 5), np.uint32))
+    refs = RefResolver(sci, overrides={"flat": flat}, use_crds=False)
+    out = pm.hook.flat(model=sci, refs=refs)
+    assert out.data[0, 0] == 3.0 and out.var_poisson[0, 0] == 1.0 and out.var_rnoise[0, 0] == 0.25
+    assert out.var_flat[0, 0] == pytest.approx(9.0 / 4.0 * 0.01)  # (sci/f)^2 / f^2 * err^2
+    assert refs.take_used() == {"flat": "in-memory"}
+    with pytest.raises(Exception, match="CRDS lookups are off"):
+        pm.hook.photom(model=out, refs=refs)
