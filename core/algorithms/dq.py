@@ -36,3 +36,28 @@ def match_nans_and_flags(data, dq, variances=()):
 def good_mask(dq, good_bits_off=DO_NOT_USE | NON_SCIENCE):
     """True where none of ``good_bits_off`` is set."""
     return (dq & good_bits_off) == 0
+
+
+def finite_region(values):
+    """(row slice, column slice) of the smallest rectangle holding every finite value of a
+    2-D array, or None when there is none. Steps that depend on a per-pixel wavelength
+    work inside it; outside, the wavelength is undefined everywhere."""
+    finite = np.isfinite(values)
+    rows = np.flatnonzero(finite.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(finite.any(axis=0))
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+def blank_outside(region, data, dq, arrays=()):
+    """NaN and DO_NOT_USE everywhere outside ``region`` (last two axes), in place: what
+    a calibration with no defined factor there leaves behind."""
+    outside = np.ones(data.shape[-2:], bool)
+    if region is not None:
+        outside[region] = False
+    data[..., outside] = np.nan
+    for arr in arrays:
+        if arr is not None and np.shape(arr) == np.shape(data):
+            arr[..., outside] = np.nan
+    dq[..., outside] |= DO_NOT_USE

@@ -194,9 +194,17 @@ def build_lrs_wcs(model, distortion, specwcs):
 
 
 def wavelength_grid(wcs, shape):
-    """Wavelength at every pixel of a (ny, nx) frame, NaN outside the bounding box."""
-    y, x = np.indices(shape[-2:], dtype=float)
-    return np.asarray(wcs(x, y)[2], dtype=np.float64)
+    """Wavelength at every pixel of a (ny, nx) frame, NaN outside the bounding box
+    (only the pixels inside it are evaluated)."""
+    ny, nx = shape[-2:]
+    out = np.full((ny, nx), np.nan)
+    (x0, x1), (y0, y1) = wcs.bounding_box.bounding_box(order="F")
+    cols = slice(max(0, int(np.ceil(x0))), min(nx, int(np.floor(x1)) + 1))
+    rows = slice(max(0, int(np.ceil(y0))), min(ny, int(np.floor(y1)) + 1))
+    y, x = np.mgrid[rows, cols].astype(float)
+    if x.size:
+        out[rows, cols] = wcs(x, y)[2]
+    return out
 
 
 def _slit_region(model, specwcs):

@@ -59,13 +59,23 @@ def apply_lrs_pathloss(model, pathloss):
     dx, dy = source_offset(model)
     log.info("target at (%.3f, %.3f) px from the aperture reference point", dx, dy)
     wl, corr = lrs_correction(pathloss, dx, dy)
-    factor = onto_wavelengths(model.wavelength, wl, corr).astype(np.float32)
-    model.data = model.data * factor
-    model.err = model.err * factor
-    for name in ("var_poisson", "var_rnoise", "var_flat"):
-        var = getattr(model, name)
-        if var is not None and var.size:
-            setattr(model, name, (var * factor**2).astype(np.float32))
+    # The correction exists where the wavelength does; outside that rectangle the
+    # product is NaN and DO_NOT_USE, which is set directly.
+    factor = np.full(model.wavelength.shape, np.nan, np.float32)
+    variances = [getattr(model, n) for n in ("var_poisson", "var_rnoise", "var_flat")]
+    variances = [v if v is not None and v.shape == model.data.shape else None for v in variances]
+    region = dqflags.finite_region(model.wavelength)
+    dqflags.blank_outside(region, model.data, model.dq, (model.err, *variances))
+    if region is not None:
+        inside = (Ellipsis, *region)
+        f = onto_wavelengths(model.wavelength[region], wl, corr).astype(np.float32)
+        factor[region] = f
+        data, err, dq = model.data[inside], model.err[inside], model.dq[inside]
+        data *= f
+        err *= f
+        for var in variances:
+            if var is not None:
+                var[inside] *= f * f
+        dqflags.match_nans_and_flags(data, dq, (err, *[v[inside] for v in variances if v is not None]))
     model.pathloss_point = factor
-    dqflags.match_nans_and_flags(model.data, model.dq, (model.err, model.var_poisson, model.var_rnoise, model.var_flat))
     return model

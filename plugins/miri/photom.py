@@ -60,10 +60,19 @@ def apply_lrs_photom(model, photom, area=None):
     if tables and model.meta.exposure.mid_time is not None:
         scalar /= time_dependence(model.meta.exposure.mid_time, **tables)
     wl_tab, rr_tab = sorted_response(row["wavelength"], row["relresponse"], int(row["nelem"]) or None)
-    conversion, no_cal = spectral_conversion(scalar, model.wavelength, wl_tab, rr_tab)
-    apply_conversion(model.data, model.err, (model.var_poisson, model.var_rnoise, model.var_flat), conversion)
-    model.dq[..., no_cal] |= dqflags.DO_NOT_USE
-    dqflags.match_nans_and_flags(model.data, model.dq, (model.err, model.var_poisson, model.var_rnoise, model.var_flat))
+    # Only where the wavelength is defined can there be a factor; elsewhere the pixels
+    # end NaN and DO_NOT_USE whatever their value, so they are set so directly.
+    variances = (model.var_poisson, model.var_rnoise, model.var_flat)
+    region = dqflags.finite_region(model.wavelength)
+    dqflags.blank_outside(region, model.data, model.dq, (model.err, *variances))
+    if region is not None:
+        inside = (Ellipsis, *region)
+        views = [None if v is None or v.shape != model.data.shape else v[inside] for v in variances]
+        data, err, dq = model.data[inside], model.err[inside], model.dq[inside]
+        conversion, no_cal = spectral_conversion(scalar, model.wavelength[region], wl_tab, rr_tab)
+        apply_conversion(data, err, views, conversion)
+        dq[..., no_cal] |= dqflags.DO_NOT_USE
+        dqflags.match_nans_and_flags(data, dq, (err, *views))
 
     model.meta.photometry.conversion_megajanskys = scalar
     model.meta.photometry.conversion_microjanskys = scalar * MJSR_TO_UJA2
