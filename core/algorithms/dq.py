@@ -50,14 +50,24 @@ def finite_region(values):
     return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
+def _outside_slabs(region, shape):
+    """The complement of a rectangle as at most four rectangular slices (fast to fill,
+    unlike a boolean mask)."""
+    ny, nx = shape
+    if region is None:
+        return [(slice(0, ny), slice(0, nx))]
+    rows, cols = region
+    slabs = [(slice(0, rows.start), slice(0, nx)), (slice(rows.stop, ny), slice(0, nx)),
+             (rows, slice(0, cols.start)), (rows, slice(cols.stop, nx))]
+    return [(r, c) for r, c in slabs if r.stop > r.start and c.stop > c.start]
+
+
 def blank_outside(region, data, dq, arrays=()):
     """NaN and DO_NOT_USE everywhere outside ``region`` (last two axes), in place: what
     a calibration with no defined factor there leaves behind."""
-    outside = np.ones(data.shape[-2:], bool)
-    if region is not None:
-        outside[region] = False
-    data[..., outside] = np.nan
-    for arr in arrays:
-        if arr is not None and np.shape(arr) == np.shape(data):
-            arr[..., outside] = np.nan
-    dq[..., outside] |= DO_NOT_USE
+    for rows, cols in _outside_slabs(region, data.shape[-2:]):
+        data[..., rows, cols] = np.nan
+        for arr in arrays:
+            if arr is not None and np.shape(arr) == np.shape(data):
+                arr[..., rows, cols] = np.nan
+        dq[..., rows, cols] |= DO_NOT_USE

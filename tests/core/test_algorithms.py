@@ -86,3 +86,19 @@ def test_pathloss_bilinear_and_grid():
     assert grid_index(0.5, crpix=3.0, crval=0.0, cdelt=0.25) == pytest.approx(4.0)
     out = onto_wavelengths(np.array([[5.0, 6.5, 9.0, np.nan]]), np.array([5.0, 6.0, 7.0]), np.array([1.0, 2.0, 4.0]))
     assert out[0, 0] == 1.0 and out[0, 1] == 3.0 and np.isnan(out[0, 2:]).all()
+
+
+def test_finite_region_and_blank_outside():
+    wl = np.full((5, 6), np.nan)
+    wl[1:3, 2:5] = 7.0
+    region = dqflags.finite_region(wl)
+    assert region == (slice(1, 3), slice(2, 5))
+    data = np.ones((2, 5, 6), np.float32)  # two integrations
+    err = np.ones((2, 5, 6), np.float32)
+    dq = np.zeros((2, 5, 6), np.uint32)
+    dqflags.blank_outside(region, data, dq, (err,))
+    inside = np.zeros((5, 6), bool)
+    inside[1:3, 2:5] = True
+    assert np.all(data[:, inside] == 1) and np.isnan(data[:, ~inside]).all() and np.isnan(err[:, ~inside]).all()
+    assert np.all(dq[:, ~inside] == dqflags.DO_NOT_USE) and np.all(dq[:, inside] == 0)
+    assert dqflags.finite_region(np.full((2, 2), np.nan)) is None
