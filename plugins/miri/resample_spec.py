@@ -10,6 +10,8 @@ set, is moved into the output frame.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 LRS_FIXEDSLIT = "MIR_LRS-FIXEDSLIT"
@@ -44,19 +46,26 @@ def resample_lrs(model, pixfrac=1.0, kernel="square", weight_type="ivm", pixel_s
 
     if model.data.ndim != 2:
         raise TypeError(f"resample_lrs needs a 2-D SlitModel, got data of shape {model.data.shape}")
-    arrays, dq = _usable_arrays(model)
+    dispaxis = model.meta.wcsinfo.dispersion_direction or 2
+    wcs_in = model.meta.wcs
+    sample = rs.sample_wcs(wcs_in, model.data.shape)
+    grid = rs.rectified_grid([sample], dispaxis, descending=model.meta.exposure.type == LRS_FIXEDSLIT,
+                             pixel_scale_ratio=pixel_scale_ratio)
+    wcs_out = rs.rectified_wcs(grid)
+
+    # Drizzle reads only the pixels in the WCS bounding box (and the pixel map one
+    # pixel around them), so the arrays are cut to that window plus a margin: the same
+    # result as the full frame, without preparing a million pixels it never reads.
+    box = rs.drizzle_range(model.data.shape, sample.bbox)
+    window, (cx, cy) = _window(box, model.data.shape, margin=4)
+    arrays, dq = _usable_arrays(model, window)
     data = arrays["data"]
     level = model.meta.background.level
     if level is not None and not model.meta.background.subtracted:
         data = data - level
-
-    dispaxis = model.meta.wcsinfo.dispersion_direction or 2
-    wcs_in = model.meta.wcs
-    sample = rs.sample_wcs(wcs_in, data.shape)
-    grid = rs.rectified_grid([sample], dispaxis, descending=model.meta.exposure.type == LRS_FIXEDSLIT,
-                             pixel_scale_ratio=pixel_scale_ratio)
-    wcs_out = rs.rectified_wcs(grid)
-    pixmap = rs.pixel_map(sample, wcs_out, data.shape)
+    shifted = replace(sample, x0=sample.x0 - cx, y0=sample.y0 - cy)
+    pixmap = rs.pixel_map(shifted, wcs_out, data.shape)
+    box = (box[0] - cx, box[1] - cx, box[2] - cy, box[3] - cy)
 
     exposure = model.meta.exposure
     time = exposure.measurement_time if exposure.measurement_time is not None else exposure.exposure_time
@@ -64,7 +73,7 @@ def resample_lrs(model, pixfrac=1.0, kernel="square", weight_type="ivm", pixel_s
     driz = rs.SpectralDrizzle(grid.shape, n_inputs=1, pixfrac=pixfrac, kernel=kernel, fillval="NAN",
                               weight_type=weight_type, pixel_scale_ratio=pixel_scale_ratio)
     driz.add(data, pixmap, weight, {name: arrays[name] for name in rs.VARIANCES},
-             box=rs.drizzle_range(data.shape, sample.bbox), exptime=exposure.exposure_time or 1.0,
+             box=box, exptime=exposure.exposure_time or 1.0,
              time=time, iscale=_intensity_scale(model, pixel_scale_ratio))
     result = driz.finish()
 
@@ -85,9 +94,19 @@ def resample_lrs(model, pixfrac=1.0, kernel="square", weight_type="ivm", pixel_s
     return out
 
 
-def _usable_arrays(model):
-    """Copies of data, err and the variances (float32) and of the DQ, with every pixel
-    that is NaN in one of them, or DO_NOT_USE, made NaN in all and DO_NOT_USE."""
+def _window(box, shape, margin):
+    """Slices of the input around the drizzle range (xmin, xmax, ymin, ymax) widened by
+    ``margin`` pixels, and the window's origin (x, y)."""
+    xmin, xmax, ymin, ymax = box
+    x0, y0 = max(0, xmin - margin), max(0, ymin - margin)
+    x1, y1 = min(shape[1], xmax + margin + 1), min(shape[0], ymax + margin + 1)
+    return (slice(y0, y1), slice(x0, x1)), (x0, y0)
+
+
+def _usable_arrays(model, window):
+    """Copies (inside ``window``) of data, err and the variances (float32) and of the DQ,
+    with every pixel that is NaN in one of them, or DO_NOT_USE, made NaN in all and
+    DO_NOT_USE."""
     from spec2.algorithms import dq as dqflags
     from spec2.algorithms.resample import invalid_pixels
 
@@ -95,8 +114,8 @@ def _usable_arrays(model):
     arrays = {}
     for name in ARRAYS:
         a = getattr(model, name, None)
-        arrays[name] = np.array(a, dtype=np.float32) if a is not None and a.shape == shape else None
-    dq = np.array(model.dq) if model.dq is not None and model.dq.shape == shape else np.zeros(shape, np.uint32)
+        arrays[name] = np.array(a[window], dtype=np.float32) if a is not None and a.shape == shape else None
+    dq = np.array(model.dq[window]) if model.dq is not None and model.dq.shape == shape else np.zeros(arrays["data"].shape, np.uint32)
     bad = invalid_pixels(list(arrays.values()), dq)
     if bad.any():
         dq[bad] |= dqflags.DO_NOT_USE
