@@ -175,24 +175,46 @@ def run_step(pm, stepdef, model, refs, params, members, skip=False):
 
 
 def run_exposure(pm, exposure, options: RunOptions, stepdefs: dict[str, StepDef]) -> ExposureResult:
-    """Calibrate one exposure; errors are caught and returned in the result."""
+    """Calibrate one exposure and write its products; errors are caught and returned in
+    the result."""
+    result, products, t0 = _calibrate_caught(pm, exposure, options, stepdefs)
+    return _write_caught(result, products, options, t0, exposure.science)
+
+
+def _calibrate_caught(pm, exposure, options, stepdefs):
+    """(result, products or None, start time); a failure is recorded in the result."""
     t0 = time.perf_counter()
     result = ExposureResult(exposure.name)
     log.info("%s: %s", exposure.name, exposure.science)
+    products = None
     try:
         products = _calibrate(pm, exposure, options, stepdefs, result)
-        result.products = write_products(products, options.output_dir)
-    except Spec2Error as exc:
-        result.error = str(exc)
-    except Exception as exc:  # a bug or an unforeseen input: still one line, still contained
-        log.debug("traceback", exc_info=True)
-        result.error = f"{exposure.science}: {type(exc).__name__}: {exc}"
+    except Exception as exc:
+        result.error = _error_text(exc, exposure.science)
+    return result, products, t0
+
+
+def _write_caught(result, products, options, t0, science):
+    """Write the products (all or nothing), finish the result and log its outcome."""
+    if products is not None:
+        try:
+            result.products = write_products(products, options.output_dir)
+        except Exception as exc:
+            result.error = _error_text(exc, science)
     result.seconds = time.perf_counter() - t0
     if result.ok:
-        log.info("%s: done in %.2f s", exposure.name, result.seconds)
+        log.info("%s: done in %.2f s", result.name, result.seconds)
     else:
-        log.error("%s: FAILED: %s", exposure.name, result.error)
+        log.error("%s: FAILED: %s", result.name, result.error)
     return result
+
+
+def _error_text(exc, science):
+    if isinstance(exc, Spec2Error):
+        return str(exc)
+    # a bug or an unforeseen input: still one line, still contained
+    log.debug("traceback", exc_info=exc)
+    return f"{science}: {type(exc).__name__}: {exc}"
 
 
 def _calibrate(pm, exposure, options, stepdefs, result):
@@ -272,13 +294,25 @@ def run_all(pm, jobs, options: RunOptions) -> list[ExposureResult]:
     stepdefs = step_definitions(pm)
     Path(options.output_dir).mkdir(parents=True, exist_ok=True)
     results = []
-    with _no_validation_on_assignment():
+    # Products are written by one background thread while the next exposure is
+    # calibrated: file output (byte-swapping, disk) overlaps computation. At most one
+    # exposure's products wait in memory; results keep the input order.
+    from concurrent.futures import ThreadPoolExecutor
+
+    pending = None  # (index in results, future of the finished result)
+    with _no_validation_on_assignment(), ThreadPoolExecutor(1, thread_name_prefix="spec2-writer") as writer:
         for job in jobs:
             if isinstance(job, FailedInput):
                 log.error("%s: FAILED: %s", job.name, job.error)
                 results.append(ExposureResult(job.name, error=str(job.error)))
                 continue
-            results.append(run_exposure(pm, job, options, stepdefs))
+            result, products, t0 = _calibrate_caught(pm, job, options, stepdefs)
+            if pending is not None:
+                results[pending[0]] = pending[1].result()
+            results.append(result)
+            pending = (len(results) - 1, writer.submit(_write_caught, result, products, options, t0, job.science))
+        if pending is not None:
+            results[pending[0]] = pending[1].result()
     return results
 
 
