@@ -33,7 +33,6 @@ so products agree with jwst's pixel by pixel:
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,11 +57,14 @@ def dispersion_wavelengths(lam, dispaxis):
     dispaxis -- 1: wavelength varies along x (a column per wavelength), 2: along y
     """
     lam = np.asarray(lam, dtype=float)
-    # dispaxis 2: one wavelength per row -> median over the columns (numpy axis 1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows/columns
-        per_pixel = np.nanmedian(lam, axis=dispaxis - 1)
-    return per_pixel[~np.isnan(per_pixel)]
+    # dispaxis 2: one wavelength per row -> median over the columns (numpy axis 1).
+    # All-NaN rows are dropped before the median rather than silenced after it: a
+    # warnings filter is process-wide and not safe while the writer thread runs.
+    axis = dispaxis - 1
+    if axis == 0:
+        lam = lam.T
+    lam = lam[np.isfinite(lam).any(axis=1)]
+    return np.nanmedian(lam, axis=1) if lam.size else np.array([])
 
 
 def merge_wavelengths(tables, descending=False):
@@ -370,8 +372,7 @@ def rectified_grid(samples, dispaxis, descending=False, pixel_scale_ratio=1.0):
     cut = (lambda a: a[middle, :]) if spectral == 1 else (lambda a: a[:, middle])
     ra_cut, dec_cut = cut(first.ra), cut(first.dec)
     ra0, dec0 = float(np.nanmean(wrap_longitudes(ra_cut))), float(np.nanmean(dec_cut))
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with np.errstate(all="ignore"):  # NaN off the slit; errstate is per thread
         xt, yt = tangent_projection(ra0, dec0).inverse(ra_cut, dec_cut)
     x_slope, _ = fit_sampling(xt[~np.isnan(xt)], pixel_scale_ratio)
     y_slope, _ = fit_sampling(yt[~np.isnan(yt)], pixel_scale_ratio)
@@ -443,8 +444,7 @@ def pixel_map(sample: WcsSample, wcs_out, shape):
     if ys.start >= ys.stop or xs.start >= xs.stop:
         return pixmap
     sub = (slice(ys.start - sample.y0, ys.stop - sample.y0), slice(xs.start - sample.x0, xs.stop - sample.x0))
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with np.errstate(all="ignore"):  # NaN off the slit; errstate is per thread
         out_x, out_y = wcs_out.backward_transform(sample.ra[sub], sample.dec[sub], sample.lam[sub])
     pixmap[ys, xs, 0] = out_x
     pixmap[ys, xs, 1] = out_y
