@@ -113,7 +113,7 @@ def main(argv=None):
         rows.append((name, j.median_seconds, s.median_seconds, j.median_seconds / s.median_seconds, j.peak_mb, s.peak_mb, n))
         print(f"{name}: jwst {j.median_seconds:.2f} s, spec2 {s.median_seconds:.2f} s, ratio {j.median_seconds / s.median_seconds:.1f}", flush=True)
     st = {label: ser.median_seconds for label, ser in alternate(startup, args.repeats).items()}
-    table = render(rows, st, args.repeats)
+    table = render(rows, st, args.repeats) + marginal(rows)
     print(table)
     if args.out:
         text = args.out.read_text()
@@ -127,6 +127,20 @@ LABELS = {
     "tso": f"slitless time series, {NINTS} integrations",
     "single": "one fixed-slit exposure",
 }
+
+
+def marginal(rows):
+    """Cost of one more exposure in a batch, start-up excluded: (batch - single)/(n - 1)."""
+    by_name = {r[0]: r for r in rows}
+    if "batch" not in by_name or "single" not in by_name:
+        return ""
+    n = by_name["batch"][6]
+    j = (by_name["batch"][1] - by_name["single"][1]) / (n - 1)
+    s = (by_name["batch"][2] - by_name["single"][2]) / (n - 1)
+    return (
+        f"\n\nMarginal cost of one more fixed-slit exposure in a batch, (batch - single)/{n - 1}: "
+        f"jwst {j:.2f} s, spec2 {s:.2f} s, **{j / s:.1f}×**."
+    )
 
 
 def render(rows, startup, repeats):
