@@ -37,6 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spec2.wcs.sregion import format_s_region, parse_s_region  # noqa: F401 (used by plugins)
+
 from spec2.algorithms import dq as dqflags
 
 # drizzle and sum in this order: float32 sums depend on it and jwst uses it
@@ -254,26 +256,6 @@ def band_footprint(corners, start, end):
     ends = (start, end, end, start)
     sides = (half, half, -half, -half)
     return np.array([offset_point(ra, dec, across, d) for (ra, dec), d in zip(ends, sides)], dtype=float)
-
-
-def format_s_region(footprint):
-    """S_REGION string of a 4 x 2 (ra, dec) footprint in deg (None if any is NaN)."""
-    values = np.asarray(footprint, dtype=float).ravel()
-    if not np.all(np.isfinite(values)):
-        return None
-    return "POLYGON ICRS  " + " ".join(f"{v:.9f}" for v in values)
-
-
-def parse_s_region(s_region):
-    """The first polygon of an S_REGION string as 4 x 2 (ra, dec), or None."""
-    if not s_region:
-        return None
-    tokens = s_region.split()
-    try:
-        values = [float(t) for t in tokens[2:10]]
-    except ValueError:
-        return None
-    return np.array(values).reshape(4, 2) if len(values) == 8 else None
 
 
 # ---------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from spec2.wcs.sregion import format_s_region
+
 FIXEDSLIT = "MIR_LRS-FIXEDSLIT"
 SLITLESS = "MIR_LRS-SLITLESS"
 SPEED_OF_LIGHT = 299792458.0  # m/s
@@ -215,18 +217,14 @@ def _slit_region(model, specwcs):
     if any(v is None for v in v2 + v3):
         return None
     ra, dec, _ = model.meta.wcs.transform("v2v3", "world", v2, v3, 7.0)
-    return _polygon(ra, dec)
+    return format_s_region(np.column_stack([ra, dec]))
 
 
 def _footprint_region(model):
     """S_REGION from the corners of the data's bounding box (slitless)."""
     (x0, x1), (y0, y1) = model.meta.wcs.bounding_box
     ra, dec, _ = model.meta.wcs([x0, x1, x1, x0], [y0, y0, y1, y1])
-    return _polygon(ra, dec)
-
-
-def _polygon(ra, dec):
-    return "POLYGON ICRS  " + " ".join(f"{a:.9f} {d:.9f}" for a, d in zip(ra, dec))
+    return format_s_region(np.column_stack([ra, dec]))
 
 
 def dithered_position(model):

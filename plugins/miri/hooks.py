@@ -154,17 +154,16 @@ def extract(model, refs, params):
 
 
 def _optional_bool(text):
-    """"" -> None (the reference decides); otherwise the usual spellings of a boolean."""
-    value = str(text).strip().lower()
-    if value == "":
-        return None
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
+    """"" -> None (the reference decides); otherwise a boolean as ``--set`` spells it."""
     from spec2.errors import InputError
+    from spec2.recipe import parse_value
 
-    raise InputError(f"expected true or false, not {text!r}")
+    if str(text).strip() == "":
+        return None
+    try:
+        return parse_value(str(text), False)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 @hookimpl
