@@ -233,9 +233,9 @@ def test_hooks_called_directly_with_in_memory_references():
     sci.dq = np.zeros((4, 5), np.uint32)
     flat = datamodels.FlatModel(data=np.full((4, 5), 2.0, np.float32), err=np.full((4, 5), 0.1, np.float32), dq=np.zeros((4, 5), np.uint32))
     refs = RefResolver(sci, overrides={"flat": flat}, use_crds=False)
-    out = pm.hook.flat(model=sci, refs=refs)
+    out = pm.hook.flat(model=sci, refs=refs, params={}, members={})
     assert out.data[0, 0] == 3.0 and out.var_poisson[0, 0] == 1.0 and out.var_rnoise[0, 0] == 0.25
     assert out.var_flat[0, 0] == pytest.approx(9.0 / 4.0 * 0.01)  # (sci/f)^2 / f^2 * err^2
     assert refs.take_used() == {"flat": "in-memory"}
     with pytest.raises(Exception, match="CRDS lookups are off"):
-        pm.hook.photom(model=out, refs=refs)
+        pm.hook.photom(model=out, refs=refs, params={}, members={})
