@@ -239,3 +239,25 @@ def test_hooks_called_directly_with_in_memory_references():
     assert refs.take_used() == {"flat": "in-memory"}
     with pytest.raises(Exception, match="CRDS lookups are off"):
         pm.hook.photom(model=out, refs=refs, params={}, members={})
+
+
+@pytest.mark.parity
+@pytest.mark.slow
+def test_deliberate_differences_from_jwst(lrs_sim, jwst_products, spec2_products):
+    """What we do differently on purpose (docs/modes/miri-lrs.md), and only that."""
+    from pathlib import Path
+
+    from stdatamodels.jwst import datamodels
+
+    tso = Path(lrs_sim["tso"]).name.rsplit("_", 1)[0]
+    with datamodels.open(spec2_products / f"{tso}_calints.fits") as a, datamodels.open(jwst_products / f"{tso}_calints.fits") as b:
+        # a footprint for the slitless series, which jwst leaves unset
+        assert b.meta.wcsinfo.s_region is None
+        assert a.meta.wcsinfo.s_region.startswith("POLYGON ICRS  ")
+    nod = Path(lrs_sim["nods"][0]).name.rsplit("_", 1)[0]
+    for suffix in ("assign_wcs", "bsub"):
+        with datamodels.open(spec2_products / f"{nod}_{suffix}.fits") as a, datamodels.open(jwst_products / f"{nod}_{suffix}.fits") as b:
+            # the SlitModel from assign_wcs on; jwst converts just before srctype
+            assert type(a).__name__ == "SlitModel" and type(b).__name__ == "ImageModel"
+    with datamodels.open(spec2_products / f"{nod}_cal.fits") as a, datamodels.open(jwst_products / f"{nod}_cal.fits") as b:
+        assert a.meta.wcsinfo.s_region == b.meta.wcsinfo.s_region
