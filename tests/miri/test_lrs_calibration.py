@@ -261,3 +261,46 @@ def test_deliberate_differences_from_jwst(lrs_sim, jwst_products, spec2_products
             assert type(a).__name__ == "SlitModel" and type(b).__name__ == "ImageModel"
     with datamodels.open(spec2_products / f"{nod}_cal.fits") as a, datamodels.open(jwst_products / f"{nod}_cal.fits") as b:
         assert a.meta.wcsinfo.s_region == b.meta.wcsinfo.s_region
+
+
+JWST_ASSIGN_WCS = """
+import sys, numpy as np
+from jwst.assign_wcs import AssignWcsStep
+from stdatamodels.jwst import datamodels
+m = AssignWcsStep.call(datamodels.open(sys.argv[1]))
+y, x = np.mgrid[250:330, 300:350].astype(float)
+ra, dec, wl = m.meta.wcs(x, y)
+np.save(sys.argv[2], np.array([ra, dec, wl]))
+"""
+
+
+@pytest.mark.parity
+@pytest.mark.slow
+def test_velocity_and_aberration_corrections_match_jwst(lrs_sim, tmp_path, refs):
+    """VELOSYS (barycentric wavelengths) and VA_SCALE (differential velocity aberration),
+    absent from the simulated exposures, against jwst's assign_wcs on the same header."""
+    import subprocess
+    import sys
+
+    from stdatamodels.jwst import datamodels
+
+    from spec2_miri.assign_wcs import assign_lrs_wcs
+    from tests.miri.conftest import crds_env
+
+    model = datamodels.open(lrs_sim["nods"][0])
+    model.meta.wcsinfo.velosys = 28_500.0  # m/s
+    model.meta.velocity_aberration.scale_factor = 1.00012
+    path = tmp_path / "jwvelo_rate.fits"
+    model.save(path)
+    subprocess.run([sys.executable, "-c", JWST_ASSIGN_WCS, str(path), str(tmp_path / "jw.npy")],
+                   env=crds_env(lrs_sim), check=True, capture_output=True)
+    theirs = np.load(tmp_path / "jw.npy")
+    ours_model = assign_lrs_wcs(datamodels.open(path), refs["distortion"], refs["specwcs"])
+    y, x = np.mgrid[250:330, 300:350].astype(float)
+    ours = np.array(ours_model.meta.wcs(x, y))
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12, equal_nan=True)
+    # and the corrections do something: lambda / (1 + v/c)
+    plain = assign_lrs_wcs(datamodels.open(lrs_sim["nods"][0]), refs["distortion"], refs["specwcs"])
+    ratio = ours[2] / np.array(plain.meta.wcs(x, y))[2]
+    np.testing.assert_allclose(ratio[np.isfinite(ratio)], 1 / (1 + 28_500.0 / 299_792_458.0), rtol=1e-12)
