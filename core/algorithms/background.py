@@ -23,10 +23,11 @@ def combine_backgrounds(images, errors, dqs, sigma=3.0, maxiters=None):
     averaged over integrations by the caller). Returns (background, error, dq):
     error = sqrt(sum err^2) / N_kept, dq = OR of the inputs.
     """
-    stack = np.stack([np.asarray(i, np.float32) for i in images])
+    # averaged in double precision, as jwst does, then stored as float32
+    stack = np.stack([np.asarray(i, np.float64) for i in images])
     dq = np.bitwise_or.reduce(np.stack([np.asarray(d, np.uint32) for d in dqs]), axis=0)
     if len(images) == 1:
-        return stack[0].copy(), np.asarray(errors[0], np.float32).copy(), dq
+        return stack[0].astype(np.float32), np.asarray(errors[0], np.float32).copy(), dq
     mean, kept = sigma_clipped_mean(stack, sigma=sigma, maxiters=maxiters)
     err_stack = np.stack([np.asarray(e, np.float32) for e in errors])
     with np.errstate(invalid="ignore", divide="ignore"):
