@@ -343,3 +343,27 @@ def test_several_backgrounds_match_jwst(lrs_sim, tmp_path):
     np.testing.assert_array_equal(ours.data, theirs[0].astype(np.float32))
     # the trail was clipped: those rows are as clean as the others
     assert np.nanmedian(np.abs(ours.data[400:420])) < 2 * np.nanmedian(np.abs(ours.data[300:320]))
+
+
+@pytest.mark.parity
+@pytest.mark.slow
+def test_time_series_background_member_matches_jwst(lrs_sim, tmp_path):
+    """A multi-integration background member (sigma-clipped over its integrations
+    first) subtracted from every integration of a time series, against jwst."""
+    import subprocess
+    import sys
+
+    from stdatamodels.jwst import datamodels
+
+    from spec2.steps.background import read_background, subtract_background
+    from spec2_miri.simulate import slitless_time_series
+    from tests.miri.conftest import crds_env
+
+    member, _ = slitless_time_series(tmp_path / "bkg_rateints.fits", nints=7, depth=0.0, seed=99)
+    science = lrs_sim["tso"]
+    subprocess.run([sys.executable, "-c", JWST_BACKGROUND, str(science), str(tmp_path / "jw.npy"), str(member)],
+                   env=crds_env(lrs_sim), check=True, capture_output=True)
+    theirs = np.load(tmp_path / "jw.npy")
+    ours = subtract_background(datamodels.open(science), [read_background(member)])
+    np.testing.assert_array_equal(ours.dq, theirs[1].astype(np.uint32))
+    np.testing.assert_array_equal(ours.data, theirs[0].astype(np.float32))
