@@ -150,3 +150,22 @@ def test_specutils_reads_ours_as_it_reads_jwsts(lrs_sim, spec2_products, jwst_pr
         assert ours == theirs
         if suffix == "x1d":
             assert ours[0][0] == "Jy" and ours[0][1] == "um"
+
+
+def test_truncated_fits_fails_alone(lrs_sim, tmp_path):
+    """A rate file cut short (a transfer that died) is one clear failure; the good file
+    next to it is calibrated; nothing of the broken one is written."""
+    broken = tmp_path / "jw_truncated_rate.fits"
+    data = Path(lrs_sim["nods"][0]).read_bytes()
+    broken.write_bytes(data[: len(data) // 3])
+    out = tmp_path / "out"
+    spec2 = str(Path(sys.executable).parent / "spec2")
+    res = subprocess.run([spec2, "process", str(broken), str(lrs_sim["nods"][1]), "-o", str(out), "-q"],
+                         env=crds_env(lrs_sim), capture_output=True, text=True)
+    assert res.returncode == 1
+    failed = [ln for ln in res.stderr.splitlines() if ln.startswith("FAILED")]
+    assert len(failed) == 1 and "jw_truncated_rate.fits" in failed[0], res.stderr
+    assert len(failed[0].splitlines()) == 1
+    names = {p.name for p in out.iterdir()}
+    assert f"{_stem(lrs_sim['nods'][1])}_x1d.fits" in names
+    assert not any(n.startswith("jw_truncated") for n in names)
