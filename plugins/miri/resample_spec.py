@@ -90,7 +90,6 @@ def resample_lrs(model, pixfrac=1.0, kernel="square", weight_type="ivm", pixel_s
         ra, dec, lam = wcs_in(xpos, ypos)
         x, y = wcs_out.invert(ra, dec, lam)
         out.source_xpos, out.source_ypos = float(x), float(y)
-    _validate_as(out, model)
     return out
 
 
@@ -145,10 +144,6 @@ def _output_model(model, result, wcs_out, grid):
     from stdatamodels.jwst import datamodels
 
     out = datamodels.SlitModel()
-    # validated once when written instead of at each assignment (~0.2 s); restored by
-    # _validate_as. (SlitModel(validate_on_assignment=False) would also store the
-    # keyword in the product.)
-    out._validate_on_assignment = False
     out.update(model)
     out.meta.wcs = wcs_out
     out.data = result["data"]
@@ -170,11 +165,6 @@ def _output_model(model, result, wcs_out, grid):
         if value is not None:
             setattr(out, attr, value)
     return out
-
-
-def _validate_as(out, model):
-    """From now on, validate assignments to ``out`` as ``model`` does (the default)."""
-    out._validate_on_assignment = getattr(model, "_validate_on_assignment", True)
 
 
 def _put(node, name, value):
