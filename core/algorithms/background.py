@@ -10,7 +10,9 @@ def sigma_clipped_mean(stack, sigma=3.0, maxiters=None, axis=0):
     (NaN-aware). Returns (mean, number of values kept)."""
     from astropy.stats import sigma_clip
 
-    clipped = sigma_clip(stack, sigma=sigma, maxiters=maxiters, axis=axis, masked=True)
+    # NaNs are masked up front: same result as letting sigma_clip drop them, without its
+    # warning (and without a process-wide warnings filter, unsafe next to the writer thread)
+    clipped = sigma_clip(np.ma.masked_invalid(stack), sigma=sigma, maxiters=maxiters, axis=axis, masked=True)
     mean = np.ma.mean(clipped, axis=axis)
     kept = np.ma.count(clipped, axis=axis)
     return np.ma.filled(mean.astype(np.float32), np.nan), kept
