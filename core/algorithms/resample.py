@@ -4,8 +4,7 @@ Instrument-agnostic pieces of resample_spec, in three layers:
 
 * pure numerical functions on plain arrays (unit-tested by hand):
   :func:`dispersion_wavelengths`, :func:`merge_wavelengths`, :func:`fit_sampling`,
-  :func:`spatial_size`, :func:`centred_intercept`, :func:`good_pixels`,
-  :func:`invalid_pixels`, :func:`drizzle_weight`, :func:`drizzle_range`,
+  :func:`spatial_size`, :func:`centred_intercept`, :func:`invalid_pixels`, :func:`drizzle_weight`, :func:`drizzle_range`,
   :func:`add_variance`, :func:`finish_variance`, :func:`error_from_variances`,
   and the spherical helpers behind :func:`band_footprint`;
 * the output grid: :func:`sample_wcs` evaluates an input WCS once on its bounding-box
@@ -111,11 +110,6 @@ def centred_intercept(n, slope):
     return -np.sign(slope) * (0.5 * (n - 1) * np.abs(slope))
 
 
-def good_pixels(dq, bad_bits=BAD_FOR_RESAMPLING):
-    """True where the DQ carries none of ``bad_bits``."""
-    return (np.asarray(dq) & bad_bits) == 0
-
-
 def invalid_pixels(arrays, dq=None):
     """Pixels unusable in any array: NaN in one of ``arrays`` (equal-shape arrays only;
     infinities are kept, as jwst does) or DO_NOT_USE in ``dq``."""
@@ -135,7 +129,7 @@ def drizzle_weight(dq, weight_type="ivm", var_rnoise=None, time=1.0, bad_bits=BA
     weight_type -- "ivm": 1/var_rnoise (1 everywhere when var_rnoise is missing; 0 where
                    it is 0 or not finite); "exptime": ``time``; None: 1
     """
-    good = good_pixels(dq, bad_bits)
+    good = dqflags.good_mask(np.asarray(dq), bad_bits)
     if weight_type == "ivm":
         if var_rnoise is None or np.shape(var_rnoise) != good.shape:
             w = np.ones(good.shape, np.float32)
