@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from spec2.algorithms import dq as dqflags
+
 
 def sorted_response(wavelength, relresponse, nelem=None):
     """The response table trimmed to ``nelem`` and sorted by wavelength, in micron
@@ -58,3 +60,26 @@ def apply_conversion(data, err, variances, conversion):
         if var is not None and var.size:
             var *= square
     return [data, err, *variances]
+
+
+def apply_where_defined(region, factor, data, err, dq, variances=(), no_factor=None):
+    """Apply a per-pixel multiplicative calibration (photom, slit loss) in place.
+
+    region -- (rows, cols) where the factor exists (see dq.finite_region; None: nowhere);
+              outside it every array becomes NaN and DO_NOT_USE, as a missing factor
+              leaves them
+    factor -- the factor on that region (broadcast over integrations)
+    no_factor -- optional mask (on the region) of pixels without a factor: DO_NOT_USE
+    Inside, data and err are scaled, variances by the square, then NaNs and flags made
+    consistent.
+    """
+    dqflags.blank_outside(region, data, dq, (err, *variances))
+    if region is None:
+        return
+    inside = (Ellipsis, *region)
+    views = [None if v is None or v.shape != data.shape else v[inside] for v in variances]
+    sub_data, sub_err, sub_dq = data[inside], err[inside], dq[inside]
+    apply_conversion(sub_data, sub_err, views, factor)
+    if no_factor is not None:
+        sub_dq[..., no_factor] |= dqflags.DO_NOT_USE
+    dqflags.match_nans_and_flags(sub_data, sub_dq, (sub_err, *views))

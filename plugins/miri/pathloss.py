@@ -8,6 +8,7 @@ import numpy as np
 
 from spec2.algorithms import dq as dqflags
 from spec2.algorithms.pathloss import bilinear_vector, grid_index, onto_wavelengths
+from spec2.algorithms.photom import apply_where_defined
 
 log = logging.getLogger("spec2")
 
@@ -62,20 +63,10 @@ def apply_lrs_pathloss(model, pathloss):
     # The correction exists where the wavelength does; outside that rectangle the
     # product is NaN and DO_NOT_USE, which is set directly.
     factor = np.full(model.wavelength.shape, np.nan, np.float32)
-    variances = [getattr(model, n) for n in ("var_poisson", "var_rnoise", "var_flat")]
-    variances = [v if v is not None and v.shape == model.data.shape else None for v in variances]
     region = dqflags.finite_region(model.wavelength)
-    dqflags.blank_outside(region, model.data, model.dq, (model.err, *variances))
     if region is not None:
-        inside = (Ellipsis, *region)
-        f = onto_wavelengths(model.wavelength[region], wl, corr).astype(np.float32)
-        factor[region] = f
-        data, err, dq = model.data[inside], model.err[inside], model.dq[inside]
-        data *= f
-        err *= f
-        for var in variances:
-            if var is not None:
-                var[inside] *= f * f
-        dqflags.match_nans_and_flags(data, dq, (err, *[v[inside] for v in variances if v is not None]))
+        factor[region] = onto_wavelengths(model.wavelength[region], wl, corr)
+    apply_where_defined(region, None if region is None else factor[region], model.data, model.err, model.dq,
+                        (model.var_poisson, model.var_rnoise, model.var_flat))
     model.pathloss_point = factor
     return model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from spec2.algorithms import dq as dqflags
-from spec2.algorithms.photom import apply_conversion, sorted_response, spectral_conversion, time_dependence
+from spec2.algorithms.photom import apply_where_defined, sorted_response, spectral_conversion, time_dependence
 from spec2.errors import ReferenceFileError
 
 MJSR_TO_UJA2 = 1e12 / 4.25451702961522e10  # MJy/sr -> uJy/arcsec^2
@@ -62,17 +62,12 @@ def apply_lrs_photom(model, photom, area=None):
     wl_tab, rr_tab = sorted_response(row["wavelength"], row["relresponse"], int(row["nelem"]) or None)
     # Only where the wavelength is defined can there be a factor; elsewhere the pixels
     # end NaN and DO_NOT_USE whatever their value, so they are set so directly.
-    variances = (model.var_poisson, model.var_rnoise, model.var_flat)
     region = dqflags.finite_region(model.wavelength)
-    dqflags.blank_outside(region, model.data, model.dq, (model.err, *variances))
+    conversion = no_cal = None
     if region is not None:
-        inside = (Ellipsis, *region)
-        views = [None if v is None or v.shape != model.data.shape else v[inside] for v in variances]
-        data, err, dq = model.data[inside], model.err[inside], model.dq[inside]
         conversion, no_cal = spectral_conversion(scalar, model.wavelength[region], wl_tab, rr_tab)
-        apply_conversion(data, err, views, conversion)
-        dq[..., no_cal] |= dqflags.DO_NOT_USE
-        dqflags.match_nans_and_flags(data, dq, (err, *views))
+    apply_where_defined(region, conversion, model.data, model.err, model.dq,
+                        (model.var_poisson, model.var_rnoise, model.var_flat), no_factor=no_cal)
 
     model.meta.photometry.conversion_megajanskys = scalar
     model.meta.photometry.conversion_microjanskys = scalar * MJSR_TO_UJA2
