@@ -70,6 +70,12 @@ def _mapping_text(header: dict, selector: str) -> str:
     return text.replace("'sha1sum' : '0'", f"'sha1sum' : '{_sha1_without_checksum(text)}'")
 
 
+def _header(mapping: str, name: str, parkey, **extra) -> dict:
+    """A mapping's header: the fields every level shares, then the level's own."""
+    return {"derived_from": "spec2 simulator", **extra, "mapping": mapping, "name": name,
+            "observatory": OBSERVATORY.upper(), "parkey": parkey}
+
+
 def _rmap_selector(rmap: ReftypeMap) -> str:
     grouped: dict[tuple, dict[str, str]] = {}
     for rule in rmap.rules:
@@ -139,37 +145,19 @@ class LocalCache:
                     continue
                 name = f"{OBSERVATORY}_{instrument}_{reftype.replace('-', '')}_0001.rmap"
                 rmap = reftypes[reftype]
-                header = {
-                    "derived_from": "spec2 simulator",
-                    "filekind": reftype.upper(),
-                    "instrument": instrument.upper(),
-                    "mapping": "REFERENCE",
-                    "name": name,
-                    "observatory": OBSERVATORY.upper(),
-                    "parkey": (tuple(rmap.parkeys), ("META.OBSERVATION.DATE", "META.OBSERVATION.TIME")),
-                }
+                header = _header(
+                    "REFERENCE", name, (tuple(rmap.parkeys), ("META.OBSERVATION.DATE", "META.OBSERVATION.TIME")),
+                    filekind=reftype.upper(), instrument=instrument.upper(),
+                )
                 (mappings / name).write_text(_mapping_text(header, _rmap_selector(rmap)))
                 selections[reftype] = name
             imap = f"{OBSERVATORY}_{instrument}_0001.imap"
-            header = {
-                "derived_from": "spec2 simulator",
-                "instrument": instrument.upper(),
-                "mapping": "INSTRUMENT",
-                "name": imap,
-                "observatory": OBSERVATORY.upper(),
-                "parkey": ("REFTYPE",),
-            }
+            header = _header("INSTRUMENT", imap, ("REFTYPE",), instrument=instrument.upper())
             # pipeline and instrument mappings select with plain dicts; rmaps with Match
             body = "".join(f"    {k!r} : {v!r},\n" for k, v in selections.items())
             (mappings / imap).write_text(_mapping_text(header, "{\n" + body + "}"))
             imaps[instrument.upper()] = imap
-        header = {
-            "derived_from": "spec2 simulator",
-            "mapping": "PIPELINE",
-            "name": CONTEXT,
-            "observatory": OBSERVATORY.upper(),
-            "parkey": ("META.INSTRUMENT.NAME",),
-        }
+        header = _header("PIPELINE", CONTEXT, ("META.INSTRUMENT.NAME",))
         body = "".join(f"    {k!r} : {v!r},\n" for k, v in imaps.items())
         (mappings / CONTEXT).write_text(_mapping_text(header, "{\n" + body + "}"))
         return self.root
