@@ -31,10 +31,16 @@ def decide_source_type(user_param, bkgdtarg, is_tso, apt_value, dither_pattern, 
     return default, "default for the mode"
 
 
+# Exposure types that are time series whatever TSOVISIT says (jwst's list).
+TSO_EXPOSURES = ("nrc_tsimage", "nrc_tsgrism", "nrs_brightobj")
+
+
 def is_time_series(model) -> bool:
-    """A time-series observation with more than one integration."""
-    nints = model.meta.exposure.nints or (model.data.shape[0] if model.data.ndim == 3 else 1)
-    return bool(model.meta.visit.tsovisit) and nints > 1
+    """jwst's time-series test: TSOVISIT or a time-series exposure type, unless the
+    exposure has a single integration."""
+    tso = bool(model.meta.visit.tsovisit) or str(model.meta.exposure.type or "").lower() in TSO_EXPOSURES
+    nints = model.meta.exposure.nints
+    return tso and not (nints is not None and nints < 2)
 
 
 def set_source_type(model, source_type=None, default="POINT", pattern=None):

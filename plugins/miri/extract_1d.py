@@ -22,13 +22,12 @@ import numpy as np
 
 from spec2.algorithms import extract1d as ex
 from spec2.errors import InputError, ReferenceFileError
+from spec2.steps.srctype import is_time_series
 
 log = logging.getLogger("spec2")
 
 SOURCE_POSITION_MODES = ("MIR_LRS-FIXEDSLIT",)
 """Exposure types whose source position is used by default (if a point source)."""
-TSO_EXPOSURES = ("nrc_tsimage", "nrc_tsgrism", "nrs_brightobj")
-"""Exposure types jwst treats as time series whatever TSOVISIT says."""
 ANY = "ANY"
 
 SB_UNITS = {True: ("Jy", "Jy^2", "MJy/sr", "MJy^2 / sr^2"), False: ("DN/s", "DN^2 / s^2", "DN/s", "DN^2 / s^2")}
@@ -385,13 +384,6 @@ def _tso_spec(cols, wavelength, units, segment):
     for key in TIME_COLUMNS:
         spec.spec_table.columns[key].unit = "d"
     return spec
-
-
-def is_time_series(model):
-    """jwst's TSO test: TSOVISIT or a TSO exposure type, and more than one integration."""
-    tso = bool(model.meta.visit.tsovisit) or str(model.meta.exposure.type or "").lower() in TSO_EXPOSURES
-    nints = model.meta.exposure.nints
-    return tso and not (nints is not None and nints < 2)
 
 
 def _integration_times(model, spec, nints):
