@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spec2.algorithms.background import combine_backgrounds, sigma_clipped_mean
+from spec2.algorithms.subarray import window
 
 
 @dataclass
@@ -69,12 +70,11 @@ def _frame_arrays(background: BackgroundFrame, science, sigma, maxiters):
     shape = science.data.shape[-2:]
     if sci.shape != shape:
         s = science.meta.subarray
-        x0, y0 = (s.xstart or 1) - background.xstart, (s.ystart or 1) - background.ystart
-        if x0 < 0 or y0 < 0 or y0 + shape[0] > sci.shape[0] or x0 + shape[1] > sci.shape[1]:
+        cut = window((s.xstart or 1, s.ystart or 1), shape, (background.xstart, background.ystart), sci.shape)
+        if cut is None:
             from spec2.errors import InputError
 
             raise InputError(f"background {background.name} does not cover the science subarray")
-        cut = np.s_[y0 : y0 + shape[0], x0 : x0 + shape[1]]
         sci, err, dq = sci[cut], err[cut], dq[cut]
     return sci, err, dq
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from spec2.algorithms import dq as dqflags
 from spec2.algorithms.flat import divide_flat, prepare_flat
+from spec2.algorithms.subarray import window
 
 
 def flat_for_frame(model, flat):
@@ -21,15 +22,14 @@ def flat_for_frame(model, flat):
     sub = model.meta.subarray
     fx = (flat.meta.subarray.xstart or 1) if flat.meta.hasattr("subarray") else 1
     fy = (flat.meta.subarray.ystart or 1) if flat.meta.hasattr("subarray") else 1
-    x0, y0 = (sub.xstart or 1) - fx, (sub.ystart or 1) - fy
-    if x0 < 0 or y0 < 0 or y0 + shape[0] > data.shape[0] or x0 + shape[1] > data.shape[1]:
+    cut = window((sub.xstart or 1, sub.ystart or 1), shape, (fx, fy), data.shape)
+    if cut is None:
         from spec2.errors import ReferenceFileError
 
         raise ReferenceFileError(
             f"flat reference ({data.shape[1]}x{data.shape[0]}) does not cover subarray "
             f"{sub.name} at ({sub.xstart}, {sub.ystart})"
         )
-    cut = np.s_[y0 : y0 + shape[0], x0 : x0 + shape[1]]
     return data[cut], None if err is None else err[cut], None if dq is None else dq[cut]
 
 

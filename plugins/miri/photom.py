@@ -6,6 +6,7 @@ import numpy as np
 
 from spec2.algorithms import dq as dqflags
 from spec2.algorithms.photom import apply_where_defined, sorted_response, spectral_conversion, time_dependence
+from spec2.algorithms.subarray import window
 from spec2.errors import ReferenceFileError
 
 MJSR_TO_UJA2 = 1e12 / 4.25451702961522e10  # MJy/sr -> uJy/arcsec^2
@@ -74,9 +75,10 @@ def apply_lrs_photom(model, photom, area=None):
     sr, a2 = photom.meta.photometry.pixelarea_steradians, photom.meta.photometry.pixelarea_arcsecsq
     if area is not None:
         sub = model.meta.subarray
-        y0, x0 = (sub.ystart or 1) - 1, (sub.xstart or 1) - 1
-        ny, nx = model.data.shape[-2:]
-        model.area = np.array(area.data[y0 : y0 + ny, x0 : x0 + nx], np.float32)
+        cut = window((sub.xstart or 1, sub.ystart or 1), model.data.shape, source_shape=area.data.shape)
+        if cut is None:
+            raise ReferenceFileError(f"area reference does not cover subarray {sub.name}")
+        model.area = np.array(area.data[cut], np.float32)
         sr = area.meta.photometry.pixelarea_steradians or sr
         a2 = area.meta.photometry.pixelarea_arcsecsq or a2
     if sr is not None:

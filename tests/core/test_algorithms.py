@@ -102,3 +102,14 @@ def test_finite_region_and_blank_outside():
     assert np.all(data[:, inside] == 1) and np.isnan(data[:, ~inside]).all() and np.isnan(err[:, ~inside]).all()
     assert np.all(dq[:, ~inside] == dqflags.DO_NOT_USE) and np.all(dq[:, inside] == 0)
     assert dqflags.finite_region(np.full((2, 2), np.nan)) is None
+
+
+def test_subarray_window():
+    from spec2.algorithms.subarray import window
+
+    # a 416 x 72 subarray at (1, 529) inside a 1024 x 1032 full frame
+    assert window((1, 529), (416, 72), (1, 1), (1024, 1032)) == (slice(528, 944), slice(0, 72))
+    # the same frame inside a source that itself starts at (1, 500)
+    assert window((1, 529), (416, 72), (1, 500), (500, 100)) == (slice(29, 445), slice(0, 72))
+    assert window((1, 529), (416, 72), (1, 600), (1024, 1032)) is None  # starts too late
+    assert window((1000, 1), (10, 40), (1, 1), (1024, 1032)) is None  # runs off the edge
