@@ -174,13 +174,6 @@ def run_step(pm, stepdef, model, refs, params, members, skip=False):
     return result, COMPLETE, dt
 
 
-def run_exposure(pm, exposure, options: RunOptions, stepdefs: dict[str, StepDef]) -> ExposureResult:
-    """Calibrate one exposure and write its products; errors are caught and returned in
-    the result."""
-    result, products, t0 = _calibrate_caught(pm, exposure, options, stepdefs)
-    return _write_caught(result, products, options, t0, exposure.science)
-
-
 def _calibrate_caught(pm, exposure, options, stepdefs):
     """(result, products or None, start time); a failure is recorded in the result."""
     t0 = time.perf_counter()
