@@ -26,7 +26,7 @@ def _is_lrs(model) -> bool:
     return model.meta.exposure.type in EXPOSURE_TYPES
 
 
-def _is_time_series(model) -> bool:
+def _is_multi_integration(model) -> bool:
     return model.data.ndim == 3
 
 
@@ -95,7 +95,7 @@ def flat(model, refs):
 def pathloss(model, refs):
     if not _is_lrs(model):
         return None
-    if model.meta.exposure.type == LRS_SLITLESS or _is_time_series(model):
+    if model.meta.exposure.type == LRS_SLITLESS or _is_multi_integration(model):
         raise StepSkipped("no slit loss for slitless or time-series LRS")
     pathloss_model = refs.open("pathloss")
     from spec2_miri.pathloss import apply_lrs_pathloss
