@@ -2,7 +2,6 @@
 
 import hashlib
 
-import numpy as np
 import pytest
 
 from spec2.wcs.pointing import ideal_to_v2v3, v2v3_to_sky, velocity_aberration

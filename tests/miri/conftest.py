@@ -29,6 +29,11 @@ def lrs_sim(tmp_path_factory):
     return out
 
 
+def stem(path):
+    """The product root of a rate/rateints file: its name without the last suffix."""
+    return Path(path).name.rsplit("_", 1)[0]
+
+
 def crds_env(sim):
     from spec2.crds_cache import crds_environment
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from spec2.steps.srctype import decide_source_type
+from tests.miri.conftest import stem
 from spec2_miri import instrument as ins
 
 
@@ -130,12 +131,11 @@ def _compare(ours, theirs):
 @pytest.mark.slow
 @pytest.mark.parametrize("which", ["nod1", "nod2", "tso"])
 def test_cal_matches_jwst(which, lrs_sim, jwst_products, spec2_products):
-    from pathlib import Path
 
     science = {"nod1": lrs_sim["nods"][0], "nod2": lrs_sim["nods"][1], "tso": lrs_sim["tso"]}[which]
-    stem = Path(science).name.rsplit("_", 1)[0]
+    root = stem(science)
     suffix = "calints" if which == "tso" else "cal"
-    _compare(spec2_products / f"{stem}_{suffix}.fits", jwst_products / f"{stem}_{suffix}.fits")
+    _compare(spec2_products / f"{root}_{suffix}.fits", jwst_products / f"{root}_{suffix}.fits")
 
 
 JWST_SUFFIX = {"bkg_subtract": "bsub"}
@@ -146,12 +146,11 @@ JWST_SUFFIX = {"bkg_subtract": "bsub"}
 @pytest.mark.parametrize("step", ["assign_wcs", "bkg_subtract", "srctype", "flat_field", "pathloss", "photom"])
 def test_each_step_matches_jwst(step, lrs_sim, jwst_products, spec2_products):
     """Step by step on the first nod: the model after each step, array by array."""
-    from pathlib import Path
 
     from stdatamodels.jwst import datamodels
 
-    stem = Path(lrs_sim["nods"][0]).name.rsplit("_", 1)[0]
-    name = f"{stem}_{JWST_SUFFIX.get(step, step)}.fits"
+    root = stem(lrs_sim["nods"][0])
+    name = f"{root}_{JWST_SUFFIX.get(step, step)}.fits"
     with datamodels.open(spec2_products / name) as a, datamodels.open(jwst_products / name) as b:
         np.testing.assert_array_equal(a.dq, b.dq)
         for arr in ("data", "err", "var_poisson", "var_rnoise", "var_flat"):
@@ -170,11 +169,10 @@ def test_each_step_matches_jwst(step, lrs_sim, jwst_products, spec2_products):
 @pytest.mark.parametrize("nod", [0, 1])
 def test_s2d_matches_jwst(nod, lrs_sim, jwst_products, spec2_products):
     """The _s2d: same grid and WCS; every array identical."""
-    from pathlib import Path
 
     from stdatamodels.jwst import datamodels
 
-    name = Path(lrs_sim["nods"][nod]).name.rsplit("_", 1)[0] + "_s2d.fits"
+    name = stem(lrs_sim["nods"][nod]) + "_s2d.fits"
     with datamodels.open(spec2_products / name) as a, datamodels.open(jwst_products / name) as b:
         assert a.data.shape == b.data.shape
         for arr in ("data", "wht", "con", "wavelength", "err", "var_poisson", "var_rnoise", "var_flat"):
@@ -195,12 +193,11 @@ X1D_ERRORS = ("FLUX_ERROR", "FLUX_VAR_POISSON", "FLUX_VAR_RNOISE", "FLUX_VAR_FLA
 def test_x1d_matches_jwst(which, lrs_sim, jwst_products, spec2_products):
     """The _x1d/_x1dints columns agree to double-precision rounding (the sums run in
     another order)."""
-    from pathlib import Path
 
     from stdatamodels.jwst import datamodels
 
     science = {"nod1": lrs_sim["nods"][0], "nod2": lrs_sim["nods"][1], "tso": lrs_sim["tso"]}[which]
-    name = Path(science).name.rsplit("_", 1)[0] + ("_x1dints.fits" if which == "tso" else "_x1d.fits")
+    name = stem(science) + ("_x1dints.fits" if which == "tso" else "_x1d.fits")
     with datamodels.open(spec2_products / name) as a, datamodels.open(jwst_products / name) as b:
         ta, tb = a.spec[0].spec_table, b.spec[0].spec_table
         assert ta.dtype.names == tb.dtype.names and ta.shape == tb.shape
@@ -245,16 +242,15 @@ def test_hooks_called_directly_with_in_memory_references():
 @pytest.mark.slow
 def test_deliberate_differences_from_jwst(lrs_sim, jwst_products, spec2_products):
     """What we do differently on purpose (docs/modes/miri-lrs.md), and only that."""
-    from pathlib import Path
 
     from stdatamodels.jwst import datamodels
 
-    tso = Path(lrs_sim["tso"]).name.rsplit("_", 1)[0]
+    tso = stem(lrs_sim["tso"])
     with datamodels.open(spec2_products / f"{tso}_calints.fits") as a, datamodels.open(jwst_products / f"{tso}_calints.fits") as b:
         # a footprint for the slitless series, which jwst leaves unset
         assert b.meta.wcsinfo.s_region is None
         assert a.meta.wcsinfo.s_region.startswith("POLYGON ICRS  ")
-    nod = Path(lrs_sim["nods"][0]).name.rsplit("_", 1)[0]
+    nod = stem(lrs_sim["nods"][0])
     for suffix in ("assign_wcs", "bsub"):
         with datamodels.open(spec2_products / f"{nod}_{suffix}.fits") as a, datamodels.open(jwst_products / f"{nod}_{suffix}.fits") as b:
             # the SlitModel from assign_wcs on; jwst converts just before srctype

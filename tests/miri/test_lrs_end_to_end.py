@@ -14,12 +14,9 @@ import numpy as np
 import pytest
 
 from tests.miri.conftest import NINTS, crds_env
+from tests.miri.conftest import stem as _stem
 
 pytestmark = pytest.mark.slow
-
-
-def _stem(path):
-    return Path(path).name.rsplit("_", 1)[0]
 
 
 def test_products_and_status_keywords(lrs_sim, spec2_products):
