@@ -112,11 +112,11 @@ def detector_to_alpha_beta(model, distortion, specwcs):
     y_det = models.Mapping((2,), n_inputs=3) | y_of_lambda
     forward.inverse = models.Mapping((0, 1, 2, 0, 1, 2)) | x_det & y_det
 
-    bind_bounding_box(forward, _bounding_box(model, table, x0, y0, rows), order="F")
+    bind_bounding_box(forward, _bounding_box(model, table, x0, rows), order="F")
     return forward, scale
 
 
-def _bounding_box(model, table, x0, y0, rows):
+def _bounding_box(model, table, x0, rows):
     y_box = (float(rows.min()), float(rows.max()))
     if model.meta.exposure.type == SLITLESS:
         xstart = model.meta.subarray.xstart or 1

@@ -111,7 +111,8 @@ def _noisy(rate, exptime, rng):
     return data.astype(np.float32), var_p.astype(np.float32), var_r.astype(np.float32)
 
 
-def _bad_pixels(shape, rng, n, protect=None):
+def _bad_pixels(shape, rng, n):
+    """n random (row, column) positions on the last two axes of ``shape``."""
     ys = rng.integers(0, shape[-2], n)
     xs = rng.integers(0, shape[-1], n)
     return ys, xs
