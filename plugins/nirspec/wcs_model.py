@@ -27,7 +27,6 @@ from spec2.errors import InputError, ReferenceFileError
 # jwst's fixed-slit numbering (slit ids -101..-105; quadrant 5 of the MSA file)
 FIXED_SLIT_NUMS = {"NONE": 0, "S200A1": 1, "S200A2": 2, "S400A1": 3, "S1600A1": 4, "S200B1": 5}
 SLIT_Y_RANGE = (-0.55, 0.55)
-FULL_RANGE = (0.6e-6, 5.3e-6)
 FS_SUBARRAY_SLIT = {
     "SUBS200A1": "S200A1", "SUBS200A2": "S200A2", "SUBS400A1": "S400A1", "SUBS200B1": "S200B1",
     "SUB2048": "S1600A1", "SUB512": "S1600A1", "SUB512S": "S1600A1", "SUB1024A": "S1600A1",
@@ -86,19 +85,19 @@ def open_fixed_slits(model, y_range=SLIT_Y_RANGE):
 
 
 def spectral_order_and_range(model, wavelengthrange):
-    """(order, [lambda_min, lambda_max] in m) for the exposure's FILTER_GRATING; a
-    combination the file lacks falls back to the grating's first entry, then to order -1
-    and NIRSpec's full range (jwst's rule)."""
+    """(order, [lambda_min, lambda_max] in m) for the exposure's FILTER_GRATING."""
     filt, grating = model.meta.instrument.filter, model.meta.instrument.grating
     selector = list(wavelengthrange.waverange_selector)
     key = f"{filt}_{grating}"
-    if key in selector:
-        index = selector.index(key)
-    else:
-        gratings = [s.split("_")[1] for s in selector]
-        if grating not in gratings:
-            return -1, list(FULL_RANGE)
-        index = gratings.index(grating)
+    if key not in selector:
+        # jwst falls back to another filter's range here and calibrates a configuration
+        # NIRSpec cannot take; spec2 says so instead (a header error, usually)
+        known = ", ".join(s.replace("_", "+") for s in selector)
+        raise InputError(
+            f"FILTER={filt} with GRATING={grating} is not a NIRSpec configuration "
+            f"(the wavelengthrange reference lists {known})"
+        )
+    index = selector.index(key)
     return int(wavelengthrange.order[index]), list(wavelengthrange.wavelengthrange[index])
 
 
