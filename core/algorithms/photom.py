@@ -3,8 +3,39 @@
 from __future__ import annotations
 
 import numpy as np
-
 from spec2.algorithms import dq as dqflags
+
+MJSR_TO_UJA2 = 1e12 / 4.25451702961522e10  # MJy/sr -> uJy/arcsec^2
+A2_TO_SR = (np.pi / (180.0 * 3600.0)) ** 2  # arcsec^2 -> sr
+
+
+def _field(row, name):
+    value = row[name]
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def find_row(table, **match):
+    """Index of the row whose columns equal ``match`` (case-insensitive strings), else None."""
+    for i, row in enumerate(table):
+        if all(str(_field(row, k)).strip().upper() == str(v).strip().upper() for k, v in match.items()):
+            return i
+    return None
+
+
+def time_tables(photom, index, **match):
+    """The time-coefficient rows (if any) of a photom reference matching its selected
+    phot_table row: by the same columns, or by position when the tables align."""
+    tables = {}
+    for kind in ("linear", "exponential", "powerlaw"):
+        name = f"timecoeff_{kind}"
+        table = getattr(photom, name, None) if photom.hasattr(name) else None
+        if table is not None and len(table):
+            i = find_row(table, **match)
+            if i is None and len(table) == len(photom.phot_table):
+                i = index
+            if i is not None:
+                tables[kind] = table[i]
+    return tables
 
 
 def sorted_response(wavelength, relresponse, nelem=None):

@@ -3,41 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
-
 from spec2.algorithms import dq as dqflags
-from spec2.algorithms.photom import apply_where_defined, sorted_response, spectral_conversion, time_dependence
+from spec2.algorithms.photom import (
+    MJSR_TO_UJA2,
+    apply_where_defined,
+    find_row,
+    sorted_response,
+    spectral_conversion,
+    time_dependence,
+    time_tables,
+)
 from spec2.algorithms.subarray import window
 from spec2.errors import ReferenceFileError
-
-MJSR_TO_UJA2 = 1e12 / 4.25451702961522e10  # MJy/sr -> uJy/arcsec^2
-
-
-def _field(row, name):
-    value = row[name]
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def find_row(table, **match):
-    """Index of the row whose columns equal ``match`` (case-insensitive strings), else None."""
-    for i, row in enumerate(table):
-        if all(str(_field(row, k)).strip().upper() == str(v).strip().upper() for k, v in match.items()):
-            return i
-    return None
-
-
-def _time_tables(photom, index, filt, subarray):
-    """The time-coefficient rows (if any) matching the selected phot_table row."""
-    tables = {}
-    for kind in ("linear", "exponential", "powerlaw"):
-        name = f"timecoeff_{kind}"
-        table = getattr(photom, name, None) if photom.hasattr(name) else None
-        if table is not None and len(table):
-            i = find_row(table, filter=filt, subarray=subarray)
-            if i is None and len(table) == len(photom.phot_table):
-                i = index
-            if i is not None:
-                tables[kind] = table[i]
-    return tables
 
 
 def apply_lrs_photom(model, photom, area=None):
@@ -57,7 +34,7 @@ def apply_lrs_photom(model, photom, area=None):
         raise ReferenceFileError(f"photom reference has no row for FILTER={filt} SUBARRAY={subarray}")
     row = table[index]
     scalar = float(row["photmjsr"])
-    tables = _time_tables(photom, index, filt, subarray)
+    tables = time_tables(photom, index, filter=filt, subarray=subarray)
     if tables and model.meta.exposure.mid_time is not None:
         scalar /= time_dependence(model.meta.exposure.mid_time, **tables)
     wl_tab, rr_tab = sorted_response(row["wavelength"], row["relresponse"], int(row["nelem"]) or None)
