@@ -55,6 +55,13 @@ NOMINAL_DISPERSION = {
 GRATINGS = tuple(NOMINAL_DISPERSION)
 DISPERSERS = GRATINGS + ("PRISM",)
 
+# The double-pass CaF2 prism: Sellmeier coefficients (Malitson 1963; C in um^2), the
+# internal angle, and the glass reference temperature (the GWA's: no thermal term).
+PRISM_SELLMEIER_B = (0.5675888, 0.4710914, 3.8484723)
+PRISM_SELLMEIER_C = (0.050263605**2, 0.1003909**2, 34.649040**2)
+PRISM_ANGLE = 18.0  # deg
+PRISM_CENTRAL_WAVELENGTH = 1.4e-6  # m: put at the centre of NRS1 for the MSA centre
+
 # (filter, grating): (lambda_min, lambda_max) in m, and the central wavelength put at the
 # centre of the focal plane for the MSA centre.
 WAVELENGTH_RANGES = {
@@ -64,8 +71,8 @@ WAVELENGTH_RANGES = {
     ("F290LP", "G395M"): (2.87e-6, 5.27e-6), ("F290LP", "G395H"): (2.87e-6, 5.27e-6),
     ("CLEAR", "PRISM"): (0.60e-6, 5.30e-6),
 }
-FILTER_FOR = {g: f for (f, g) in WAVELENGTH_RANGES if g != "G140M" and g != "G140H"}
-FILTER_FOR.update({"G140M": "F100LP", "G140H": "F100LP"})
+FILTER_FOR = {g: f for (f, g) in WAVELENGTH_RANGES}
+FILTER_FOR.update({"G140M": "F100LP", "G140H": "F100LP", "PRISM": "CLEAR"})
 
 # Fixed slits: name -> (index in the MSA quadrant-5 table, centre x, y on the MSA [m],
 # open width x length [arcsec]). The slits sit in the MSA's central bar, offset along

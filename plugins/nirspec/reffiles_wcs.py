@@ -192,10 +192,28 @@ def _tilt_dict(slope):
 def band_centre_fpa_x(grating: str) -> float:
     """Focal-plane x (m) where the band's central wavelength from the MSA centre lands:
     the detector gap for the H gratings (their spectra span both detectors), the centre
-    of NRS1 for the M gratings (which fit on one detector), as on NIRSpec."""
+    of NRS1 for the M gratings and the prism (which fit on one detector), as on NIRSpec."""
     if grating.endswith("H"):
         return 0.0
     return -(ins.FPA_GAP / 2 + 1024 * ins.PIXEL_PITCH)
+
+
+def _solve_theta_y(mismatch, lo, hi):
+    from scipy.optimize import brentq
+
+    return brentq(mismatch, lo, hi, xtol=1e-12)
+
+
+def _beam_cosines(angles, grating):
+    """Direction cosines at the GWA of the on-axis collimator beam and of the camera beam
+    to the band-centre focal-plane point, for given disperser angles."""
+    from stdatamodels.jwst.transforms.models import Rotation3DToGWA, Unitless2DirCos
+
+    rot = Rotation3DToGWA(list(angles), axes_order="xyzy")
+    to_cos = Unitless2DirCos()
+    u_out, v_out = camera_model()(band_centre_fpa_x(grating), 0.0)
+    u_in, v_in = collimator_model().inverse(0.0, 0.0)
+    return rot(*to_cos(u_in, v_in)), rot(*to_cos(u_out, v_out))
 
 
 def grating_angles(grating):
@@ -203,26 +221,38 @@ def grating_angles(grating):
     wavelength from the MSA centre at :func:`band_centre_fpa_x`.
 
     jwst's grating equation reads lambda = -(alpha_in + alpha_out) / (G m) from the x
-    direction cosines on both sides of the Rotation3DToGWA; theta_y is solved for.
+    direction cosines on both sides of the Rotation3DToGWA; for the prism the
+    refractive index follows from the same cosines and the prism angle. theta_y is
+    solved for.
     """
-    from scipy.optimize import brentq
-    from stdatamodels.jwst.transforms.models import Rotation3DToGWA, Unitless2DirCos
+    theta_x, theta_z = 0.01, -0.05  # small alignment errors, as measured ones are
+    if grating == "PRISM":
+        from stdatamodels.jwst.transforms.models import RefractionIndexFromPrism
 
+        n_target = prism_index(np.array([ins.PRISM_CENTRAL_WAVELENGTH]))[0]
+        to_n = RefractionIndexFromPrism(ins.PRISM_ANGLE)
+
+        def mismatch(theta_y):
+            (a_in, b_in, _), (a_out, _, _) = _beam_cosines((theta_x, theta_y, theta_z, 0.0), grating)
+            return float(np.squeeze(to_n(a_in, b_in, a_out))) - n_target
+
+        # two tilts give the index; only the negative one is the path Snell's law takes
+        return theta_x, _solve_theta_y(mismatch, -40.0, -5.0), theta_z, 0.0
     g = ins.groove_density(grating)
     lam_c = ins.central_wavelength(ins.FILTER_FOR[grating], grating)
-    theta_x, theta_z = 0.01, -0.05  # small alignment errors, as measured ones are
-    u_out, _ = camera_model()(band_centre_fpa_x(grating), 0.0)
-    u_in, _ = collimator_model().inverse(0.0, 0.0)
-    to_cos = Unitless2DirCos()
 
     def mismatch(theta_y):
-        rot = Rotation3DToGWA([theta_x, theta_y, theta_z, DISPERSER_TILT_Y], axes_order="xyzy")
-        a_out = rot(*to_cos(u_out, 0.0))[0]
-        a_in = rot(*to_cos(u_in, 0.0))[0]
+        (a_in, _, _), (a_out, _, _) = _beam_cosines((theta_x, theta_y, theta_z, DISPERSER_TILT_Y), grating)
         return float(np.squeeze(-(a_in + a_out) / g - lam_c))
 
-    theta_y = brentq(mismatch, -30.0 - DISPERSER_TILT_Y, 40.0 - DISPERSER_TILT_Y, xtol=1e-12)
-    return theta_x, theta_y, theta_z, DISPERSER_TILT_Y
+    return theta_x, _solve_theta_y(mismatch, -30.0 - DISPERSER_TILT_Y, 40.0 - DISPERSER_TILT_Y), theta_z, DISPERSER_TILT_Y
+
+
+def prism_index(wavelength_m):
+    """Refractive index of the prism glass (Sellmeier, wavelength in metres)."""
+    lam2 = (np.asarray(wavelength_m) * 1e6) ** 2
+    b, c = ins.PRISM_SELLMEIER_B, ins.PRISM_SELLMEIER_C
+    return np.sqrt(1.0 + sum(bi * lam2 / (lam2 - ci) for bi, ci in zip(b, c)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -310,7 +340,16 @@ def write_disperser(path, grating):
 
     m = _reference_meta(DisperserModel(), "disperser", f"Simulated NIRSpec disperser {grating}")
     tx, ty, tz, tilt_y = grating_angles(grating)
-    m.groovedensity = ins.groove_density(grating)
+    if grating == "PRISM":
+        m.angle = ins.PRISM_ANGLE
+        m.kcoef = list(ins.PRISM_SELLMEIER_B)
+        m.lcoef = list(ins.PRISM_SELLMEIER_C)
+        m.tcoef = [0.0] * 6  # no thermal term: the glass is at its reference temperature
+        m.tref = ins.GWA_TEMPERATURE
+        m.pref = 0.0
+        m.wbound = [0.5e-6, 5.5e-6]
+    else:
+        m.groovedensity = ins.groove_density(grating)
     m.theta_x, m.theta_y, m.theta_z = tx, ty, tz
     m.tilt_x, m.tilt_y = 0.0, tilt_y
     m.gwa_tiltx = _tilt_dict(ins.GWA_TILT_SLOPE)
@@ -341,7 +380,7 @@ PARKEYS = ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.TYPE")
 MATCH = ("NRS1|NRS2", FS_TYPES)
 
 
-def write_reference_set(cache, gratings=ins.GRATINGS) -> dict[str, object]:
+def write_reference_set(cache, gratings=ins.DISPERSERS) -> dict[str, object]:
     """Write the instrument model into the cache's NIRSpec folder and register it:
     one file per reftype, the disperser per grating and the fore optics per filter."""
     folder = cache.reference_dir("nirspec")

@@ -191,6 +191,25 @@ def grating_models(groove_density, order):
     return agreq, lgreq
 
 
+def prism_models(disperser, temperature):
+    """(angles from wavelength: Snell's law through the double-pass prism, wavelength
+    from angles: the refractive index they imply, looked up in the glass's n(lambda))."""
+    from astropy.modeling.models import Tabular1D
+    from stdatamodels.jwst.transforms.models import RefractionIndexFromPrism, Snell
+
+    if temperature is None:
+        raise InputError("NIRSpec PRISM exposure lacks GWA_TILT (the GWA temperature)")
+    pref = disperser.pref
+    agreq = Snell(disperser.angle, disperser.kcoef, disperser.lcoef, disperser.tcoef, disperser.tref,
+                  pref, temperature, pref, name="snell_law")
+    lam = np.arange(0.3, 8.005, 0.005) * 1e-6
+    n = Snell.compute_refraction_index(lam, temperature, disperser.tref, pref, pref,
+                                       disperser.kcoef[:], disperser.lcoef[:], disperser.tcoef[:])
+    # n falls with wavelength: the lookup needs it ascending
+    lookup = Tabular1D(points=(np.flipud(n),), lookup_table=np.flipud(lam), bounds_error=False)
+    return agreq, RefractionIndexFromPrism(disperser.angle, name="n_prism") | lookup
+
+
 def velocity_correction(velosys):
     from astropy.modeling import models
 
@@ -356,8 +375,9 @@ class InstrumentModel:
         self.angles = corrected_disperser(refs["disperser"], inst.gwa_xtilt, inst.gwa_ytilt)
         self.order, self.wrange = spectral_order_and_range(model, refs["wavelengthrange"])
         if inst.grating == "PRISM":
-            raise InputError("the NIRSpec PRISM is not supported yet (gratings only)")
-        self.agreq, self.lgreq = grating_models(refs["disperser"].groovedensity, self.order)
+            self.agreq, self.lgreq = prism_models(refs["disperser"], inst.gwa_tilt)
+        else:
+            self.agreq, self.lgreq = grating_models(refs["disperser"].groovedensity, self.order)
         # which slits reach the detector is decided without the barycentric correction
         self.agreq_observed = self.agreq
         velosys = model.meta.wcsinfo.velosys

@@ -22,9 +22,9 @@ def wcs_refs(tmp_path_factory):
         "collimator": rw.write_collimator(d / "collimator.asdf"), "ote": rw.write_ote(d / "ote.asdf"),
         "msa": rw.write_msa(d / "msa.asdf"), "wavelengthrange": rw.write_wavelengthrange(d / "wr.asdf"),
     }
-    for g in ("G140M", "G395H", "G235H"):
+    for g in ("G140M", "G395H", "G235H", "PRISM"):
         paths[f"disperser_{g}"] = rw.write_disperser(d / f"disperser_{g}.asdf", g)
-    for f in ("F100LP", "F290LP", "F170LP"):
+    for f in ("F100LP", "F290LP", "F170LP", "CLEAR"):
         paths[f"fore_{f}"] = rw.write_fore(d / f"fore_{f}.asdf", f)
     return paths
 
@@ -123,7 +123,7 @@ def test_wavelengths_at_pixels_match_the_grating_equation(wcs_refs):
         np.testing.assert_allclose(lam, -(a_in + a_out) / g * factor, rtol=1e-12)
 
 
-@pytest.mark.parametrize("grating,detector", [("G140M", "NRS1"), ("G395H", "NRS2"), ("G235H", "NRS1")])
+@pytest.mark.parametrize("grating,detector", [("G140M", "NRS1"), ("G395H", "NRS2"), ("G235H", "NRS1"), ("PRISM", "NRS1")])
 def test_round_trip_detector_slit_sky(wcs_refs, grating, detector):
     model, slits = _assigned(wcs_refs, grating=grating, detector=detector)
     assert [s.name for s in slits] == list(ins.SLIT_NAMES)
@@ -187,6 +187,21 @@ def test_subarray_sees_its_slit_at_the_same_wavelengths(wcs_refs):
         np.testing.assert_array_equal(p, q)
 
 
+def test_prism_index_and_range(wcs_refs):
+    """The prism's wavelengths follow the glass's refractive index: the band centre from
+    the MSA centre lands where it was put, and the whole 0.6-5.3 um range fits on NRS1."""
+    model, slits = _assigned(wcs_refs, grating="PRISM", detector="NRS1")
+    assert rw.prism_index(np.array([1.0e-6]))[0] == pytest.approx(1.4289, abs=2e-4)  # CaF2 at 1 um
+    for slit in slits:
+        sw = slit_wcs(model.meta.wcs, slit.name)
+        from gwcs.wcstools import grid_from_bounding_box
+
+        lam = sw(*grid_from_bounding_box(sw.bounding_box))[2]
+        assert np.nanmin(lam) < 0.6 and np.nanmax(lam) > 5.3
+        columns = np.nanmedian(lam, axis=0)
+        assert np.all(np.diff(columns[np.isfinite(columns)]) > 0)  # wavelength grows with x
+
+
 def test_medium_grating_misses_nrs2(wcs_refs):
     setup = Setup(grating="G140M", detector="NRS2")
     with pytest.raises(NoSlitOnDetector, match="falls on detector NRS2"):
@@ -216,6 +231,7 @@ def test_missing_instrument_model_file(wcs_refs):
     ("G140M", "NRS1", "FULL", "S200A1"),
     ("G395H", "NRS2", "FULL", "S200B1"),
     ("G235H", "NRS1", "SUBS400A1", "S400A1"),
+    ("PRISM", "NRS1", "FULL", "S1600A1"),
 ])
 def test_wcs_parity_with_jwst(wcs_refs, grating, detector, subarray, primary):
     """jwst 3.0.0's assign_wcs on the same files: same open slits, same bounding boxes,
