@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from spec2.algorithms import dq as dqflags
 
 MJSR_TO_UJA2 = 1e12 / 4.25451702961522e10  # MJy/sr -> uJy/arcsec^2

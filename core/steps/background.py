@@ -95,3 +95,16 @@ def subtract_background(model, backgrounds, sigma=3.0, maxiters=None):
     model.data = (model.data - np.nan_to_num(bkg, nan=0.0)).astype(np.float32)
     model.dq = model.dq | bdq
     return model
+
+
+def subtract_association_backgrounds(model, params, members):
+    """The bkg_subtract step for modes whose background comes from association members
+    (nods, dedicated background exposures): read each ``background`` member and
+    subtract their clipped mean. Raises StepSkipped when the association has none."""
+    from spec2.errors import StepSkipped
+
+    paths = members.get("background", [])
+    if not paths:
+        raise StepSkipped("no background members in the association")
+    maxiters = params["maxiters"] if params["maxiters"] >= 0 else None
+    return subtract_background(model, [read_background(p) for p in paths], sigma=params["sigma"], maxiters=maxiters)

@@ -62,14 +62,9 @@ def assign_wcs(model, refs):
 def background(model, params, members):
     if not _is_lrs(model):
         return None
-    paths = members.get("background", [])
-    if not paths:
-        raise StepSkipped("no background members in the association")
-    from spec2.steps.background import read_background, subtract_background
+    from spec2.steps.background import subtract_association_backgrounds
 
-    maxiters = params["maxiters"] if params["maxiters"] >= 0 else None
-    backgrounds = [read_background(p) for p in paths]
-    return subtract_background(model, backgrounds, sigma=params["sigma"], maxiters=maxiters)
+    return subtract_association_backgrounds(model, params, members)
 
 
 @hookimpl

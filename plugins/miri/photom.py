@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from spec2.algorithms import dq as dqflags
 from spec2.algorithms.photom import (
     MJSR_TO_UJA2,

@@ -11,6 +11,7 @@ wavecorr, flat_field, pathloss and photom.
 from __future__ import annotations
 
 import numpy as np
+
 from spec2.wcs.sregion import format_s_region
 from spec2_nirspec.wcs_model import FIXED_SLIT_NUMS, fs_slit_id
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+
 from spec2_nirspec import instrument as ins
 
 USEAFTER = "2022-01-01T00:00:00"

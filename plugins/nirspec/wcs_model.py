@@ -22,6 +22,7 @@ Wavelengths are metres until ``oteip2v23`` scales them to microns.
 from __future__ import annotations
 
 import numpy as np
+
 from spec2.errors import InputError, ReferenceFileError
 
 # jwst's fixed-slit numbering (slit ids -101..-105; quadrant 5 of the MSA file)
@@ -459,6 +460,7 @@ def build_slit_wcs(model, refs: dict):
     from astropy.modeling import bounding_box as mbbox
     from astropy.modeling.models import Identity
     from gwcs import WCS
+
     from spec2.wcs.pointing import v2v3_to_sky, velocity_aberration
 
     inst = InstrumentModel(model, refs)

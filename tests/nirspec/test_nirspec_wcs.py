@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from spec2_nirspec import instrument as ins
 from spec2_nirspec import reffiles_wcs as rw
 from spec2_nirspec.extract_2d import slit_wcs
