@@ -70,9 +70,10 @@ def slit_wcs(full_wcs, name):
 
 
 def _to_index(interval):
-    """Pixel-edge interval -> (first, stop) indices, as gwcs.utils.to_index."""
+    """Pixel-edge interval -> (first, stop) slice indices: both edges rounded to the
+    pixel they fall in (as gwcs.utils.to_index; the stop pixel is excluded)."""
     lo, hi = interval
-    return int(np.floor(lo + 0.5)), int(np.ceil(hi - 0.5)) + 1
+    return int(np.floor(lo + 0.5)), int(np.floor(hi + 0.5))
 
 
 def cut_out(model, slit):
