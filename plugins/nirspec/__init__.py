@@ -1,5 +1,5 @@
-"""spec2 plugin package for NIRSPEC.
-
-Nothing is registered yet: this package has no entry point until its first exposure type
-is implemented (see the project's issues). spec2 reports NIRSPEC exposures as unsupported.
+"""spec2 plugin for NIRSpec: fixed slit (NRS_FIXEDSLIT) and bright-object time series
+(NRS_BRIGHTOBJ). Registered through the ``spec2`` entry point ``nirspec``.
 """
+
+__version__ = "0.1.0"

@@ -1,0 +1,153 @@
+"""NIRSpec plugin hook implementations: fixed slit (NRS_FIXEDSLIT) and bright-object time
+series (NRS_BRIGHTOBJ).
+
+Thin adapters, as in the MIRI plugin: claim the exposure, fetch reference files through
+``refs``, call the step module. The recipe is calwebb_spec2's for NIRSpec slits
+(``_process_nirspec_slits``); steps this plugin does not implement yet are reported by
+the runner as such rather than passed over.
+"""
+
+from __future__ import annotations
+
+from spec2 import hookimpl
+
+FIXEDSLIT = "NRS_FIXEDSLIT"
+BRIGHTOBJ = "NRS_BRIGHTOBJ"
+EXPOSURE_TYPES = (FIXEDSLIT, BRIGHTOBJ)
+# the instrument-model reference types the slit WCS is built from
+WCS_REFTYPES = ("disperser", "wavelengthrange", "fpa", "camera", "collimator", "msa", "fore", "ote")
+
+_FS_CALIBRATE = ("assign_wcs", "bkg_subtract", "extract_2d", "srctype", "wavecorr", "flat_field",
+                 "pathloss", "photom")
+_BOTS_CALIBRATE = ("assign_wcs", "extract_2d", "srctype", "wavecorr", "flat_field", "photom")
+
+
+def _is_nirspec_slit(model) -> bool:
+    return model.meta.exposure.type in EXPOSURE_TYPES
+
+
+@hookimpl
+def spec2_addhooks(pluginmanager):
+    from spec2_nirspec.hookspecs import NirspecSteps
+
+    pluginmanager.add_hookspecs(NirspecSteps)
+
+
+@hookimpl
+def spec2_step_definitions():
+    from spec2.recipe import StepDef
+
+    return [StepDef("wavecorr", "wavecorr", "wavecorr", {}, "NIRSpec: wavelength zero point of off-centre point sources",
+                    suffix="wavecorr")]
+
+
+@hookimpl
+def spec2_exposure_types():
+    return list(EXPOSURE_TYPES)
+
+
+@hookimpl
+def spec2_recipe(exp_type, multi_int):
+    from spec2.recipe import Recipe
+
+    if exp_type == BRIGHTOBJ:
+        return Recipe(_BOTS_CALIBRATE, resample=None, extract="extract_1d")
+    if exp_type == FIXEDSLIT:
+        # jwst resamples single-integration fixed-slit data only
+        return Recipe(_FS_CALIBRATE, resample=None if multi_int else "resample_spec", extract="extract_1d")
+    return None
+
+
+@hookimpl
+def assign_wcs(model, refs):
+    if not _is_nirspec_slit(model):
+        return None
+    from spec2_nirspec.wcs_model import build_slit_wcs
+
+    wcs, _slits = build_slit_wcs(model, {k: refs.open(k) for k in WCS_REFTYPES})
+    model.meta.wcs = wcs
+    model.meta.wcsinfo.specsys = "BARYCENT"
+    model.meta.wcsinfo.dispersion_direction = 1
+    return model
+
+
+@hookimpl
+def extract_2d(model):
+    if not _is_nirspec_slit(model):
+        return None
+    from spec2_nirspec.extract_2d import extract_fixed_slits
+
+    return extract_fixed_slits(model)
+
+
+@hookimpl
+def srctype(model, params):
+    if not _is_nirspec_slit(model):
+        return None
+    from spec2.steps.srctype import set_source_type
+
+    set_source_type(model, source_type=params["source_type"] or None)
+    if model.meta.exposure.type == FIXEDSLIT and hasattr(model, "slits"):
+        # the decision applies to the primary slit; the others hold whatever is there
+        primary = model.meta.instrument.fixed_slit
+        for slit in model.slits:
+            if slit.name == primary:
+                slit.source_type = model.meta.target.source_type
+                if slit.source_type == "EXTENDED":
+                    slit.source_xpos = slit.source_ypos = 0.0
+            else:
+                slit.source_type = "EXTENDED"
+    return model
+
+
+@hookimpl
+def wavecorr(model, refs):
+    if not _is_nirspec_slit(model):
+        return None
+    from spec2.errors import StepSkipped
+    from spec2_nirspec.wavecorr import apply_wavecorr
+
+    if refs.path("wavecorr") is None:
+        raise StepSkipped("no wavecorr reference file")
+    model, corrected = apply_wavecorr(model, refs.open("wavecorr"))
+    if not corrected:
+        raise StepSkipped("no point source to correct")
+    return model
+
+
+@hookimpl
+def background(model, params, members):
+    if not _is_nirspec_slit(model):
+        return None
+    from spec2.steps.background import subtract_association_backgrounds
+
+    return subtract_association_backgrounds(model, params, members)
+
+
+@hookimpl
+def pathloss(model, refs):
+    if not _is_nirspec_slit(model):
+        return None
+    from spec2.errors import StepSkipped
+
+    if model.meta.exposure.type == BRIGHTOBJ:
+        raise StepSkipped("no slit loss for bright-object time series")
+    from spec2_nirspec.pathloss import apply_fs_pathloss
+    from spec2_nirspec.wavecorr import uncorrected_wavelength
+
+    if not apply_fs_pathloss(model, refs.open("pathloss"), uncorrected_wavelength):
+        raise StepSkipped("no slit had a pathloss correction")
+    return model
+
+
+@hookimpl
+def photom(model, refs):
+    if not _is_nirspec_slit(model):
+        return None
+    from spec2_nirspec.photom import apply_bots_photom, apply_fs_photom
+    from spec2_nirspec.wavecorr import uncorrected_wavelength
+
+    photom_model, area = refs.open("photom"), refs.open("area")
+    if model.meta.exposure.type == BRIGHTOBJ:
+        return apply_bots_photom(model, photom_model, area)
+    return apply_fs_photom(model, photom_model, area, uncorrected_wavelength)

@@ -1,0 +1,18 @@
+"""Hook specifications the NIRSpec plugin adds: its mode-specific steps.
+
+Declared through ``spec2_addhooks`` so that other plugins (a user's replacement
+wavecorr, say) can implement them too; the first non-None result wins, as for core steps.
+"""
+
+from spec2 import hookspec
+
+
+class NirspecSteps:
+    @hookspec(firstresult=True)
+    def wavecorr(self, model, refs, params, members):
+        """Correct the wavelength zero point of point sources off-centre in their slit.
+
+        ``model`` is the extract_2d output (MultiSlitModel, or the BOTS SlitModel). Insert
+        the correction into each point-source slit's WCS and re-evaluate its wavelengths;
+        return the model. Raise StepSkipped when no slit was corrected.
+        """
