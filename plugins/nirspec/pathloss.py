@@ -46,8 +46,12 @@ def throughput_vectors(aperture, xpos, ypos):
 def onto_grid(wavelength_2d, wl_vector, values):
     """Linear interpolation of the vector at each pixel's wavelength with jwst's edge
     rule: NaN beyond the table, via one padded bracket on each side."""
-    padded_values = np.concatenate(([np.nan], values, [np.nan]))
-    padded_wl = np.concatenate(([wl_vector[0] - 0.1], wl_vector, [wl_vector[-1] + 0.1]))
+    # the padded tables are double precision whatever the reference's type
+    padded_values = np.full(len(values) + 2, np.nan)
+    padded_values[1:-1] = values
+    padded_wl = np.zeros(len(wl_vector) + 2)
+    padded_wl[1:-1] = wl_vector
+    padded_wl[0], padded_wl[-1] = wl_vector[0] - 0.1, wl_vector[-1] + 0.1
     upper = np.searchsorted(wl_vector, wavelength_2d)
     lower, upper = upper, upper + 1
     fraction = (wavelength_2d - padded_wl[lower]) / (padded_wl[upper] - padded_wl[lower])

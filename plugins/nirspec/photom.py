@@ -60,7 +60,8 @@ def _row(photom, filt, grating, slit_name):
         log.warning("photom reference has no row for %s/%s slit %s", filt, grating, slit_name)
         return None, None, None
     row = photom.phot_table[index]
-    scalar = float(row["photmj"])
+    # kept in the table's float32: the scalar factor is rounded there, as jwst's is
+    scalar = row["photmj"]
     return index, row, scalar
 
 

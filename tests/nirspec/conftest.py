@@ -30,6 +30,19 @@ def nrs_sim(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="session")
+def step_data(tmp_path_factory):
+    """Light inputs for one-step parity tests (see tests/nirspec/stepdata.py), with the
+    CRDS environment jwst wants set for the tests that use them."""
+    from tests.nirspec.stepdata import make_step_data
+
+    data = make_step_data(tmp_path_factory.mktemp("nrs_steps"))
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in data["env"].items():
+            mp.setenv(key, value)
+        yield data
+
+
 def stem(path):
     """The product root of a rate/rateints file: its name without the last suffix."""
     return Path(path).name.rsplit("_", 1)[0]
