@@ -151,3 +151,16 @@ def photom(model, refs):
     if model.meta.exposure.type == BRIGHTOBJ:
         return apply_bots_photom(model, photom_model, area)
     return apply_fs_photom(model, photom_model, area, uncorrected_wavelength)
+
+
+@hookimpl
+def flat(model, refs):
+    if not _is_nirspec_slit(model):
+        return None
+    from spec2_nirspec.flat_field import apply_bots_flat, apply_fs_flat
+    from spec2_nirspec.wavecorr import uncorrected_wavelength
+
+    parts = [refs.open(k) if refs.path(k) is not None else None for k in ("fflat", "sflat", "dflat")]
+    if model.meta.exposure.type == BRIGHTOBJ:
+        return apply_bots_flat(model, *parts)
+    return apply_fs_flat(model, *parts, uncorrected_wavelength)

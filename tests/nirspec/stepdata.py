@@ -120,6 +120,63 @@ def write_area(path):
     return path
 
 
+def _flat_meta(m, reftype, filt="F170LP", grating="G235H"):
+    _meta(m, reftype)
+    m.meta.instrument.filter, m.meta.instrument.grating = filt, grating
+    m.meta.instrument.detector = "NRS1"
+    m.meta.subarray.name, m.meta.subarray.xstart, m.meta.subarray.ystart = "FULL", 1, 1
+    m.meta.subarray.xsize, m.meta.subarray.ysize = 2048, 2048
+    return m
+
+
+def _fast_table(names, n=50, lo=0.55, hi=5.5, wiggle=0.02, nan_at=None):
+    wl = np.linspace(lo, hi, n, dtype=np.float32)
+    rows = []
+    for k, name in enumerate(names):
+        data = (1.0 + wiggle * np.sin(3 * wl + k)).astype(np.float32)
+        if nan_at is not None:
+            data[nan_at] = np.nan  # a hole the reader must skip
+        rows.append((name, n, wl, data, np.full(n, 0.01, np.float32)))
+    return np.array(rows, dtype=[("slit_name", "S15"), ("nelem", "i4"), ("wavelength", "f4", (n,)),
+                                 ("data", "f4", (n,)), ("error", "f4", (n,))])
+
+
+def write_flats(root):
+    """fflat (per-slit table), sflat (full-frame image with bad pixels), dflat (two-plane
+    full-frame cube with a 2-D DQ and ERR), with structure enough to exercise every rule."""
+    from stdatamodels.jwst.datamodels import NirspecFlatModel
+
+    rng = np.random.default_rng(7)
+    f = _flat_meta(NirspecFlatModel(), "fflat")
+    f.data = np.ones((1, 1), np.float32)
+    f.flat_table = _fast_table(list(ins.SLIT_NAMES), nan_at=7)
+    f.save(root / "fflat.fits")
+
+    s = _flat_meta(NirspecFlatModel(), "sflat")
+    img = (1 + 0.01 * rng.standard_normal((2048, 2048))).astype(np.float32)
+    img[950, 400] = np.nan
+    img[1010, 700] = 0.0
+    s.data = img
+    s.dq = np.zeros((2048, 2048), np.uint32)
+    s.dq[960, 900] = 1
+    s.err = np.full((2048, 2048), 0.003, np.float32)
+    s.flat_table = _fast_table(["ANY"], wiggle=0.05)
+    s.save(root / "sflat.fits")
+
+    d = _flat_meta(NirspecFlatModel(), "dflat")
+    cube = np.empty((2, 2048, 2048), np.float32)
+    cube[0] = 1 + 0.02 * rng.standard_normal((2048, 2048))
+    cube[1] = cube[0] * 1.05
+    d.data = cube
+    d.dq = np.zeros((2048, 2048), np.uint32)
+    d.dq[1030, 1200] = 1
+    d.err = np.full((2048, 2048), 0.002, np.float32)
+    d.wavelength = np.array([(1.8,), (4.6,)], dtype=[("wavelength", "f4")])
+    d.flat_table = _fast_table(["ANY"], wiggle=0.01)
+    d.save(root / "dflat.fits")
+    return {k: root / f"{k}.fits" for k in ("fflat", "sflat", "dflat")}
+
+
 def make_step_data(root):
     """Write the references and exposures under ``root``; returns their paths (and
     the CRDS environment jwst needs to record a context)."""
@@ -139,6 +196,7 @@ def make_step_data(root):
         "pathloss": write_pathloss(refs / "pathloss.fits"),
         "photom": write_photom(refs / "photom.fits"),
         "area": write_area(refs / "area.fits"),
+        **write_flats(refs),
     }
     fs, _ = sim.simulate_exposure(root / "fs_rate.fits", sim.Setup(grating="G235H", primary="S200A2", xpos=0.2, ypos=0.1),
                                   paths, cal=unit_calibration())
@@ -180,6 +238,10 @@ def spec2_refs(paths, grating, filt):
     models["pathloss"] = PathlossModel(str(paths["pathloss"]))
     models["photom"] = NrsFsPhotomModel(str(paths["photom"]))
     models["area"] = NirspecSlitAreaModel(str(paths["area"]))
+    from stdatamodels.jwst.datamodels import NirspecFlatModel
+
+    for kind in ("fflat", "sflat", "dflat"):
+        models[kind] = NirspecFlatModel(str(paths[kind]))
     return Refs(models)
 
 
