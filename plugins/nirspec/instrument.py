@@ -126,3 +126,8 @@ def pixel_area_sr() -> float:
 def sky_angle(x_msa: np.ndarray) -> np.ndarray:
     """MSA metres -> arcsec on the sky (the fore optics' nominal scale)."""
     return np.asarray(x_msa) / MSA_SCALE
+
+
+def psf_sigma_arcsec(wavelength_um):
+    """Cross-dispersion Gaussian width of a point source's image (diffraction + jitter)."""
+    return 0.035 + 0.021 * np.asarray(wavelength_um)

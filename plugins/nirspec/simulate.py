@@ -40,11 +40,6 @@ def default_spectrum(wavelength_um):
     return cont + lines
 
 
-def psf_sigma_arcsec(wavelength_um):
-    """Cross-dispersion Gaussian width of the point-source image (diffraction + jitter)."""
-    return 0.035 + 0.021 * np.asarray(wavelength_um)
-
-
 @dataclass
 class Setup:
     """One simulated exposure's configuration."""
@@ -190,12 +185,13 @@ def simulate_exposure(path, setup: Setup, ref_paths, spectrum=default_spectrum, 
         sky = SKY_MJY_SR * area * cal.pathloss_truth(slit.name, lam_um, 0.0, 0.0, "EXTENDED")
         signal = sky
         if slit.name == setup.primary:
-            # the source's own wavelength at each pixel: shifted by its offset across the slit
-            shift_px = cal.wavecorr_offset_truth(slit.name, lam, setup.xpos)
+            # the source's own wavelength at each pixel: the slit-centred one plus its
+            # zero-point offset (pixels) times the dispersion, as wavecorr restores it
+            offset_px = cal.wavecorr_offset_truth(slit.name, lam, setup.xpos)
             dlam = np.gradient(lam_um, axis=1)
-            lam_src = lam_um - shift_px * dlam
+            lam_src = lam_um + offset_px * dlam
             d_arcsec = (ys - setup.ypos) * length
-            sigma = psf_sigma_arcsec(lam_src)
+            sigma = ins.psf_sigma_arcsec(lam_src)
             profile = 0.1 / (np.sqrt(2 * np.pi) * sigma) * np.exp(-0.5 * (d_arcsec / sigma) ** 2)
             throughput = cal.pathloss_truth(slit.name, lam_src, setup.xpos, setup.ypos, "POINT")
             signal = signal + spectrum(lam_src) * 1e-6 * profile * throughput
