@@ -19,7 +19,9 @@ WCS_REFTYPES = ("disperser", "wavelengthrange", "fpa", "camera", "collimator", "
 
 _FS_CALIBRATE = ("assign_wcs", "bkg_subtract", "extract_2d", "srctype", "wavecorr", "flat_field",
                  "pathloss", "photom")
-_BOTS_CALIBRATE = ("assign_wcs", "extract_2d", "srctype", "wavecorr", "flat_field", "photom")
+# bkg_subtract and pathloss stay in the list so their S_* keywords say SKIPPED, as jwst's
+_BOTS_CALIBRATE = ("assign_wcs", "bkg_subtract", "extract_2d", "srctype", "wavecorr", "flat_field", "pathloss",
+                   "photom")
 
 
 def _is_nirspec_slit(model) -> bool:
@@ -37,8 +39,7 @@ def spec2_addhooks(pluginmanager):
 def spec2_step_definitions():
     from spec2.recipe import StepDef
 
-    return [StepDef("wavecorr", "wavecorr", "wavecorr", {}, "NIRSpec: wavelength zero point of off-centre point sources",
-                    suffix="wavecorr")]
+    return [StepDef("wavecorr", "wavecorr", "wavecorr", {}, "NIRSpec: wavelength zero point of off-centre point sources")]
 
 
 @hookimpl
