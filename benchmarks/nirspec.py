@@ -1,0 +1,151 @@
+"""spec2 against jwst 3.0.0 on the same simulated NIRSpec exposures.
+
+    python benchmarks/nirspec.py [--repeats 3] [--work DIR] [--out docs/benchmarks.md]
+
+Cases (one worker on each side, commands run alternately, whole processes timed with
+GNU time as a user runs them):
+
+* fs_batch:  10 full-frame fixed-slit exposures (all five slits, G235H on NRS1), one
+             association of 10 products; ``strun calwebb_spec2 asn.json`` against
+             ``spec2 process asn.json``
+* fs_single: one of them on its own
+* bots:      a 200-integration bright-object time series on SUB2048 (G395H, S1600A1)
+
+Prints a Markdown table (and writes it into --out between the NIRSpec markers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import alternate
+
+BIN = Path(sys.executable).parent
+N_FS = 10
+NINTS = 200
+MARK_BEGIN, MARK_END = "<!-- nirspec-begin -->", "<!-- nirspec-end -->"
+
+
+def prepare_data(work: Path):
+    from spec2.crds_cache import LocalCache, crds_environment
+    from spec2_nirspec.simulate import (
+        Setup,
+        simulate_exposure,
+        transit,
+        write_references,
+    )
+
+    if (work / "ready.json").exists():
+        return json.loads((work / "ready.json").read_text()), crds_environment(work / "crds")
+    data = work / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    cache = LocalCache(work / "crds")
+    refs = write_references(cache)
+    cache.finish()
+    fs = []
+    for i in range(N_FS):
+        setup = Setup(grating="G235H", detector="NRS1", primary="S200A1", xpos=0.1 * (i % 3 - 1), seed=100 + i)
+        path, _ = simulate_exposure(data / f"jw02345{i + 1:03d}001_03101_00001_nrs1_rate.fits", setup, refs)
+        fs.append(path)
+    asn = {"asn_type": "spec2", "asn_rule": "Asn_Lv2Spec", "asn_id": "a3001", "asn_pool": "bench",
+           "program": "02345", "products": [
+               {"name": p.name.replace("_rate.fits", ""), "members": [{"expname": p.name, "exptype": "science"}]}
+               for p in fs]}
+    batch = data / "fs_batch_spec2_asn.json"
+    batch.write_text(json.dumps(asn, indent=1))
+    bots_setup = Setup(grating="G395H", detector="NRS1", subarray="SUB2048", primary="S1600A1",
+                       exp_type="NRS_BRIGHTOBJ", nints=NINTS, seed=7)
+    import numpy as np
+
+    curve = transit(np.arange(NINTS) / NINTS, 0.5, 0.4, 0.01, 0.08)
+    bots, _ = simulate_exposure(data / "jw02345099001_04101_00001-seg001_nrs1_rateints.fits", bots_setup, refs,
+                                light_curve=curve)
+    paths = {"fs_batch": str(batch), "fs_single": str(fs[0]), "bots": str(bots), "data": str(data)}
+    (work / "ready.json").write_text(json.dumps(paths))
+    return paths, crds_environment(work / "crds")
+
+
+def commands(paths, env, work: Path):
+    data = paths["data"]
+    out = {"jwst": work / "out_jwst", "spec2": work / "out_spec2"}
+
+    def pair(target):
+        return {
+            "jwst": ([BIN / "strun", "calwebb_spec2", Path(target).name, "--output_dir", out["jwst"]], env, data),
+            "spec2": ([BIN / "spec2", "process", Path(target).name, "-o", out["spec2"], "-q"], env, data),
+        }
+
+    return {name: pair(paths[name]) for name in ("fs_batch", "fs_single", "bots")}, out
+
+
+LABELS = {
+    "fs_batch": f"{N_FS} full-frame fixed-slit exposures (5 slits each), one association",
+    "fs_single": "one full-frame fixed-slit exposure",
+    "bots": f"BOTS time series, {NINTS} integrations, SUB2048",
+}
+PER_EXPOSURE = {"fs_batch": N_FS, "fs_single": 1, "bots": 1}
+
+
+def render(rows, repeats):
+    lines = [
+        f"Median of {repeats} alternating runs; wall time of the whole process; peak RSS.",
+        "",
+        "| case | jwst 3.0.0 | spec2 | jwst/spec2 | per exposure jwst / spec2 | peak MB jwst / spec2 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, j, s, ratio, jm, sm, n in rows:
+        lines.append(f"| {LABELS[name]} | {j:.1f} s | {s:.1f} s | **{ratio:.1f}×** | {j / n:.2f} / {s / n:.2f} s "
+                     f"| {jm:.0f} / {sm:.0f} |")
+    by = {r[0]: r for r in rows}
+    if "fs_batch" in by and "fs_single" in by:
+        n = N_FS
+        j = (by["fs_batch"][1] - by["fs_single"][1]) / (n - 1)
+        s = (by["fs_batch"][2] - by["fs_single"][2]) / (n - 1)
+        lines += ["", (f"Marginal cost of one more fixed-slit exposure in a batch, (batch - single)/{n - 1}: "
+                      f"jwst {j:.2f} s, spec2 {s:.2f} s, **{j / s:.1f}×**.")]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/spec2-bench-nirspec"))
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--cases", default="fs_single,fs_batch,bots")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    paths, env = prepare_data(args.work)
+    env = {**env, "SPEC2_DISABLE_PLUGINS": "example_outliers"}
+    cases, outdirs = commands(paths, env, args.work)
+
+    def clean(_label):
+        for d in outdirs.values():
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir(parents=True)
+
+    rows = []
+    for name in args.cases.split(","):
+        series = alternate(cases[name], args.repeats, prepare=clean)
+        j, s = series["jwst"], series["spec2"]
+        rows.append((name, j.median_seconds, s.median_seconds, j.median_seconds / s.median_seconds,
+                     j.peak_mb, s.peak_mb, PER_EXPOSURE[name]))
+        print(f"{name}: jwst {j.median_seconds:.2f} s, spec2 {s.median_seconds:.2f} s, "
+              f"ratio {j.median_seconds / s.median_seconds:.1f}, peak MB {j.peak_mb:.0f}/{s.peak_mb:.0f}", flush=True)
+    table = render(rows, args.repeats)
+    print(table)
+    if args.out:
+        text = args.out.read_text()
+        if MARK_BEGIN not in text:
+            text += f"\n## NIRSpec fixed slit and BOTS\n\n{MARK_BEGIN}\n{MARK_END}\n"
+        before, rest = text.split(MARK_BEGIN, 1)
+        _, after = rest.split(MARK_END, 1)
+        args.out.write_text(before + MARK_BEGIN + "\n" + table + "\n" + MARK_END + after)
+
+
+if __name__ == "__main__":
+    main()
