@@ -165,3 +165,17 @@ def flat(model, refs):
     if model.meta.exposure.type == BRIGHTOBJ:
         return apply_bots_flat(model, *parts)
     return apply_fs_flat(model, *parts, uncorrected_wavelength)
+
+
+@hookimpl
+def resample_spec(model, params):
+    if not _is_nirspec_slit(model) or model.meta.exposure.type != FIXEDSLIT:
+        return None
+    from spec2.errors import StepSkipped
+
+    if model.slits[0].data.ndim != 2:
+        raise StepSkipped("multi-integration fixed-slit data are not resampled")
+    from spec2_nirspec.resample import resample_fixed_slits
+
+    return resample_fixed_slits(model, pixfrac=params["pixfrac"], kernel=params["kernel"],
+                                weight_type=params["weight_type"], pixel_scale_ratio=params["pixel_scale_ratio"])
