@@ -15,119 +15,36 @@ every integration.
 
 from __future__ import annotations
 
-import copy
 import logging
 
 import numpy as np
 
 from spec2.algorithms import extract1d as ex
 from spec2.errors import InputError, ReferenceFileError
+from spec2.steps.extract_slit import (
+    aperture_profile,
+    bounding_box,
+    column_units,
+    extraction_parameters,
+    fill_spec_meta,
+    integration_times,
+    shift_aperture,
+    single_spec,
+    spectral_wcs,
+    tso_spec,
+    wavelength_image,
+)
 from spec2.steps.srctype import is_time_series
 
 log = logging.getLogger("spec2")
 
 SOURCE_POSITION_MODES = ("MIR_LRS-FIXEDSLIT",)
 """Exposure types whose source position is used by default (if a point source)."""
-ANY = "ANY"
-
-SB_UNITS = {True: ("Jy", "Jy^2", "MJy/sr", "MJy^2 / sr^2"), False: ("DN/s", "DN^2 / s^2", "DN/s", "DN^2 / s^2")}
-TIME_COLUMNS = {
-    "MJD-BEG": "int_start_MJD_UTC", "MJD-AVG": "int_mid_MJD_UTC", "MJD-END": "int_end_MJD_UTC",
-    "TDB-BEG": "int_start_BJD_TDB", "TDB-MID": "int_mid_BJD_TDB", "TDB-END": "int_end_BJD_TDB",
-}
-SPEC_IDENTITY = ("slitlet_id", "source_id", "ta_xpos", "ta_ypos", "source_xpos", "source_ypos",
-                 "source_ra", "source_dec", "shutter_state")
-"""Slit attributes carried onto the spectrum whatever their value."""
-SPEC_IF_SET = ("source_name", "source_alias", "source_type", "stellarity", "quadrant", "slit_xscale",
-               "slit_yscale", "wavelength_corrected", "pathloss_correction_type", "barshadow_corrected")
-"""Slit attributes carried onto the spectrum when they have a value."""
-
 
 # -- parameters ---------------------------------------------------------------------------
 
 
-def extraction_parameters(ref, name, shape, spectral_order, exp_type, *, use_source_posn=None,
-                          subtract_background=None, bkg_fit=None, bkg_order=None,
-                          smoothing_length=None, position_offset=0.0):
-    """Extraction parameters for slit ``name`` of a ``shape`` (..., ny, nx) array.
-
-    ``ref`` is the parsed extract1d JSON (None: the whole array, no background, no
-    source position). Explicit arguments override the aperture's values. Raises
-    ReferenceFileError when no aperture matches the name and spectral order."""
-    ny, nx = shape[-2:]
-    params = {"xstart": 0, "xstop": nx - 1, "ystart": 0, "ystop": ny - 1, "extract_width": None,
-              "src_coeff": None, "bkg_coeff": None, "independent_var": "pixel",
-              "subtract_background": False, "bkg_fit": None, "bkg_order": 0, "smoothing_length": 0,
-              "use_source_posn": False, "position_offset": float(position_offset or 0.0)}
-    if ref is None:
-        return params
-    match = None
-    for aper in ref.get("apertures", []):
-        ident = aper.get("id")
-        if ident is None or ident == "dummy" or not (ident in (name, ANY) or name == ANY):
-            continue
-        if aper.get("region_type", "target") != "target":
-            continue
-        match = match or "partial"
-        order = aper.get("spectral_order", spectral_order)
-        if order == spectral_order or order == ANY:
-            match = aper
-            break
-    if not isinstance(match, dict):
-        what = "spectral order %s of " % spectral_order if match == "partial" else ""
-        raise ReferenceFileError(f"extract1d reference has no aperture for {what}{name}")
-    aper = copy.deepcopy(match)
-    for key in ("xstart", "xstop", "ystart", "ystop", "extract_width", "src_coeff", "bkg_coeff"):
-        if key in aper:
-            params[key] = aper[key]
-    params["independent_var"] = str(aper.get("independent_var", "pixel")).lower()
-    if subtract_background is None:
-        subtract_background = params["bkg_coeff"] is not None
-    if subtract_background:
-        params["subtract_background"] = True
-        fit = bkg_fit if bkg_fit is not None else aper.get("bkg_fit", "poly")
-        if fit == "mean":  # a mean is the order-0 polynomial
-            fit, bkg_order = "poly", 0
-        params["bkg_fit"] = fit
-    params["bkg_order"] = aper.get("bkg_order", 0) if bkg_order is None else bkg_order
-    if use_source_posn is None:
-        use_source_posn = aper.get("use_source_posn")
-        if use_source_posn is None:
-            use_source_posn = exp_type in SOURCE_POSITION_MODES
-    params["use_source_posn"] = bool(use_source_posn)
-    length = aper.get("smoothing_length", 0) if smoothing_length is None else smoothing_length
-    length = int(np.round(length or 0))
-    if 0 < length < 3:
-        log.warning("background smoothing length %d is too short; not smoothing", length)
-        length = 0
-    elif length and length % 2 == 0:
-        length -= 1
-        log.warning("background smoothing length must be odd; using %d", length)
-    params["smoothing_length"] = length
-    return params
-
-
-def _shift(params, offset, trace=None):
-    """Move the cross-dispersion start/stop and polynomial limits by ``offset`` pixels."""
-    params["xstart"] += offset
-    params["xstop"] += offset
-    for key in ("src_coeff", "bkg_coeff"):
-        if params[key] is not None:
-            for coeffs in params[key]:
-                coeffs[0] += offset
-    return None if trace is None else trace + offset
-
-
 # -- source location --------------------------------------------------------------------
-
-
-def _bounding_box(wcs, shape):
-    bb = wcs.bounding_box
-    if bb is None:
-        return ((-0.5, shape[-1] - 0.5), (-0.5, shape[-2] - 0.5))
-    if hasattr(bb, "bounding_box"):  # astropy ModelBoundingBox -> ((x0, x1), (y0, y1))
-        bb = bb.bounding_box(order="F")
-    return tuple(tuple(float(v) for v in interval) for interval in bb)
 
 
 def _middle(wcs, bb):
@@ -148,7 +65,7 @@ def source_location(model, shape):
     from scipy.interpolate import interp1d
 
     wcs = model.meta.wcs
-    bb = _bounding_box(wcs, shape)
+    bb = bounding_box(wcs, shape)
     middle, middle_wl = _middle(wcs, bb)
     middle = int(np.round(middle))
     ra, dec = model.meta.dither.dithered_ra, model.meta.dither.dithered_dec
@@ -175,39 +92,6 @@ def source_location(model, shape):
 # -- aperture -----------------------------------------------------------------------------
 
 
-def _profile(shape, params, wavelength, trace=None, coeff_key="src_coeff", allow_partial=True):
-    """Weights and (mean lower, mean upper) cross-dispersion limits of the aperture."""
-    disp = ex.VERTICAL
-    coeffs = params[coeff_key]
-    if coeffs is not None:
-        if params["independent_var"].startswith("wavelength"):
-            independent = wavelength
-        else:
-            independent = np.mgrid[: shape[0], : shape[1]][0].astype(np.float32)
-        regions = ex.polynomial_regions(coeffs, independent)
-        profile = ex.limits_profile(shape, disp, regions, allow_partial)
-        lows = [float(np.mean(lo)) for lo, _ in regions]
-        highs = [float(np.mean(hi)) for _, hi in regions]
-        limits = (min(lows), max(highs))
-    elif params["extract_width"] is not None and trace is not None:
-        width = params["extract_width"]
-        lower = trace - (width - 1.0) / 2.0
-        upper = lower + width - 1
-        profile = ex.limits_profile(shape, disp, [(lower, upper)])
-        limits = (float(np.nanmean(lower)), float(np.nanmean(upper)))
-    elif params["extract_width"] is not None:
-        width = params["extract_width"]
-        lower = (params["xstart"] + params["xstop"]) / 2.0 - (width - 1.0) / 2.0
-        upper = lower + width - 1
-        profile = ex.limits_profile(shape, disp, [(lower, upper)])
-        limits = (lower, upper)
-    else:
-        limits = (params["xstart"], params["xstop"])
-        profile = ex.limits_profile(shape, disp, [limits])
-    ex.restrict_dispersion(profile, disp, params["ystart"], params["ystop"])
-    return profile, limits
-
-
 def define_aperture(model, params, wavelength, shape):
     """Source profile, background profile (or None), (lower, upper, first, last) limits
     and the trace used, for a vertical-dispersion image; ``params`` is updated with the
@@ -218,35 +102,24 @@ def define_aperture(model, params, wavelength, shape):
     elif params["use_source_posn"]:
         middle, middle_wl, location, trace = source_location(model, shape)
         if location is not None:
-            nominal, _ = _profile(shape, params, wavelength)
+            nominal, _ = aperture_profile(shape, params, wavelength, ex.VERTICAL)
             centre = ex.cross_centre(nominal, ex.VERTICAL, element=middle)
             offset = location - centre
             log.info("target at column %.2f (row %d, %.2f um); nominal aperture centre %.2f: offset %.2f px",
                      location, middle, middle_wl, centre, offset)
-            _shift(params, offset)
+            shift_aperture(params, offset, ex.VERTICAL)
     if params["position_offset"]:
         log.info("applying the extra cross-dispersion offset %.2f px", params["position_offset"])
-        trace = _shift(params, params["position_offset"], trace)
-    profile, (lower, upper) = _profile(shape, params, wavelength, trace)
+        trace = shift_aperture(params, params["position_offset"], ex.VERTICAL, trace)
+    profile, (lower, upper) = aperture_profile(shape, params, wavelength, ex.VERTICAL, trace)
     profile[~np.isfinite(wavelength)] = 0.0
     first, last = ex.dispersion_range(profile, ex.VERTICAL)
     bkg_profile = None
     if params["subtract_background"] and params["bkg_coeff"] is not None:
-        bkg_profile, _ = _profile(shape, params, wavelength, coeff_key="bkg_coeff",
+        bkg_profile, _ = aperture_profile(shape, params, wavelength, ex.VERTICAL, coeff_key="bkg_coeff",
                                   allow_partial=params["bkg_fit"] != "median")
     log.info("aperture columns %.2f -> %.2f, rows %s -> %s (inclusive)", lower, upper, first, last)
     return profile, bkg_profile, (lower, upper, first, last)
-
-
-def wavelength_image(model, shape):
-    """The model's wavelength array, or the WCS wavelengths when it has none (or only zeros)."""
-    wl = getattr(model, "wavelength", None)
-    if wl is not None and np.size(wl) and np.shape(wl)[-2:] == tuple(shape):
-        wl = np.asarray(wl, dtype=float)
-        if not (np.all(np.isnan(wl)) or (np.nanmin(wl) == 0.0 and np.nanmax(wl) == 0.0)):
-            return wl
-    yy, xx = np.indices(shape, dtype=np.float64)
-    return np.asarray(model.meta.wcs(xx, yy)[2], dtype=float)
 
 
 # -- aperture correction ------------------------------------------------------------------
@@ -284,134 +157,6 @@ def _cross_scale_deg(wcs, ra, dec, wl):
 # -- products -----------------------------------------------------------------------------
 
 
-def spectral_wcs(ra, dec, wavelength):
-    """One-axis gwcs of an extracted spectrum: pixel -> (ra, dec, lambda um), constant
-    sky position, tabulated wavelength (inverse set when lambda is monotonic)."""
-    from astropy import coordinates as coord
-    from astropy import units as u
-    from astropy.modeling.models import Const1D, Mapping, Tabular1D
-    from gwcs import coordinate_frames as cf
-    from gwcs.wcs import WCS
-
-    index = np.arange(len(wavelength), dtype=float)
-    sky_and_wl = Const1D(ra) & Const1D(dec) & Tabular1D(
-        points=index, lookup_table=wavelength, bounds_error=False, fill_value=None)
-    forward = Mapping((0, 0, 0)) | sky_and_wl
-    forward.name = "pixel_to_world"
-    step = np.diff(wavelength)
-    if np.all(step > 0) or np.all(step < 0):
-        order = slice(None) if np.all(step > 0) else slice(None, None, -1)
-        forward.inverse = Mapping((2,)) | Tabular1D(points=wavelength[order], lookup_table=index[order],
-                                                    bounds_error=False)
-    else:
-        log.warning("wavelengths are not monotonic: the spectral WCS has no inverse")
-    pixel = cf.CoordinateFrame(naxes=1, axes_type=("SPATIAL",), axes_order=(0,), unit=(u.pix,),
-                               name="pixel_frame")
-    world = cf.CompositeFrame(
-        [cf.CelestialFrame(name="sky", axes_order=(0, 1), reference_frame=coord.ICRS()),
-         cf.SpectralFrame(name="spectral", axes_order=(2,), unit=(u.micron,), axes_names=("wavelength",))],
-        name="world")
-    return WCS([(pixel, forward), (world, None)])
-
-
-def _column_units(calibrated):
-    flux, flux2, sb, sb2 = SB_UNITS[calibrated]
-    units = {"WAVELENGTH": "um", "FLUX": flux, "FLUX_ERROR": flux, "SURF_BRIGHT": sb, "SB_ERROR": sb,
-             "BACKGROUND": sb, "BKGD_ERROR": sb}
-    for kind in ex.VARIANCE_KINDS:
-        units[f"FLUX_VAR_{kind}"] = flux2
-        units[f"SB_VAR_{kind}"] = sb2
-        units[f"BKGD_VAR_{kind}"] = sb2
-    return units
-
-
-def _fill_spec_meta(spec, model, name, ra, dec, limits, spectral_order, source_type):
-    lower, upper, first, last = limits
-    spec.slit_ra, spec.slit_dec = ra, dec
-    spec.spectral_order = spectral_order
-    spec.dispersion_direction = ex.VERTICAL
-    spec.detector = model.meta.instrument.detector
-    spec.position_angle = model.meta.aperture.position_angle
-    spec.extraction_xstart, spec.extraction_xstop = lower + 1, upper + 1
-    spec.extraction_ystart, spec.extraction_ystop = first + 1, last + 1
-    if name is not None and name != ANY:
-        spec.name = name
-    for key in SPEC_IDENTITY:
-        value = getattr(model, key, None)
-        if value is not None:
-            setattr(spec, key, value)
-    for key in SPEC_IF_SET:
-        value = source_type if key == "source_type" else getattr(model, key, None)
-        if value is not None:
-            setattr(spec, key, value)
-
-
-def _single_spec(cols, wavelength, units):
-    from stdatamodels.jwst import datamodels
-
-    spec = datamodels.SpecModel()
-    table = np.zeros(wavelength.size, dtype=spec.get_dtype("spec_table"))
-    table["WAVELENGTH"] = wavelength
-    for key, values in cols.items():
-        table[key] = values
-    spec.spec_table = table
-    for key, unit in units.items():
-        spec.spec_table.columns[key].unit = unit
-    return spec
-
-
-def _tso_spec(cols, wavelength, units, segment):
-    """One TSOSpecModel with a row (vector columns of the spectrum) per integration."""
-    from stdatamodels.jwst import datamodels
-
-    spec = datamodels.TSOSpecModel()
-    nints, n = cols["FLUX"].shape
-    vector = set(datamodels.SpecModel().get_dtype("spec_table").names)
-    full = spec.get_dtype("spec_table")
-    dtype = np.dtype([(c, full[c], (n,)) if c in vector else (c, full[c]) for c in full.names])
-    table = np.zeros(nints, dtype=dtype)
-    table["WAVELENGTH"] = wavelength
-    for key, values in cols.items():
-        table[key] = values
-    table["N_ALONGDISP"] = n
-    table["SEGMENT"] = segment if segment is not None else 1
-    table["INT_NUM"] = np.arange(1, nints + 1)
-    for key in TIME_COLUMNS:
-        table[key] = np.nan
-    spec.spec_table = table
-    for key, unit in units.items():
-        spec.spec_table.columns[key].unit = unit
-    for key in TIME_COLUMNS:
-        spec.spec_table.columns[key].unit = "d"
-    return spec
-
-
-def _integration_times(model, spec, nints):
-    """Copy each integration's times from INT_TIMES into the table rows (when the table
-    covers every integration of the data)."""
-    times = getattr(model, "int_times", None)
-    if times is None or len(times) == 0:
-        log.warning("no INT_TIMES table: integration times not filled")
-        return
-    if nints > len(times):
-        log.warning("INT_TIMES has fewer rows than integrations: times not filled")
-        return
-    start = (model.meta.exposure.integration_start or 1) - 1
-    end = (model.meta.exposure.integration_end or model.meta.exposure.nints or nints) - 1
-    numbers = np.asarray(times["integration_number"])
-    first_row, last_row = int(numbers[0]) - 1, int(numbers[-1]) - 1
-    offset = start - first_row
-    if start < first_row or end > last_row or offset > last_row or offset + nints > len(times):
-        log.warning("INT_TIMES does not cover every integration: times not filled")
-        return
-    rows = slice(offset, offset + nints)
-    table = spec.spec_table
-    table["INT_NUM"] = numbers[rows]
-    for column, source in TIME_COLUMNS.items():
-        table[column] = np.asarray(times[source])[rows]
-    spec.time_scale = "UTC"
-
-
 # -- the step -----------------------------------------------------------------------------
 
 
@@ -445,7 +190,7 @@ def extract_lrs(model, ref, apcorr, apply_apcorr=True, use_source_posn=None, *, 
     if source_type != "POINT" and use_source_posn is None:
         use_source_posn = False
     params = extraction_parameters(
-        ref, name, shape, spectral_order, exp_type, use_source_posn=use_source_posn,
+        ref, name, shape, spectral_order, exp_type in SOURCE_POSITION_MODES, use_source_posn=use_source_posn,
         subtract_background=subtract_background, bkg_fit=bkg_fit, bkg_order=bkg_order,
         smoothing_length=smoothing_length, position_offset=position_offset)
 
@@ -487,7 +232,7 @@ def extract_lrs(model, ref, apcorr, apply_apcorr=True, use_source_posn=None, *, 
                                      (ra, dec, float(np.min(wavelength))))
         ex.apply_correction(cols, factor)
 
-    units = _column_units(calibrated)
+    units = column_units(calibrated)
     multi_int = len(shape) == 3
     out = datamodels.TSOMultiSpecModel() if multi_int else datamodels.MultiSpecModel()
     for table in ("int_times", "int_times_stripe"):
@@ -496,15 +241,15 @@ def extract_lrs(model, ref, apcorr, apply_apcorr=True, use_source_posn=None, *, 
             setattr(out, table, value.copy())
     out.update(model, only="PRIMARY")
     if multi_int:
-        spec = _tso_spec(cols, wavelength, units, model.meta.exposure.segment_number)
+        spec = tso_spec(cols, wavelength, units, model.meta.exposure.segment_number)
     else:
-        spec = _single_spec(cols, wavelength, units)
+        spec = single_spec(cols, wavelength, units)
     spec.meta.wcs = spectral_wcs(ra, dec, wavelength)
-    _fill_spec_meta(spec, model, name, ra, dec, limits, spectral_order, source_type)
+    fill_spec_meta(spec, model, name, ra, dec, limits, spectral_order, source_type, ex.VERTICAL)
     out.spec.append(spec)
     if is_time_series(model):
         if multi_int:
-            _integration_times(model, out.spec[0], shape[0])
+            integration_times(model, out.spec[0], shape[0])
     elif getattr(out, "int_times", None) is not None:
         del out.int_times
     out.meta.wcs = None

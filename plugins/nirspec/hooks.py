@@ -179,3 +179,35 @@ def resample_spec(model, params):
 
     return resample_fixed_slits(model, pixfrac=params["pixfrac"], kernel=params["kernel"],
                                 weight_type=params["weight_type"], pixel_scale_ratio=params["pixel_scale_ratio"])
+
+
+@hookimpl
+def extract(model, refs, params):
+    if not _is_nirspec_slit(model):
+        return None
+    from spec2_nirspec.extract import extract_nirspec
+
+    ref = refs.load_json("extract1d") if refs.path("extract1d") is not None else None
+    apcorr = refs.open("apcorr") if params["apply_apcorr"] and refs.path("apcorr") is not None else None
+    return extract_nirspec(
+        model, ref, apcorr, apply_apcorr=params["apply_apcorr"],
+        use_source_posn=_optional_bool(params["use_source_posn"]),
+        subtract_background=_optional_bool(params["subtract_background"]),
+        bkg_fit=params["bkg_fit"] or None,
+        bkg_order=None if params["bkg_order"] < 0 else params["bkg_order"],
+        smoothing_length=None if params["smoothing_length"] < 0 else params["smoothing_length"],
+        position_offset=params["position_offset"],
+    )
+
+
+def _optional_bool(text):
+    """"" -> None (the reference decides); otherwise a boolean as ``--set`` spells it."""
+    from spec2.errors import InputError
+    from spec2.recipe import parse_value
+
+    if str(text).strip() == "":
+        return None
+    try:
+        return parse_value(str(text), False)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None

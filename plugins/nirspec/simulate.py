@@ -177,7 +177,8 @@ def simulate_exposure(path, setup: Setup, ref_paths, spectrum=default_spectrum, 
         inside = np.isfinite(lam)
         lam_um = lam * 1e6
         xi, yi = x.astype(int), y.astype(int)
-        x_full, y_full = _full_frame(xi + x0, yi + y0, setup.detector)
+        # flat references are in the science (DMS) frame of the full detector, as CRDS's
+        x_full, y_full = xi + x0, yi + y0
         length = ins.FIXED_SLITS[slit.name][3][1]
         area = cal.slit_area_sr(slit.name)
         response = cal.photom_truth(slit.name, setup.filter, setup.grating, lam_um)  # MJy per DN/s
@@ -202,13 +203,6 @@ def simulate_exposure(path, setup: Setup, ref_paths, spectrum=default_spectrum, 
     model.save(str(path))
     truth = {"setup": setup.__dict__, "source_ra": TARGET_RA, "source_dec": TARGET_DEC}
     return Path(path), truth
-
-
-def _full_frame(x_dms, y_dms, detector):
-    """Exposure pixel -> full-frame SCA pixel (NRS2 is rotated by 180 degrees)."""
-    if detector == "NRS2":
-        return 2047 - x_dms, 2047 - y_dms
-    return x_dms, y_dms
 
 
 def _add_noise(model, rate, rng, light_curve):

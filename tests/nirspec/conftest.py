@@ -15,8 +15,7 @@ NINTS = 20
 # the steps whose intermediate products both pipelines save, for step-by-step parity
 FS_STEPS = ("assign_wcs", "extract_2d", "srctype", "wavecorr", "flat_field", "pathloss", "photom")
 BOTS_STEPS = ("assign_wcs", "extract_2d", "srctype", "wavecorr", "flat_field", "photom")
-# steps spec2 does not run for NIRSpec yet (the runner would report them as missing)
-SPEC2_SKIP = ("--skip", "resample_spec", "--skip", "extract_1d")
+
 
 
 @pytest.fixture(scope="session")
@@ -81,8 +80,7 @@ def spec2_products(nrs_sim):
     out = nrs_sim["root"] / "spec2"
     spec2 = str(Path(sys.executable).parent / "spec2")
     subprocess.run(
-        [spec2, "process", *map(str, exposures(nrs_sim).values()), "-o", str(out), "-q", "--save-intermediate",
-         *SPEC2_SKIP],
+        [spec2, "process", *map(str, exposures(nrs_sim).values()), "-o", str(out), "-q", "--save-intermediate"],
         env=crds_env(nrs_sim), check=True,
     )
     return out

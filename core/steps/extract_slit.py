@@ -1,0 +1,320 @@
+"""Box extraction of one slit spectrum into the x1d layout: the part of extract_1d every
+slit mode shares (MIRI LRS, NIRSpec fixed slits and BOTS).
+
+The instrument plugin decides where the source is (its source-position rule) and which
+aperture correction applies; this module reads the extract1d JSON aperture, builds the
+extraction profile for either dispersion direction, and makes the SpecModel /
+TSOSpecModel tables, their spectral WCS and metadata as jwst 3.0.0 does.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+
+import numpy as np
+
+from spec2.algorithms import extract1d as ex
+from spec2.errors import ReferenceFileError
+
+log = logging.getLogger("spec2")
+
+ANY = "ANY"
+SB_UNITS = {True: ("Jy", "Jy^2", "MJy/sr", "MJy^2 / sr^2"), False: ("DN/s", "DN^2 / s^2", "DN/s", "DN^2 / s^2")}
+TIME_COLUMNS = {
+    "MJD-BEG": "int_start_MJD_UTC", "MJD-AVG": "int_mid_MJD_UTC", "MJD-END": "int_end_MJD_UTC",
+    "TDB-BEG": "int_start_BJD_TDB", "TDB-MID": "int_mid_BJD_TDB", "TDB-END": "int_end_BJD_TDB",
+}
+SPEC_IDENTITY = ("slitlet_id", "source_id", "ta_xpos", "ta_ypos", "source_xpos", "source_ypos",
+                 "source_ra", "source_dec", "shutter_state")
+"""Slit attributes carried onto the spectrum whatever their value."""
+SPEC_IF_SET = ("source_name", "source_alias", "source_type", "stellarity", "quadrant", "slit_xscale",
+               "slit_yscale", "wavelength_corrected", "pathloss_correction_type", "barshadow_corrected")
+"""Slit attributes carried onto the spectrum when they have a value."""
+
+
+# -- parameters ---------------------------------------------------------------------------
+
+
+def _cross_keys(disp):
+    """(start, stop) parameter names across and along the dispersion."""
+    return (("xstart", "xstop"), ("ystart", "ystop")) if disp == ex.VERTICAL else (("ystart", "ystop"), ("xstart", "xstop"))
+
+
+def extraction_parameters(ref, name, shape, spectral_order, source_position_default, *, use_source_posn=None,
+                          subtract_background=None, bkg_fit=None, bkg_order=None,
+                          smoothing_length=None, position_offset=0.0):
+    """Extraction parameters for slit ``name`` of a ``shape`` (..., ny, nx) array.
+
+    ``ref`` is the parsed extract1d JSON (None: the whole array, no background, no
+    source position); ``source_position_default`` is the mode's use_source_posn when
+    neither the call nor the aperture sets it. Explicit arguments override the
+    aperture's values. Raises
+    ReferenceFileError when no aperture matches the name and spectral order."""
+    ny, nx = shape[-2:]
+    params = {"xstart": 0, "xstop": nx - 1, "ystart": 0, "ystop": ny - 1, "extract_width": None,
+              "src_coeff": None, "bkg_coeff": None, "independent_var": "pixel",
+              "subtract_background": False, "bkg_fit": None, "bkg_order": 0, "smoothing_length": 0,
+              "use_source_posn": False, "position_offset": float(position_offset or 0.0)}
+    if ref is None:
+        return params
+    match = None
+    for aper in ref.get("apertures", []):
+        ident = aper.get("id")
+        if ident is None or ident == "dummy" or not (ident in (name, ANY) or name == ANY):
+            continue
+        if aper.get("region_type", "target") != "target":
+            continue
+        match = match or "partial"
+        order = aper.get("spectral_order", spectral_order)
+        if order == spectral_order or order == ANY:
+            match = aper
+            break
+    if not isinstance(match, dict):
+        what = f"spectral order {spectral_order} of " if match == "partial" else ""
+        raise ReferenceFileError(f"extract1d reference has no aperture for {what}{name}")
+    aper = copy.deepcopy(match)
+    for key in ("xstart", "xstop", "ystart", "ystop", "extract_width", "src_coeff", "bkg_coeff"):
+        if key in aper:
+            params[key] = aper[key]
+    params["independent_var"] = str(aper.get("independent_var", "pixel")).lower()
+    if subtract_background is None:
+        subtract_background = params["bkg_coeff"] is not None
+    if subtract_background:
+        params["subtract_background"] = True
+        fit = bkg_fit if bkg_fit is not None else aper.get("bkg_fit", "poly")
+        if fit == "mean":  # a mean is the order-0 polynomial
+            fit, bkg_order = "poly", 0
+        params["bkg_fit"] = fit
+    params["bkg_order"] = aper.get("bkg_order", 0) if bkg_order is None else bkg_order
+    if use_source_posn is None:
+        use_source_posn = aper.get("use_source_posn")
+        if use_source_posn is None:
+            use_source_posn = source_position_default
+    params["use_source_posn"] = bool(use_source_posn)
+    length = aper.get("smoothing_length", 0) if smoothing_length is None else smoothing_length
+    length = int(np.round(length or 0))
+    if 0 < length < 3:
+        log.warning("background smoothing length %d is too short; not smoothing", length)
+        length = 0
+    elif length and length % 2 == 0:
+        length -= 1
+        log.warning("background smoothing length must be odd; using %d", length)
+    params["smoothing_length"] = length
+    return params
+
+
+def _shift(params, offset, trace=None):
+    """Move the cross-dispersion start/stop and polynomial limits by ``offset`` pixels."""
+    params["xstart"] += offset
+    params["xstop"] += offset
+    for key in ("src_coeff", "bkg_coeff"):
+        if params[key] is not None:
+            for coeffs in params[key]:
+                coeffs[0] += offset
+    return None if trace is None else trace + offset
+
+
+def shift_aperture(params, offset, disp, trace=None):
+    """Move the cross-dispersion start/stop and polynomial limits by ``offset`` pixels."""
+    lo, hi = _cross_keys(disp)[0]
+    params[lo] += offset
+    params[hi] += offset
+    for key in ("src_coeff", "bkg_coeff"):
+        if params[key] is not None:
+            for coeffs in params[key]:
+                coeffs[0] += offset
+    return None if trace is None else trace + offset
+
+
+# -- aperture -----------------------------------------------------------------------------
+
+
+def bounding_box(wcs, shape):
+    bb = wcs.bounding_box
+    if bb is None:
+        return ((-0.5, shape[-1] - 0.5), (-0.5, shape[-2] - 0.5))
+    if hasattr(bb, "bounding_box"):  # astropy ModelBoundingBox -> ((x0, x1), (y0, y1))
+        bb = bb.bounding_box(order="F")
+    return tuple(tuple(float(v) for v in interval) for interval in bb)
+
+
+def aperture_profile(shape, params, wavelength, disp, trace=None, coeff_key="src_coeff", allow_partial=True):
+    """Weights and (mean lower, mean upper) cross-dispersion limits of the aperture."""
+    (c0, c1), (d0, d1) = _cross_keys(disp)
+    coeffs = params[coeff_key]
+    if coeffs is not None:
+        if params["independent_var"].startswith("wavelength"):
+            independent = wavelength
+        else:
+            independent = np.mgrid[: shape[0], : shape[1]][0 if disp == ex.VERTICAL else 1].astype(np.float32)
+        regions = ex.polynomial_regions(coeffs, independent)
+        profile = ex.limits_profile(shape, disp, regions, allow_partial)
+        lows = [float(np.mean(lo)) for lo, _ in regions]
+        highs = [float(np.mean(hi)) for _, hi in regions]
+        limits = (min(lows), max(highs))
+    elif params["extract_width"] is not None and trace is not None:
+        width = params["extract_width"]
+        lower = trace - (width - 1.0) / 2.0
+        upper = lower + width - 1
+        profile = ex.limits_profile(shape, disp, [(lower, upper)])
+        limits = (float(np.nanmean(lower)), float(np.nanmean(upper)))
+    elif params["extract_width"] is not None:
+        width = params["extract_width"]
+        lower = (params[c0] + params[c1]) / 2.0 - (width - 1.0) / 2.0
+        upper = lower + width - 1
+        profile = ex.limits_profile(shape, disp, [(lower, upper)])
+        limits = (lower, upper)
+    else:
+        limits = (params[c0], params[c1])
+        profile = ex.limits_profile(shape, disp, [limits])
+    ex.restrict_dispersion(profile, disp, params[d0], params[d1])
+    return profile, limits
+
+
+def wavelength_image(model, shape):
+    """The model's wavelength array, or the WCS wavelengths when it has none (or only zeros)."""
+    wl = getattr(model, "wavelength", None)
+    if wl is not None and np.size(wl) and np.shape(wl)[-2:] == tuple(shape):
+        wl = np.asarray(wl, dtype=float)
+        if not (np.all(np.isnan(wl)) or (np.nanmin(wl) == 0.0 and np.nanmax(wl) == 0.0)):
+            return wl
+    yy, xx = np.indices(shape, dtype=np.float64)
+    return np.asarray(model.meta.wcs(xx, yy)[2], dtype=float)
+
+
+# -- products -----------------------------------------------------------------------------
+
+
+def spectral_wcs(ra, dec, wavelength):
+    """One-axis gwcs of an extracted spectrum: pixel -> (ra, dec, lambda um), constant
+    sky position, tabulated wavelength (inverse set when lambda is monotonic)."""
+    from astropy import coordinates as coord
+    from astropy import units as u
+    from astropy.modeling.models import Const1D, Mapping, Tabular1D
+    from gwcs import coordinate_frames as cf
+    from gwcs.wcs import WCS
+
+    index = np.arange(len(wavelength), dtype=float)
+    sky_and_wl = Const1D(ra) & Const1D(dec) & Tabular1D(
+        points=index, lookup_table=wavelength, bounds_error=False, fill_value=None)
+    forward = Mapping((0, 0, 0)) | sky_and_wl
+    forward.name = "pixel_to_world"
+    step = np.diff(wavelength)
+    if np.all(step > 0) or np.all(step < 0):
+        order = slice(None) if np.all(step > 0) else slice(None, None, -1)
+        forward.inverse = Mapping((2,)) | Tabular1D(points=wavelength[order], lookup_table=index[order],
+                                                    bounds_error=False)
+    else:
+        log.warning("wavelengths are not monotonic: the spectral WCS has no inverse")
+    pixel = cf.CoordinateFrame(naxes=1, axes_type=("SPATIAL",), axes_order=(0,), unit=(u.pix,),
+                               name="pixel_frame")
+    world = cf.CompositeFrame(
+        [cf.CelestialFrame(name="sky", axes_order=(0, 1), reference_frame=coord.ICRS()),
+         cf.SpectralFrame(name="spectral", axes_order=(2,), unit=(u.micron,), axes_names=("wavelength",))],
+        name="world")
+    return WCS([(pixel, forward), (world, None)])
+
+
+def column_units(calibrated):
+    flux, flux2, sb, sb2 = SB_UNITS[calibrated]
+    units = {"WAVELENGTH": "um", "FLUX": flux, "FLUX_ERROR": flux, "SURF_BRIGHT": sb, "SB_ERROR": sb,
+             "BACKGROUND": sb, "BKGD_ERROR": sb}
+    for kind in ex.VARIANCE_KINDS:
+        units[f"FLUX_VAR_{kind}"] = flux2
+        units[f"SB_VAR_{kind}"] = sb2
+        units[f"BKGD_VAR_{kind}"] = sb2
+    return units
+
+
+def fill_spec_meta(spec, model, name, ra, dec, limits, spectral_order, source_type, disp):
+    lower, upper, first, last = limits
+    spec.slit_ra, spec.slit_dec = ra, dec
+    spec.spectral_order = spectral_order
+    spec.dispersion_direction = disp
+    spec.detector = model.meta.instrument.detector
+    spec.position_angle = model.meta.aperture.position_angle
+    if disp == ex.VERTICAL:
+        spec.extraction_xstart, spec.extraction_xstop = lower + 1, upper + 1
+        spec.extraction_ystart, spec.extraction_ystop = first + 1, last + 1
+    else:
+        spec.extraction_ystart, spec.extraction_ystop = lower + 1, upper + 1
+        spec.extraction_xstart, spec.extraction_xstop = first + 1, last + 1
+    if name is not None and name != ANY:
+        spec.name = name
+    for key in SPEC_IDENTITY:
+        value = getattr(model, key, None)
+        if value is not None:
+            setattr(spec, key, value)
+    for key in SPEC_IF_SET:
+        value = source_type if key == "source_type" else getattr(model, key, None)
+        if value is not None:
+            setattr(spec, key, value)
+
+
+def single_spec(cols, wavelength, units):
+    from stdatamodels.jwst import datamodels
+
+    spec = datamodels.SpecModel()
+    table = np.zeros(wavelength.size, dtype=spec.get_dtype("spec_table"))
+    table["WAVELENGTH"] = wavelength
+    for key, values in cols.items():
+        table[key] = values
+    spec.spec_table = table
+    for key, unit in units.items():
+        spec.spec_table.columns[key].unit = unit
+    return spec
+
+
+def tso_spec(cols, wavelength, units, segment):
+    """One TSOSpecModel with a row (vector columns of the spectrum) per integration."""
+    from stdatamodels.jwst import datamodels
+
+    spec = datamodels.TSOSpecModel()
+    nints, n = cols["FLUX"].shape
+    vector = set(datamodels.SpecModel().get_dtype("spec_table").names)
+    full = spec.get_dtype("spec_table")
+    dtype = np.dtype([(c, full[c], (n,)) if c in vector else (c, full[c]) for c in full.names])
+    table = np.zeros(nints, dtype=dtype)
+    table["WAVELENGTH"] = wavelength
+    for key, values in cols.items():
+        table[key] = values
+    table["N_ALONGDISP"] = n
+    table["SEGMENT"] = segment if segment is not None else 1
+    table["INT_NUM"] = np.arange(1, nints + 1)
+    for key in TIME_COLUMNS:
+        table[key] = np.nan
+    spec.spec_table = table
+    for key, unit in units.items():
+        spec.spec_table.columns[key].unit = unit
+    for key in TIME_COLUMNS:
+        spec.spec_table.columns[key].unit = "d"
+    return spec
+
+
+def integration_times(model, spec, nints):
+    """Copy each integration's times from INT_TIMES into the table rows (when the table
+    covers every integration of the data)."""
+    times = getattr(model, "int_times", None)
+    if times is None or len(times) == 0:
+        log.warning("no INT_TIMES table: integration times not filled")
+        return
+    if nints > len(times):
+        log.warning("INT_TIMES has fewer rows than integrations: times not filled")
+        return
+    start = (model.meta.exposure.integration_start or 1) - 1
+    end = (model.meta.exposure.integration_end or model.meta.exposure.nints or nints) - 1
+    numbers = np.asarray(times["integration_number"])
+    first_row, last_row = int(numbers[0]) - 1, int(numbers[-1]) - 1
+    offset = start - first_row
+    if start < first_row or end > last_row or offset > last_row or offset + nints > len(times):
+        log.warning("INT_TIMES does not cover every integration: times not filled")
+        return
+    rows = slice(offset, offset + nints)
+    table = spec.spec_table
+    table["INT_NUM"] = numbers[rows]
+    for column, source in TIME_COLUMNS.items():
+        table[column] = np.asarray(times[source])[rows]
+    spec.time_scale = "UTC"
+
+
