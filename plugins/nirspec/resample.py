@@ -162,7 +162,9 @@ def spectral_footprint(wcs, shape):
 def standalone_slit(slit, exposure):
     """One slit of a MultiSlitModel as a SlitModel with the exposure's metadata merged
     in (the slit keeps its units, model type, WCS keywords and exposure type), as jwst
-    regroups slits by source before resampling. Nothing of the input is modified."""
+    regroups slits by source before resampling. Nothing of the input is modified; the
+    arrays are shared (resampling only reads them) and the exposure's own WCS, which the
+    slit's replaces, is not copied."""
     import copy
 
     from stdatamodels.jwst import datamodels
@@ -172,8 +174,8 @@ def standalone_slit(slit, exposure):
     keep = (own.bunit_data, own.bunit_err, own.model_type, copy.deepcopy(own.wcsinfo.instance),
             own.exposure.type if own.hasattr("exposure") else None)
     tree = {k: v for k, v in slit.instance.items() if k != "meta"}
-    tree["meta"] = copy.deepcopy(own.instance)
-    merge_tree(tree["meta"], copy.deepcopy(exposure.meta.instance))
+    tree["meta"] = copy.deepcopy({k: v for k, v in own.instance.items() if k != "wcs"})
+    merge_tree(tree["meta"], copy.deepcopy({k: v for k, v in exposure.meta.instance.items() if k != "wcs"}))
     out = datamodels.SlitModel(tree)
     out.meta.bunit_data, out.meta.bunit_err, out.meta.model_type = keep[0], keep[1], keep[2]
     out.meta.wcsinfo = keep[3]
