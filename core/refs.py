@@ -52,9 +52,13 @@ class RefResolver:
         self._names: dict[str, str] = {}
         self.used: dict[str, str] = {}
         self.context = None
+        self._params = None
 
     def set_model(self, model):
-        """Select for this model (the runner calls it after a step changes the model type)."""
+        """Select for this model (the runner calls it after a step changes the model type).
+
+        The CRDS selection keywords are read once per exposure: they are header values
+        no step changes, and flattening a model whose WCS is attached is costly."""
         self._model = model
 
     # -- lookup -----------------------------------------------------------------------
@@ -122,6 +126,8 @@ class RefResolver:
         return path
 
     def _crds_parameters(self):
+        if self._params is not None:
+            return self._params
         if self._model is None:
             raise ReferenceFileError("reference lookup needs the exposure's header")
         params = {
@@ -130,7 +136,8 @@ class RefResolver:
             if isinstance(v, (str, int, float, bool)) and k.startswith("meta.")
         }
         # CRDS selects on the instrument-level keywords with upper-case names.
-        return {k.upper(): v for k, v in params.items()}
+        self._params = {k.upper(): v for k, v in params.items()}
+        return self._params
 
     # -- opening ------------------------------------------------------------------------
     def open(self, reftype: str, model_class=None):
