@@ -306,10 +306,11 @@ def _box_of(wcs):
     return tuple(tuple(float(v) for v in interval) for interval in box)
 
 
-def sample_wcs(wcs, shape=None):
+def sample_wcs(wcs, shape=None, evaluated=None):
     """Evaluate a detector -> (ra, dec, wavelength) WCS once at every integer pixel of
     its bounding-box grid (floor(lo + 0.5) .. ceil(hi - 0.5), as gwcs grids it); a WCS
-    without a bounding box is taken to cover an array of ``shape`` (ny, nx)."""
+    without a bounding box is taken to cover an array of ``shape`` (ny, nx).
+    ``evaluated`` passes (ra, dec, wavelength) already computed on that grid."""
     bbox = _box_of(wcs)
     if bbox is None:
         if shape is None:
@@ -318,8 +319,10 @@ def sample_wcs(wcs, shape=None):
     (xl, xh), (yl, yh) = bbox
     x0, x1 = int(np.floor(xl + 0.5)), int(np.ceil(xh - 0.5))
     y0, y1 = int(np.floor(yl + 0.5)), int(np.ceil(yh - 0.5))
-    y, x = np.mgrid[y0 : y1 + 1, x0 : x1 + 1].astype(float)
-    ra, dec, lam = (np.asarray(v, dtype=float) for v in wcs(x, y))
+    if evaluated is None:
+        y, x = np.mgrid[y0 : y1 + 1, x0 : x1 + 1].astype(float)
+        evaluated = wcs(x, y)
+    ra, dec, lam = (np.asarray(v, dtype=float) for v in evaluated)
     return WcsSample(bbox, x0, y0, ra, dec, lam)
 
 

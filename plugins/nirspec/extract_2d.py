@@ -91,7 +91,10 @@ def cut_out(model, slit):
     data = model.data[window].copy()
     wcs.bounding_box = ((-0.5, data.shape[-1] - 0.5), (-0.5, data.shape[-2] - 0.5))
     x, y = grid_from_bounding_box(wcs.bounding_box, step=(1, 1))
-    wavelength = wcs(x, y)[2].astype(np.float32)
+    # only the wavelength is kept: it leaves the instrument model at slit_frame (metres)
+    # and reaches the world frame through one scale to microns, so the rest of the
+    # chain (fore optics, telescope, sky) need not be evaluated
+    wavelength = (wcs.get_transform("detector", "slit_frame")(x, y)[2] * 1e6).astype(np.float32)
     int_times = model.int_times.copy() if data.ndim == 3 and _is_tso(model) else None
     out = SlitModel(
         data=data, err=model.err[window].copy(), dq=model.dq[window].copy(), wavelength=wavelength,

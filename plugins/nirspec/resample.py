@@ -18,12 +18,18 @@ import numpy as np
 from spec2.wcs.sregion import format_s_region
 
 
-def sampling_wavelengths(wcs):
-    """Sorted median wavelength of each column (with any finite value) of the WCS's
-    bounding-box grid, with points closer than a tenth of the smallest step removed."""
+def evaluate_on_grid(wcs):
+    """(x, y) of the WCS's bounding-box pixel grid and (ra, dec, lambda) there: the one
+    full evaluation the output grid and the pixel map both use."""
     from gwcs.wcstools import grid_from_bounding_box
 
-    lam = wcs(*grid_from_bounding_box(wcs.bounding_box))[2]
+    grid = grid_from_bounding_box(wcs.bounding_box)
+    return grid, tuple(np.asarray(v, dtype=float) for v in wcs(*grid))
+
+
+def sampling_wavelengths(lam):
+    """Sorted median wavelength of each column (with any finite value) of the bounding-box
+    grid's wavelengths, with points closer than a tenth of the smallest step removed."""
     with np.errstate(all="ignore"):
         ref = sorted(np.nanmedian(lam[:, np.any(np.isfinite(lam), axis=0)], axis=0))
     if not ref:
@@ -35,8 +41,9 @@ def sampling_wavelengths(wcs):
     return ref
 
 
-def output_wcs(slit, pixel_scale_ratio=1.0):
-    """The rectified gwcs (detector -> slit_frame -> world) of one NIRSpec slit."""
+def output_wcs(slit, pixel_scale_ratio=1.0, world=None):
+    """The rectified gwcs (detector -> slit_frame -> world) of one NIRSpec slit;
+    ``world`` is evaluate_on_grid(slit WCS) if already computed."""
     from astropy import coordinates as coord
     from astropy import units as u
     from astropy.modeling.fitting import LinearLSQFitter
@@ -51,7 +58,6 @@ def output_wcs(slit, pixel_scale_ratio=1.0):
     from astropy.stats import sigma_clip
     from gwcs import WCS
     from gwcs import coordinate_frames as cf
-    from gwcs.wcstools import grid_from_bounding_box
 
     wcs = slit.meta.wcs
     data = slit.data.copy()
@@ -62,7 +68,7 @@ def output_wcs(slit, pixel_scale_ratio=1.0):
     s2w = wcs.get_transform("slit_frame", "world")
     w2s = wcs.get_transform("world", "slit_frame")
     bbox = wcs.bounding_box
-    grid = grid_from_bounding_box(bbox)
+    grid, (ra, dec, world_lam) = world if world is not None else evaluate_on_grid(wcs)
     _, s, lam = np.array(d2s(*grid))
     good = np.isfinite(s) & np.isfinite(lam) & np.isfinite(data)
     data[~good] = np.nan
@@ -88,12 +94,11 @@ def output_wcs(slit, pixel_scale_ratio=1.0):
     pix_to_ytan = fitter(Linear1D(), y_idx, y_tan)
     swap_xy = abs(pix_to_xtan.slope) < abs(pix_to_ytan.slope)
 
-    ref_lam = sampling_wavelengths(wcs)
+    ref_lam = sampling_wavelengths(world_lam)
     n_lam = len(ref_lam)
     if not n_lam:
         raise ValueError(f"slit {slit.name}: no finite wavelength to build the output grid")
     # the slit's extent on the tangent plane
-    ra, dec, _ = wcs(*grid)
     ok = np.isfinite(ra) & np.isfinite(dec)
     xt, yt = undist2sky.inverse(ra[ok], dec[ok])
     min_x, max_x, min_y, max_y = np.min(xt), np.max(xt), np.min(yt), np.max(yt)
@@ -197,9 +202,10 @@ def resample_fixed_slits(model, pixfrac=1.0, kernel="square", weight_type="ivm",
     result.update(model)
     for original in model.slits:
         slit = standalone_slit(original, model)
-        wcs_out = output_wcs(slit, pixel_scale_ratio)
+        world = evaluate_on_grid(slit.meta.wcs)
+        wcs_out = output_wcs(slit, pixel_scale_ratio, world)
         shape = wcs_out.array_shape
-        sample = rs.sample_wcs(slit.meta.wcs, slit.data.shape)
+        sample = rs.sample_wcs(slit.meta.wcs, slit.data.shape, evaluated=world[1])
         arrays = drizzle_slit(slit, sample, wcs_out, shape, pixfrac, kernel, weight_type, pixel_scale_ratio)
         out = output_model(slit, arrays, wcs_out, dispaxis=1)
         set_metadata(out, slit, pixfrac, kernel, weight_type, pixel_scale_ratio)
