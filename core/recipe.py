@@ -105,3 +105,16 @@ def parse_value(text: str, default):
     if isinstance(default, float):
         return float(text)
     return text
+
+
+def optional_bool(text):
+    """A tri-state step parameter: "" -> None (the reference file decides), otherwise a
+    boolean spelt as ``--set`` accepts it. Raises InputError for anything else."""
+    from spec2.errors import InputError
+
+    if str(text).strip() == "":
+        return None
+    try:
+        return parse_value(str(text), False)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from spec2 import hookimpl
 from spec2.errors import StepSkipped
-from spec2.recipe import Recipe
+from spec2.recipe import Recipe, optional_bool
 
 LRS_FIXEDSLIT = "MIR_LRS-FIXEDSLIT"
 LRS_SLITLESS = "MIR_LRS-SLITLESS"
@@ -139,26 +139,13 @@ def extract(model, refs, params):
         ref,
         apcorr,
         apply_apcorr=params["apply_apcorr"],
-        use_source_posn=_optional_bool(params["use_source_posn"]),
-        subtract_background=_optional_bool(params["subtract_background"]),
+        use_source_posn=optional_bool(params["use_source_posn"]),
+        subtract_background=optional_bool(params["subtract_background"]),
         bkg_fit=params["bkg_fit"] or None,
         bkg_order=None if params["bkg_order"] < 0 else params["bkg_order"],
         smoothing_length=None if params["smoothing_length"] < 0 else params["smoothing_length"],
         position_offset=params["position_offset"],
     )
-
-
-def _optional_bool(text):
-    """"" -> None (the reference decides); otherwise a boolean as ``--set`` spells it."""
-    from spec2.errors import InputError
-    from spec2.recipe import parse_value
-
-    if str(text).strip() == "":
-        return None
-    try:
-        return parse_value(str(text), False)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
 
 
 @hookimpl

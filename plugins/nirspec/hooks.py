@@ -3,13 +3,15 @@ series (NRS_BRIGHTOBJ).
 
 Thin adapters, as in the MIRI plugin: claim the exposure, fetch reference files through
 ``refs``, call the step module. The recipe is calwebb_spec2's for NIRSpec slits
-(``_process_nirspec_slits``); steps this plugin does not implement yet are reported by
-the runner as such rather than passed over.
+(``_process_nirspec_slits``). wavecorr is a step of this plugin's own: its hook
+specification is added through ``spec2_addhooks`` and its StepDef through
+``spec2_step_definitions``, as a third-party plugin would add one.
 """
 
 from __future__ import annotations
 
 from spec2 import hookimpl
+from spec2.recipe import optional_bool
 
 FIXEDSLIT = "NRS_FIXEDSLIT"
 BRIGHTOBJ = "NRS_BRIGHTOBJ"
@@ -191,23 +193,10 @@ def extract(model, refs, params):
     apcorr = refs.open("apcorr") if params["apply_apcorr"] and refs.path("apcorr") is not None else None
     return extract_nirspec(
         model, ref, apcorr, apply_apcorr=params["apply_apcorr"],
-        use_source_posn=_optional_bool(params["use_source_posn"]),
-        subtract_background=_optional_bool(params["subtract_background"]),
+        use_source_posn=optional_bool(params["use_source_posn"]),
+        subtract_background=optional_bool(params["subtract_background"]),
         bkg_fit=params["bkg_fit"] or None,
         bkg_order=None if params["bkg_order"] < 0 else params["bkg_order"],
         smoothing_length=None if params["smoothing_length"] < 0 else params["smoothing_length"],
         position_offset=params["position_offset"],
     )
-
-
-def _optional_bool(text):
-    """"" -> None (the reference decides); otherwise a boolean as ``--set`` spells it."""
-    from spec2.errors import InputError
-    from spec2.recipe import parse_value
-
-    if str(text).strip() == "":
-        return None
-    try:
-        return parse_value(str(text), False)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
