@@ -183,6 +183,32 @@ def wavelength_image(model, shape):
     return np.asarray(model.meta.wcs(xx, yy)[2], dtype=float)
 
 
+def sum_aperture(model, profile, bkg_profile, params, wl_image, disp, what="the extraction aperture"):
+    """Box-sum the aperture over every integration: (sums, wavelength per element with
+    the elements lacking one dropped, mask of the kept elements, (ra, dec) at the
+    profile's centroid or (None, None))."""
+    from spec2.errors import InputError
+
+    wavelength = ex.profile_wavelength(wl_image, profile, disp)
+    valid = np.isfinite(wavelength)
+    if not valid.any():
+        raise InputError(f"{what} holds no pixel with a wavelength")
+    cy, cx = ex.profile_centroid(profile)
+    coords = model.meta.wcs(cx, cy)
+    ra, dec = (None, None) if np.any(np.isnan(coords)) else (float(coords[0]), float(coords[1]))
+
+    def optional(attr):
+        value = getattr(model, attr, None)
+        return None if value is None or np.size(value) == 0 else value
+
+    sums = ex.box_extract(
+        model.data, [optional(a) for a in ("var_poisson", "var_rnoise", "var_flat")], profile, disp,
+        err=optional("err"), dq=optional("dq"), bkg_profile=bkg_profile,
+        bkg_method=params["bkg_fit"] or "poly", bkg_order=params["bkg_order"],
+        smoothing=params["smoothing_length"])
+    return sums, wavelength[valid], valid, (ra, dec)
+
+
 # -- products -----------------------------------------------------------------------------
 
 

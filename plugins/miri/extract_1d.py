@@ -31,6 +31,7 @@ from spec2.steps.extract_slit import (
     shift_aperture,
     single_spec,
     spectral_wcs,
+    sum_aperture,
     tso_spec,
     wavelength_image,
 )
@@ -207,25 +208,8 @@ def extract_lrs(model, ref, apcorr, apply_apcorr=True, use_source_posn=None, *, 
     image_shape = shape[-2:]
     wl_image = wavelength_image(model, image_shape)
     profile, bkg_profile, limits = define_aperture(model, params, wl_image, image_shape)
-    wavelength = ex.profile_wavelength(wl_image, profile, ex.VERTICAL)
-    valid = np.isfinite(wavelength)
-    if not valid.any():
-        raise InputError("the extraction aperture holds no pixel with a wavelength")
-    cy, cx = ex.profile_centroid(profile)
-    coords = model.meta.wcs(cx, cy)
-    ra, dec = (None, None) if np.any(np.isnan(coords)) else (float(coords[0]), float(coords[1]))
-
-    def optional(attr):
-        value = getattr(model, attr, None)
-        return None if value is None or np.size(value) == 0 else value
-
-    sums = ex.box_extract(
-        model.data, [optional(a) for a in ("var_poisson", "var_rnoise", "var_flat")], profile, ex.VERTICAL,
-        err=optional("err"), dq=optional("dq"), bkg_profile=bkg_profile,
-        bkg_method=params["bkg_fit"] or "poly", bkg_order=params["bkg_order"],
-        smoothing=params["smoothing_length"])
+    sums, wavelength, valid, (ra, dec) = sum_aperture(model, profile, bkg_profile, params, wl_image, ex.VERTICAL)
     cols = {k: v[..., valid] for k, v in ex.table_columns(sums, pixel_sr).items()}
-    wavelength = wavelength[valid]
 
     if apply_apcorr and apcorr is not None and str(source_type or "").upper() == "POINT":
         factor = aperture_correction(apcorr, model, cols["NPIXELS"], wavelength,

@@ -28,6 +28,7 @@ from spec2.steps.extract_slit import (
     shift_aperture,
     single_spec,
     spectral_wcs,
+    sum_aperture,
     tso_spec,
     wavelength_image,
 )
@@ -177,29 +178,13 @@ def _extract_one(slit, ref, apcorr, filt, grating, name, options):
         pixel_sr = 1.0
     wl_image = wavelength_image(slit, image_shape)
     profile, bkg_profile, limits = define_aperture(slit, params, wl_image, image_shape, point)
-    wavelength = ex.profile_wavelength(wl_image, profile, DISP)
-    valid = np.isfinite(wavelength)
-    if not valid.any():
-        raise InputError(f"slit {name}: the extraction aperture holds no pixel with a wavelength")
-    cy, cx = ex.profile_centroid(profile)
-    coords = slit.meta.wcs(cx, cy)
-    ra, dec = (None, None) if np.any(np.isnan(coords)) else (float(coords[0]), float(coords[1]))
-
-    def optional(attr):
-        value = getattr(slit, attr, None)
-        return None if value is None or np.size(value) == 0 else value
-
-    sums = ex.box_extract(
-        slit.data, [optional(a) for a in ("var_poisson", "var_rnoise", "var_flat")], profile, DISP,
-        err=optional("err"), dq=optional("dq"), bkg_profile=bkg_profile,
-        bkg_method=params["bkg_fit"] or "poly", bkg_order=params["bkg_order"],
-        smoothing=params["smoothing_length"])
+    sums, wavelength, valid, (ra, dec) = sum_aperture(slit, profile, bkg_profile, params, wl_image, DISP,
+                                                      what=f"slit {name}: the extraction aperture")
     if calibrated and point:
         cols = point_source_columns(sums, pixel_sr)
     else:
         cols = ex.table_columns(sums, pixel_sr)
     cols = {k: v[..., valid] for k, v in cols.items()}
-    wavelength = wavelength[valid]
     if options["apply_apcorr"] and apcorr is not None and point:
         npix = cols["NPIXELS"][0] if cols["NPIXELS"].ndim == 2 else cols["NPIXELS"]
         factor = aperture_correction(apcorr, filt, grating, name, wavelength, npix)
