@@ -61,3 +61,52 @@ def alternate(commands: dict, repeats: int, prepare=None) -> dict[str, Series]:
                 prepare(label)
             series[label].samples.append(run_measured(cmd, env, cwd))
     return series
+
+
+def pipeline_pair(target, env, cwd, out_jwst, out_spec2, bin_dir):
+    """The two commands that calibrate ``target`` (a file or association in ``cwd``):
+    jwst's ``strun calwebb_spec2`` and ``spec2 process``, labelled for :func:`alternate`."""
+    from pathlib import Path
+
+    name = Path(target).name
+    return {
+        "jwst": ([Path(bin_dir) / "strun", "calwebb_spec2", name, "--output_dir", out_jwst], env, cwd),
+        "spec2": ([Path(bin_dir) / "spec2", "process", name, "-o", out_spec2, "-q"], env, cwd),
+    }
+
+
+def emptied(folders):
+    """A ``prepare`` callback for :func:`alternate` that empties the output folders."""
+    import shutil
+
+    def prepare(_label):
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+
+    return prepare
+
+
+def compare(cases, names, repeats, prepare, per_exposure):
+    """Run each named case (jwst against spec2) and return the table rows
+    (name, jwst s, spec2 s, ratio, jwst MB, spec2 MB, exposures), printing progress."""
+    rows = []
+    for name in names:
+        series = alternate(cases[name], repeats, prepare=prepare)
+        j, s = series["jwst"], series["spec2"]
+        ratio = j.median_seconds / s.median_seconds
+        rows.append((name, j.median_seconds, s.median_seconds, ratio, j.peak_mb, s.peak_mb, per_exposure[name]))
+        print(f"{name}: jwst {j.median_seconds:.2f} s, spec2 {s.median_seconds:.2f} s, ratio {ratio:.1f}, "
+              f"peak MB {j.peak_mb:.0f}/{s.peak_mb:.0f}", flush=True)
+    return rows
+
+
+def write_between(path, begin, end, text, heading=""):
+    """Replace what lies between the two marker lines of a Markdown file (appending the
+    markers, under ``heading``, when the file has none)."""
+    content = path.read_text()
+    if begin not in content:
+        content += f"\n{heading}\n\n{begin}\n{end}\n"
+    before, rest = content.split(begin, 1)
+    _, after = rest.split(end, 1)
+    path.write_text(before + begin + "\n" + text + "\n" + end + after)

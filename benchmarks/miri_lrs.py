@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import alternate  # noqa: E402
+from measure import alternate, compare, emptied, pipeline_pair, write_between
 
 BIN = Path(sys.executable).parent
 PAIRS = 10
@@ -35,7 +34,11 @@ MARK_BEGIN, MARK_END = "<!-- miri-lrs-begin -->", "<!-- miri-lrs-end -->"
 def prepare_data(work: Path):
     from spec2.crds_cache import LocalCache, crds_environment
     from spec2_miri.reffiles import write_reference_set
-    from spec2_miri.simulate import fixed_slit_exposure, nod_association, slitless_time_series
+    from spec2_miri.simulate import (
+        fixed_slit_exposure,
+        nod_association,
+        slitless_time_series,
+    )
 
     data = work / "data"
     if (work / "ready.json").exists():
@@ -74,10 +77,7 @@ def commands(paths, env, work: Path):
     out = {"jwst": work / "out_jwst", "spec2": work / "out_spec2"}
 
     def pair(target):
-        return {
-            "jwst": ([BIN / "strun", "calwebb_spec2", Path(target).name, "--output_dir", out["jwst"]], env, data),
-            "spec2": ([BIN / "spec2", "process", Path(target).name, "-o", out["spec2"], "-q"], env, data),
-        }
+        return pipeline_pair(target, env, data, out["jwst"], out["spec2"], BIN)
 
     startup = {
         "import stdatamodels+asdf": ([sys.executable, "-c", "from stdatamodels.jwst import datamodels as d; d.ImageModel((2, 2))"], env, data),
@@ -99,27 +99,13 @@ def main(argv=None):
     env = {**env, "SPEC2_DISABLE_PLUGINS": "example_outliers"}
     cases, startup, outdirs = commands(paths, env, args.work)
 
-    def clean(_label):
-        for d in outdirs.values():
-            shutil.rmtree(d, ignore_errors=True)
-            d.mkdir(parents=True)
-
-    rows = []
     per_exposure = {"batch": 2 * PAIRS, "tso": 1, "single": 1}
-    for name in args.cases.split(","):
-        series = alternate(cases[name], args.repeats, prepare=clean)
-        j, s = series["jwst"], series["spec2"]
-        n = per_exposure[name]
-        rows.append((name, j.median_seconds, s.median_seconds, j.median_seconds / s.median_seconds, j.peak_mb, s.peak_mb, n))
-        print(f"{name}: jwst {j.median_seconds:.2f} s, spec2 {s.median_seconds:.2f} s, ratio {j.median_seconds / s.median_seconds:.1f}", flush=True)
+    rows = compare(cases, args.cases.split(","), args.repeats, emptied(outdirs.values()), per_exposure)
     st = {label: ser.median_seconds for label, ser in alternate(startup, args.repeats).items()}
     table = render(rows, st, args.repeats) + marginal(rows)
     print(table)
     if args.out:
-        text = args.out.read_text()
-        before, rest = text.split(MARK_BEGIN, 1)
-        _, after = rest.split(MARK_END, 1)
-        args.out.write_text(before + MARK_BEGIN + "\n" + table + "\n" + MARK_END + after)
+        write_between(args.out, MARK_BEGIN, MARK_END, table)
 
 
 LABELS = {

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import alternate
+from measure import compare, emptied, pipeline_pair, write_between
 
 BIN = Path(sys.executable).parent
 N_FS = 10
@@ -74,13 +73,9 @@ def commands(paths, env, work: Path):
     data = paths["data"]
     out = {"jwst": work / "out_jwst", "spec2": work / "out_spec2"}
 
-    def pair(target):
-        return {
-            "jwst": ([BIN / "strun", "calwebb_spec2", Path(target).name, "--output_dir", out["jwst"]], env, data),
-            "spec2": ([BIN / "spec2", "process", Path(target).name, "-o", out["spec2"], "-q"], env, data),
-        }
-
-    return {name: pair(paths[name]) for name in ("fs_batch", "fs_single", "bots")}, out
+    cases = {name: pipeline_pair(paths[name], env, data, out["jwst"], out["spec2"], BIN)
+             for name in ("fs_batch", "fs_single", "bots")}
+    return cases, out
 
 
 LABELS = {
@@ -123,29 +118,11 @@ def main(argv=None):
     env = {**env, "SPEC2_DISABLE_PLUGINS": "example_outliers"}
     cases, outdirs = commands(paths, env, args.work)
 
-    def clean(_label):
-        for d in outdirs.values():
-            shutil.rmtree(d, ignore_errors=True)
-            d.mkdir(parents=True)
-
-    rows = []
-    for name in args.cases.split(","):
-        series = alternate(cases[name], args.repeats, prepare=clean)
-        j, s = series["jwst"], series["spec2"]
-        rows.append((name, j.median_seconds, s.median_seconds, j.median_seconds / s.median_seconds,
-                     j.peak_mb, s.peak_mb, PER_EXPOSURE[name]))
-        print(f"{name}: jwst {j.median_seconds:.2f} s, spec2 {s.median_seconds:.2f} s, "
-              f"ratio {j.median_seconds / s.median_seconds:.1f}, peak MB {j.peak_mb:.0f}/{s.peak_mb:.0f}", flush=True)
+    rows = compare(cases, args.cases.split(","), args.repeats, emptied(outdirs.values()), PER_EXPOSURE)
     table = render(rows, args.repeats)
     print(table)
     if args.out:
-        text = args.out.read_text()
-        if MARK_BEGIN not in text:
-            text += f"\n## NIRSpec fixed slit and BOTS\n\n{MARK_BEGIN}\n{MARK_END}\n"
-        before, rest = text.split(MARK_BEGIN, 1)
-        _, after = rest.split(MARK_END, 1)
-        args.out.write_text(before + MARK_BEGIN + "\n" + table + "\n" + MARK_END + after)
-
+        write_between(args.out, MARK_BEGIN, MARK_END, table, heading="## NIRSpec fixed slit and BOTS")
 
 if __name__ == "__main__":
     main()
