@@ -200,3 +200,39 @@ def extract(model, refs, params):
         smoothing_length=None if params["smoothing_length"] < 0 else params["smoothing_length"],
         position_offset=params["position_offset"],
     )
+
+
+@hookimpl
+def spec2_demo_data(directory, cache):
+    """A full-frame fixed-slit exposure (a source off-centre in S200A1, sky in the other
+    four slits) and a BOTS transit series, on NRS1."""
+    import numpy as np
+
+    from spec2.demo import DemoCase
+    from spec2_nirspec.simulate import (
+        Setup,
+        default_spectrum,
+        simulate_exposure,
+        transit,
+        write_references,
+    )
+
+    folder = directory / "nirspec"
+    folder.mkdir(parents=True, exist_ok=True)
+    refs = write_references(cache, detectors=("NRS1",))
+    fs, _ = simulate_exposure(folder / "jw01234001001_01101_00001_nrs1_rate.fits",
+                              Setup(grating="G140M", primary="S200A1", xpos=0.15, ypos=-0.1), refs)
+    nints = 60
+    curve = transit(np.arange(nints) / nints, 0.5, 0.4, 0.01, 0.08)
+    bots, _ = simulate_exposure(folder / "jw01234002001_01101_00001_nrs1_rateints.fits",
+                                Setup(grating="G395H", subarray="SUB2048", primary="S1600A1",
+                                      exp_type="NRS_BRIGHTOBJ", nints=nints, seed=4), refs, light_curve=curve)
+    wl = np.linspace(0.6, 5.3, 4000)
+    truth = default_spectrum(wl)
+    return [
+        DemoCase(name="NIRSpec fixed slit", description="G140M/F100LP, all five slits; the source in S200A1",
+                 inputs=[fs], truth_wavelength=wl, truth_flux=truth, wavelength_range=(1.0, 1.85)),
+        DemoCase(name="NIRSpec BOTS", description=f"G395H/F290LP S1600A1, {nints} integrations with a 1 % transit",
+                 inputs=[bots], truth_wavelength=wl, truth_flux=truth, light_curve=curve,
+                 wavelength_range=(2.95, 4.0)),
+    ]

@@ -72,7 +72,8 @@ def output_wcs(slit, pixel_scale_ratio=1.0, world=None):
     _, s, lam = np.array(d2s(*grid))
     good = np.isfinite(s) & np.isfinite(lam) & np.isfinite(data)
     data[~good] = np.nan
-    weights = np.ma.filled(sigma_clip(data, masked=True, sigma=100.0), fill_value=0.0)
+    # NaNs are masked up front: sigma_clip would mask them itself, with a warning
+    weights = np.ma.filled(sigma_clip(np.ma.masked_invalid(data), masked=True, sigma=100.0), fill_value=0.0)
     if not np.all(weights == 0.0):
         wmean_s = np.average(s[good], weights=weights[good])
     else:

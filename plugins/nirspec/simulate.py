@@ -257,12 +257,12 @@ def transit(times, t0, duration, depth, ingress):
     return 1.0 - depth * np.clip((duration / 2.0 - dist) / ingress, 0.0, 1.0)
 
 
-def write_references(cache):
+def write_references(cache, detectors=ins.DETECTORS):
     """The instrument model and calibration files into a LocalCache; their paths."""
     from spec2_nirspec import reffiles_cal, reffiles_wcs
 
     paths = reffiles_wcs.write_reference_set(cache)
-    paths.update(reffiles_cal.write_reference_set(cache))
+    paths.update(reffiles_cal.write_reference_set(cache, detectors=detectors))
     return paths
 
 
