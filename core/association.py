@@ -42,8 +42,7 @@ def product_root(path: Path) -> str:
     """``jw..._rate.fits`` -> ``jw...`` (jwst's naming of stage-2 products)."""
     stem = Path(path).name
     for ext in (".fits", ".fits.gz"):
-        if stem.endswith(ext):
-            stem = stem[: -len(ext)]
+        stem = stem.removesuffix(ext)
     return _SUFFIX.sub("", stem)
 
 
@@ -113,3 +112,21 @@ def _product_exposure(product, name, base, asn_path) -> Exposure:
             f"{asn_path.name}: product {name}: needs exactly one science member, has {len(science)}"
         )
     return Exposure(product_root(Path(name)), science[0], members, asn_path)
+
+
+def write_nod_association(path, rate_files, product_names):
+    """Write a level-2 association in which each exposure is calibrated with the others
+    as its background members (a nod set), as jwst's ASN files spell it."""
+    products = []
+    for name, science in zip(product_names, rate_files):
+        members = [{"expname": Path(science).name, "exptype": "science"}]
+        members += [{"expname": Path(other).name, "exptype": "background"} for other in rate_files if other != science]
+        products.append({"name": name, "members": members})
+    doc = {
+        "asn_type": "spec2", "asn_rule": "Asn_Lv2SpecSpecial", "asn_id": "a3001",
+        "asn_pool": "spec2_sim_pool", "program": "01234", "code_version": "spec2",
+        "degraded_status": "No known degraded exposures in association.",
+        "version_id": None, "constraints": "simulated nod set", "products": products,
+    }
+    Path(path).write_text(json.dumps(doc, indent=2))
+    return path

@@ -9,13 +9,13 @@ that assign_wcs, pathloss, srctype and extract_1d read.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy.special import erf
 
+from spec2.association import write_nod_association as nod_association
 from spec2_miri import instrument as ins
 
 TARGET_RA, TARGET_DEC = 80.4875, -2.1625  # deg
@@ -243,27 +243,6 @@ def _slitless_v2v3():
 
     v2, v3 = distortion_model()(ins.SLITLESS_REF[0] - 1, ins.SLITLESS_REF[1] - 1)
     return float(v2), float(v3)
-
-
-def nod_association(path, rate_files, product_names):
-    """Level-2 association: each nod calibrated with the other nod(s) as background."""
-    products = []
-    for name, science in zip(product_names, rate_files):
-        members = [{"expname": Path(science).name, "exptype": "science"}]
-        members += [
-            {"expname": Path(other).name, "exptype": "background"}
-            for other in rate_files
-            if other != science
-        ]
-        products.append({"name": name, "members": members})
-    doc = {
-        "asn_type": "spec2", "asn_rule": "Asn_Lv2SpecSpecial", "asn_id": "a3001",
-        "asn_pool": "spec2_sim_pool", "program": "01234", "code_version": "spec2",
-        "degraded_status": "No known degraded exposures in association.",
-        "version_id": None, "constraints": "simulated nod pair", "products": products,
-    }
-    Path(path).write_text(json.dumps(doc, indent=2))
-    return path
 
 
 def simulate_lrs(directory: Path, cache, nints=50, seed=0):

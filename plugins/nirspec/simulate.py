@@ -266,7 +266,7 @@ def write_references(cache, detectors=ins.DETECTORS):
     return paths
 
 
-def simulate_nirspec(directory, cache, setups=None, nints_bots=60):
+def simulate_nirspec(directory, cache, setups=None, nints_bots=60, nod=True):
     """Fixed-slit exposures (full frame on both detectors, a subarray) and a BOTS transit
     series with their reference files; returns {name: path} plus the light curve."""
     directory = Path(directory)
@@ -281,6 +281,19 @@ def simulate_nirspec(directory, cache, setups=None, nints_bots=60):
     for name, setup in setups.items():
         out[name], _ = simulate_exposure(directory / f"jw01234001001_01101_0000{len(out) + 1}_{setup.detector.lower()}_rate.fits",
                                          setup, paths)
+    if nod:
+        # a two-point nod along S200A1 (subarray): each nod is the other's background
+        from spec2.association import write_nod_association
+
+        nods = []
+        for k, ypos in enumerate((-0.22, 0.22)):
+            setup = Setup(grating="G235M", detector="NRS1", subarray="SUBS200A1", primary="S200A1",
+                          xpos=0.05, ypos=ypos, seed=20 + k, extra={"nod": k + 1})
+            path, _ = simulate_exposure(directory / f"jw01234003001_01101_0000{k + 1}_nrs1_rate.fits", setup, paths)
+            nods.append(path)
+        out["nod_asn"] = write_nod_association(directory / "jw01234-a3002_spec2_00001_asn.json", nods,
+                                               [p.name.replace("_rate.fits", "") for p in nods])
+        out["nod_rates"] = nods
     if nints_bots:
         bots = Setup(grating="G395H", detector="NRS1", subarray="SUB2048", primary="S1600A1",
                      exp_type="NRS_BRIGHTOBJ", nints=nints_bots, seed=4)
@@ -290,5 +303,5 @@ def simulate_nirspec(directory, cache, setups=None, nints_bots=60):
                                            bots, paths, light_curve=curve)
         out["light_curve"] = curve
     cache.finish()
-    (directory / "truth.json").write_text(json.dumps({k: str(v) for k, v in out.items() if k != "light_curve"}))
+    (directory / "truth.json").write_text(json.dumps({k: str(v) for k, v in out.items() if k not in ("light_curve", "nod_rates")}))
     return out

@@ -64,8 +64,9 @@ def jwst_products(nrs_sim):
     """jwst's calwebb_spec2 on every simulated exposure, saving each step's product."""
     out = nrs_sim["root"] / "jwst"
     strun = str(Path(sys.executable).parent / "strun")
-    for name, path in exposures(nrs_sim).items():
-        steps = BOTS_STEPS if name == "bots" else FS_STEPS
+    targets = {**exposures(nrs_sim), "nod_asn": nrs_sim["nod_asn"]}
+    for name, path in targets.items():
+        steps = BOTS_STEPS if name == "bots" else FS_STEPS + (("bkg_subtract",) if name == "nod_asn" else ())
         save = [f"--steps.{step}.save_results=true" for step in steps]
         subprocess.run(
             [strun, "calwebb_spec2", Path(path).name, "--output_dir", str(out), *save],
@@ -80,7 +81,8 @@ def spec2_products(nrs_sim):
     out = nrs_sim["root"] / "spec2"
     spec2 = str(Path(sys.executable).parent / "spec2")
     subprocess.run(
-        [spec2, "process", *map(str, exposures(nrs_sim).values()), "-o", str(out), "-q", "--save-intermediate"],
+        [spec2, "process", *map(str, exposures(nrs_sim).values()), str(nrs_sim["nod_asn"]), "-o", str(out), "-q",
+         "--save-intermediate"],
         env=crds_env(nrs_sim), check=True,
     )
     return out
