@@ -15,16 +15,21 @@ import click
 log = logging.getLogger("spec2")
 
 
-def _setup_logging(verbose: int, quiet: bool):
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+_FORMAT = logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S")
+
+
+def _setup_logging(verbose: int, quiet: bool, handler: logging.Handler | None = None, level=None):
+    if level is None:
+        level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    if handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_FORMAT)
     root = logging.getLogger("spec2")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
-    # stdatamodels/crds chatter stays out of the user's way unless asked for
-    for noisy in ("stpipe", "CRDS", "stdatamodels", "asdf"):
+    # stdatamodels/crds/dask chatter stays out of the user's way unless asked for
+    for noisy in ("stpipe", "CRDS", "stdatamodels", "asdf", "distributed"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
 
 
@@ -66,16 +71,12 @@ def build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs):
 
 
 def summarize(results) -> int:
+    from spec2.report import summary_line
+
     failed = [r for r in results if not r.ok]
     for r in failed:
         click.echo(f"FAILED {r.name}: {r.error}", err=True)
-    done = len(results) - len(failed)
-    click.echo(
-        f"spec2: {done} of {len(results)} exposure(s) calibrated"
-        + (f", {len(failed)} failed" if failed else "")
-        + f"; {sum(len(r.products) for r in results)} product(s) written",
-        err=True,
-    )
+    click.echo(summary_line(results), err=True)
     return 1 if failed or not results else 0
 
 
@@ -92,25 +93,44 @@ def main():
 @click.option("--skip", multiple=True, metavar="STEP", help="Skip a step (recorded SKIPPED).")
 @click.option("--set", "set_", multiple=True, metavar="STEP.PARAM=VALUE", help="Set a step parameter.")
 @click.option("--save-intermediate", is_flag=True, help="Also save the model after each calibration step.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: the number of cores).")
+@click.option("--scheduler", envvar="SPEC2_SCHEDULER", metavar="ADDRESS",
+              help="Run on this Dask distributed scheduler instead (or $SPEC2_SCHEDULER).")
+@click.option("--resume", is_flag=True, help="Skip exposures whose products an earlier run completed.")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
-def process(inputs, output_dir, ref, skip, set_, save_intermediate, verbose, quiet):
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors; no live progress line.")
+def process(inputs, output_dir, ref, skip, set_, save_intermediate, jobs, scheduler, resume, verbose, quiet):
     """Calibrate _rate/_rateints files and level-2 association JSON files.
 
-    Exit status 0 only when every exposure succeeded.
+    Exposures run in parallel; a run report (spec2_report.json) is written next to the
+    products. Exit status 0 only when every exposure succeeded.
     """
-    _setup_logging(verbose, quiet)
-    from spec2.association import expand_inputs
-    from spec2.pipeline import run_all
+    from spec2.progress import LiveProgress, make_progress
+
+    progress = make_progress(sys.stderr, quiet)
+    if isinstance(progress, LiveProgress):
+        # the live line says what is happening; the log keeps to problems unless -v
+        level = logging.INFO if verbose == 1 else (logging.DEBUG if verbose > 1 else logging.WARNING)
+        _setup_logging(verbose, quiet, progress.handler(_FORMAT), level)
+    else:
+        _setup_logging(verbose, quiet)
+    from spec2.batch import default_jobs
+    from spec2.batch import process as run_batch
     from spec2.plugins import get_plugin_manager, step_definitions
 
     pm = get_plugin_manager()
     options = build_options(output_dir, ref, skip, set_, save_intermediate, step_definitions(pm))
-    results = run_all(pm, expand_inputs(inputs), options)
+    results, report = run_batch(
+        inputs, options, jobs=jobs or default_jobs(), scheduler=scheduler, progress=progress,
+        resume=resume, pm=pm,
+    )
     for r in results:
         for p in r.products:
             click.echo(str(p))
-    sys.exit(summarize(results))
+    status = summarize(results)
+    click.echo(f"spec2: run report {report}", err=True)
+    sys.exit(status)
 
 
 @main.command()

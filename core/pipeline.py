@@ -23,7 +23,7 @@ from spec2.recipe import Recipe, StepDef
 
 log = logging.getLogger("spec2")
 
-COMPLETE, SKIPPED = "COMPLETE", "SKIPPED"
+COMPLETE, SKIPPED, FAILED = "COMPLETE", "SKIPPED", "FAILED"
 
 # EXP_TYPEs of imaging and other non-spectroscopic exposures: named in the error so the
 # user knows spec2 is the wrong tool rather than that a plugin is missing.
@@ -43,12 +43,28 @@ class RunOptions:
 
 
 @dataclass
+class StepRecord:
+    """One step of one exposure, as the run report shows it."""
+
+    name: str
+    status: str  # COMPLETE or SKIPPED
+    seconds: float
+    references: dict[str, str] = field(default_factory=dict)  # {reftype: file name or N/A}
+
+
+@dataclass
 class ExposureResult:
+    """The outcome of one exposure; plain data, so that a worker process can return it."""
+
     name: str
     products: list[Path] = field(default_factory=list)
     error: str | None = None
-    steps: list[tuple[str, str, float]] = field(default_factory=list)  # (step, status, s)
+    steps: list[StepRecord] = field(default_factory=list)
     seconds: float = 0.0
+    science: str | None = None
+    association: str | None = None
+    worker: str | None = None  # "local" or the Dask worker's address
+    resumed: bool = False  # products complete from an earlier run; not recalculated
 
     @property
     def ok(self) -> bool:
@@ -142,7 +158,7 @@ def record_references(model, used: dict, context):
 
 
 def run_step(pm, stepdef, model, refs, params, members, skip=False):
-    """Run one step's hook; return (model, status, seconds).
+    """Run one step's hook; return (model, status, seconds, {reftype: name used}).
 
     A user skip or a StepSkipped from the hook records SKIPPED and returns the input.
     """
@@ -150,7 +166,7 @@ def run_step(pm, stepdef, model, refs, params, members, skip=False):
     if skip:
         set_status(model, stepdef, SKIPPED)
         log.info("  %-14s SKIPPED (--skip)", stepdef.name)
-        return model, SKIPPED, 0.0
+        return model, SKIPPED, 0.0, {}
     hook = getattr(pm.hook, stepdef.hook)
     refs.set_model(model)
     refs.take_used()
@@ -158,40 +174,45 @@ def run_step(pm, stepdef, model, refs, params, members, skip=False):
         result = hook(model=model, refs=refs, params=params, members=members)
     except StepSkipped as exc:
         set_status(model, stepdef, SKIPPED)
-        record_references(model, refs.take_used(), refs.context)
+        used = refs.take_used()
+        record_references(model, used, refs.context)
         dt = time.perf_counter() - t0
         log.info("  %-14s SKIPPED (%s) %.2f s", stepdef.name, exc.reason, dt)
-        return model, SKIPPED, dt
+        return model, SKIPPED, dt, used
     if result is None:
         raise UnsupportedModeError(
             f"no plugin implements step {stepdef.name} (hook {stepdef.hook}) for "
             f"EXP_TYPE={model.meta.exposure.type}"
         )
     set_status(result, stepdef, COMPLETE)
-    record_references(result, refs.take_used(), refs.context)
+    used = refs.take_used()
+    record_references(result, used, refs.context)
     dt = time.perf_counter() - t0
     log.info("  %-14s COMPLETE %.2f s", stepdef.name, dt)
-    return result, COMPLETE, dt
+    return result, COMPLETE, dt, used
 
 
-def _calibrate_caught(pm, exposure, options, stepdefs):
+def _calibrate_caught(pm, exposure, options, stepdefs, on_step=None):
     """(result, products or None, start time); a failure is recorded in the result."""
     t0 = time.perf_counter()
-    result = ExposureResult(exposure.name)
+    result = ExposureResult(
+        exposure.name, science=str(exposure.science),
+        association=str(Path(exposure.source).resolve()) if exposure.source else None, worker="local",
+    )
     log.info("%s: %s", exposure.name, exposure.science)
     products = None
     try:
-        products = _calibrate(pm, exposure, options, stepdefs, result)
+        products = _calibrate(pm, exposure, options, stepdefs, result, on_step)
     except Exception as exc:
         result.error = _error_text(exc, exposure.science)
     return result, products, t0
 
 
-def _write_caught(result, products, options, t0, science):
+def _write_caught(result, products, options, t0, science, tag=""):
     """Write the products (all or nothing), finish the result and log its outcome."""
     if products is not None:
         try:
-            result.products = write_products(products, options.output_dir)
+            result.products = write_products(products, options.output_dir, tag)
         except Exception as exc:
             result.error = _error_text(exc, science)
     result.seconds = time.perf_counter() - t0
@@ -202,6 +223,17 @@ def _write_caught(result, products, options, t0, science):
     return result
 
 
+def calibrate_exposure(pm, exposure, options, stepdefs, on_step=None, tag="") -> ExposureResult:
+    """Calibrate one exposure and write its products; never raises for a bad exposure.
+
+    The unit of work of a parallel run: everything it needs is in its arguments and
+    everything it produces is in the returned result and the output folder.
+    """
+    with _no_validation_on_assignment():
+        result, products, t0 = _calibrate_caught(pm, exposure, options, stepdefs, on_step)
+        return _write_caught(result, products, options, t0, exposure.science, tag)
+
+
 def _error_text(exc, science):
     if isinstance(exc, Spec2Error):
         return str(exc)
@@ -210,7 +242,7 @@ def _error_text(exc, science):
     return f"{science}: {type(exc).__name__}: {exc}"
 
 
-def _calibrate(pm, exposure, options, stepdefs, result):
+def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
     from spec2.refs import RefResolver
 
     model = open_exposure(exposure.science)
@@ -225,11 +257,19 @@ def _calibrate(pm, exposure, options, stepdefs, result):
 
     def run(name, current):
         stepdef = stepdefs[name]
-        out, status, dt = run_step(
-            pm, stepdef, current, refs, step_params(stepdef, recipe, options), members,
-            skip=name in options.skip,
-        )
-        result.steps.append((name, status, dt))
+        if on_step is not None:
+            on_step(exposure.name, name)
+        t0 = time.perf_counter()
+        try:
+            out, status, dt, used = run_step(
+                pm, stepdef, current, refs, step_params(stepdef, recipe, options), members,
+                skip=name in options.skip,
+            )
+        except Exception:
+            # the report names the step that failed and what it had asked for
+            result.steps.append(StepRecord(name, FAILED, time.perf_counter() - t0, refs.take_used()))
+            raise
+        result.steps.append(StepRecord(name, status, dt, used))
         return out, status
 
     for name in recipe.calibrate:
@@ -262,11 +302,18 @@ def _calibrate(pm, exposure, options, stepdefs, result):
 # ---------------------------------------------------------------------------------------
 
 
-def write_products(products, output_dir: Path) -> list[Path]:
-    """Write every product or none: save into a temporary folder, then rename into place."""
+STAGING_PREFIX = ".spec2-staging-"
+
+
+def write_products(products, output_dir: Path, tag: str = "") -> list[Path]:
+    """Write every product or none: save into a temporary folder, then rename into place.
+
+    ``tag`` names the run in the staging folder's name, so that a run can remove what a
+    worker killed in the middle of a write left behind.
+    """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".spec2-staging-", dir=output_dir))
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{tag}", dir=output_dir))
     try:
         for filename, model in products:
             model.save(str(staging / filename))
@@ -279,18 +326,26 @@ def write_products(products, output_dir: Path) -> list[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def run_all(pm, jobs, options: RunOptions) -> list[ExposureResult]:
-    """Run every exposure (or report a failed input) in order; never raises for one."""
+def run_all(pm, jobs, options: RunOptions, progress=None, tag="") -> list[ExposureResult]:
+    """Run every exposure (or report a failed input) in order, in this process; never
+    raises for one. ``progress`` (a spec2.progress display) hears of each step and result."""
     from spec2.association import FailedInput
     from spec2.plugins import step_definitions
 
     stepdefs = step_definitions(pm)
     Path(options.output_dir).mkdir(parents=True, exist_ok=True)
+    on_step = progress.step if progress is not None else None
     results = []
     # Products are written by one background thread while the next exposure is
     # calibrated: file output (byte-swapping, disk) overlaps computation. At most one
     # exposure's products wait in memory; results keep the input order.
     from concurrent.futures import ThreadPoolExecutor
+
+    def write(result, products, t0, science):
+        result = _write_caught(result, products, options, t0, science, tag)
+        if progress is not None:
+            progress.done(result)
+        return result
 
     pending = None  # (index in results, future of the finished result)
     with _no_validation_on_assignment(), ThreadPoolExecutor(1, thread_name_prefix="spec2-writer") as writer:
@@ -298,12 +353,14 @@ def run_all(pm, jobs, options: RunOptions) -> list[ExposureResult]:
             if isinstance(job, FailedInput):
                 log.error("%s: FAILED: %s", job.name, job.error)
                 results.append(ExposureResult(job.name, error=str(job.error)))
+                if progress is not None:
+                    progress.done(results[-1])
                 continue
-            result, products, t0 = _calibrate_caught(pm, job, options, stepdefs)
+            result, products, t0 = _calibrate_caught(pm, job, options, stepdefs, on_step)
             if pending is not None:
                 results[pending[0]] = pending[1].result()
             results.append(result)
-            pending = (len(results) - 1, writer.submit(_write_caught, result, products, options, t0, job.science))
+            pending = (len(results) - 1, writer.submit(write, result, products, t0, job.science))
         if pending is not None:
             results[pending[0]] = pending[1].result()
     return results

@@ -1,5 +1,6 @@
 """`spec2 process` on bad input: one clear line each, non-zero exit, no products."""
 
+import json
 import subprocess
 import sys
 
@@ -48,7 +49,10 @@ def test_each_bad_input_one_line_nonzero_exit_no_products(inputs, tmp_path):
     assert "no installed plugin calibrates EXP_TYPE=NIS_SOSS" in lines[3]
     assert "distortion" in lines[4] and "CRDS is not configured" in lines[4]
     assert "0 of 5 exposure(s) calibrated, 5 failed" in res.stderr
-    assert [p.name for p in out.iterdir()] == []
+    # no product, only the run report, which records the five failures
+    assert [p.name for p in out.iterdir()] == ["spec2_report.json"]
+    report = json.loads((out / "spec2_report.json").read_text())
+    assert [e["status"] for e in report["exposures"]] == ["failed"] * 5
 
 
 def test_unknown_step_or_parameter_is_a_usage_error(inputs, tmp_path):

@@ -1,0 +1,169 @@
+"""A run of many exposures: what ``spec2 process`` does with its inputs.
+
+1. Inputs (files and associations) become exposures; two inputs that name the same
+   product are one exposure (or an error, if they disagree on what it is made of).
+2. With ``resume``, exposures whose products an earlier run completed (its report says
+   so, and the files are still whole) are not recalculated.
+3. The rest run on an engine: in this process (one job or one exposure), on local
+   worker processes (``jobs`` > 1), or on a Dask cluster (``scheduler``).
+4. The run report is written next to the products, and staging folders of workers that
+   died are removed.
+
+Results come back in input order, whatever the engine; products are identical.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import secrets
+import shutil
+import time
+from pathlib import Path
+
+from spec2.association import Exposure, FailedInput, expand_inputs
+from spec2.errors import AssociationError
+from spec2.pipeline import STAGING_PREFIX, ExposureResult, StepRecord, run_all
+from spec2.report import build_report, fingerprint, read_report, resumable, write_report
+
+log = logging.getLogger("spec2")
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def unique_exposures(jobs):
+    """Drop repeats of an exposure; a product name used for two different exposures
+    fails the later one (both would write the same files)."""
+    seen: dict[str, Exposure] = {}
+    out = []
+    for job in jobs:
+        if isinstance(job, Exposure):
+            first = seen.get(job.name)
+            if first is not None:
+                if _same(first, job):
+                    log.info("%s: given more than once; calibrated once", job.name)
+                    continue
+                job = FailedInput(job.name, AssociationError(
+                    f"{job.science}: product name {job.name} is already used by {first.science}"
+                    + (f" (from {first.source.name})" if first.source else "")
+                ))
+            else:
+                seen[job.name] = job
+        out.append(job)
+    return out
+
+
+def _same(a: Exposure, b: Exposure) -> bool:
+    def norm(e):
+        return (Path(e.science).resolve(), {k: sorted(Path(p).resolve() for p in v) for k, v in e.members.items()})
+
+    return norm(a) == norm(b)
+
+
+def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False, pm=None):
+    """Calibrate every input; returns (results in input order, path of the run report)."""
+    started, t0 = datetime.datetime.now().astimezone(), time.perf_counter()
+    started_ns = time.time_ns()
+    options.output_dir = Path(options.output_dir).resolve()  # workers may run elsewhere
+    options.output_dir.mkdir(parents=True, exist_ok=True)
+    tag = f"{started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-"
+    work = unique_exposures(expand_inputs(inputs))
+
+    fingerprints, results = {}, {}
+    previous = _completed_entries(read_report(options.output_dir)) if resume else {}
+    to_run = []
+    for index, job in enumerate(work):
+        if isinstance(job, FailedInput):
+            results[index] = ExposureResult(job.name, error=str(job.error))
+            log.error("%s: FAILED: %s", job.name, job.error)
+            continue
+        try:
+            fingerprints[job.name] = fingerprint(job, options)
+        except OSError:
+            fingerprints[job.name] = None  # a missing file: the run reports it
+        if resume and fingerprints[job.name] and resumable(previous.get(job.name), fingerprints[job.name]):
+            results[index] = _resumed(previous[job.name])
+            continue
+        to_run.append((index, job))
+
+    if progress is not None:
+        progress.start(len(work))
+        for result in results.values():
+            progress.done(result)
+
+    exposures = [job for _, job in to_run]
+    engine = _engine_name(len(exposures), jobs, scheduler)
+    log.info("spec2: %d exposure(s) to calibrate (%s)%s", len(exposures), engine,
+             f", {len(results)} resumed or failed on input" if results else "")
+    try:
+        ran = _run(exposures, options, jobs, scheduler, progress, tag, started_ns, pm)
+    finally:
+        _remove_staging(options.output_dir, tag)
+        if progress is not None:
+            progress.close()
+    for (index, _), result in zip(to_run, ran):
+        results[index] = result
+    ordered = [results[i] for i in range(len(work))]
+    report = build_report(ordered, fingerprints, started, time.perf_counter() - t0, engine)
+    return ordered, write_report(report, options.output_dir)
+
+
+def _engine_name(n, jobs, scheduler):
+    if scheduler:
+        return f"dask scheduler {scheduler}"
+    if jobs > 1 and n > 1:
+        return f"{min(jobs, n)} local worker processes"
+    return "this process"
+
+
+def _run(exposures, options, jobs, scheduler, progress, tag, started_ns, pm):
+    if not exposures:
+        return []
+    if scheduler:
+        from distributed import Client
+
+        from spec2.dask_engine import run_on_dask
+
+        with Client(scheduler) as client:
+            return run_on_dask(client, exposures, options, progress, tag, started_ns)
+    if jobs > 1 and len(exposures) > 1:
+        from distributed import Client
+
+        from spec2.dask_engine import local_cluster, run_on_dask
+
+        with local_cluster(min(jobs, len(exposures))) as cluster, Client(cluster) as client:
+            return run_on_dask(client, exposures, options, progress, tag, started_ns)
+    if pm is None:
+        from spec2.plugins import get_plugin_manager
+
+        pm = get_plugin_manager()
+    return run_all(pm, exposures, options, progress, tag)
+
+
+def _completed_entries(report) -> dict:
+    """{name: entry} of the exposures an earlier run's report says were completed."""
+    entries = (report or {}).get("exposures", [])
+    return {e["name"]: e for e in reversed(entries) if e.get("status") in ("ok", "resumed")}
+
+
+def _resumed(entry: dict) -> ExposureResult:
+    """An earlier run's record, carried into this run's report as it was."""
+    steps = [StepRecord(s["step"], s["status"], s["seconds"], s.get("reference_files", {})) for s in entry.get("steps", [])]
+    return ExposureResult(
+        entry["name"], products=[Path(p["path"]) for p in entry["products"]], steps=steps,
+        seconds=entry.get("wall_seconds", 0.0), science=entry.get("science"),
+        association=entry.get("association"), worker=entry.get("worker"), resumed=True,
+    )
+
+
+def _remove_staging(output_dir: Path, tag: str):
+    """Staging folders of this run left by a worker that stopped in the middle of a write."""
+    for path in output_dir.glob(f"{STAGING_PREFIX}{tag}*"):
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,152 @@
+"""Running exposures on Dask workers: local worker processes or a Dask distributed cluster.
+
+One exposure is one task: :func:`calibrate_on_worker` calibrates it and writes its
+products from the worker, so only a small :class:`~spec2.pipeline.ExposureResult`
+travels back. Exposures are independent by construction (an exposure's background and
+imprint members are read from their own rate files, never from another exposure's
+products), so any number of workers gives the same products as one.
+
+Workers tell the client which step each exposure is in through Dask's event log
+(``Worker.log_event`` / ``Client.subscribe_topic``), for the progress display.
+
+A worker that dies in the middle of an exposure (killed, out of memory) fails that
+exposure: the local cluster is created with ``allowed-failures = 0`` so that the
+scheduler does not retry it on another worker (a task that kills its worker once is
+likely to do it again); a user's own cluster keeps its own retry setting. What the
+worker had staged is removed by the client when the run ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger("spec2")
+
+#: Environment variable naming a Dask scheduler (as ``--scheduler``).
+SCHEDULER_ENV = "SPEC2_SCHEDULER"
+
+_WORKER_STATE = None  # (plugin manager, step definitions), built once per worker process
+
+
+def worker_plugin_manager():
+    """This process's plugin manager for worker tasks, loaded from entry points once (a
+    Dask WorkerPlugin may register extra plugins into it)."""
+    return _worker_state()[0]
+
+
+def _worker_state():
+    global _WORKER_STATE
+    if _WORKER_STATE is None:
+        from spec2.plugins import get_plugin_manager
+
+        # One process calibrates one exposure at a time: the per-assignment schema check
+        # stays off for the worker's life (see spec2.pipeline._no_validation_on_assignment).
+        os.environ.setdefault("VALIDATE_ON_ASSIGNMENT", "false")
+        # Outcomes travel back in results and events; worker logs would only interleave
+        # with the client's display.
+        logger = logging.getLogger("spec2")
+        logger.handlers[:] = [logging.NullHandler()]
+        logger.propagate = False
+        _WORKER_STATE = (get_plugin_manager(), None)
+    pm, stepdefs = _WORKER_STATE
+    if stepdefs is None:
+        from spec2.plugins import step_definitions
+
+        _WORKER_STATE = (pm, step_definitions(pm))
+    return _WORKER_STATE
+
+
+def calibrate_on_worker(exposure, options, topic, tag):
+    """The task: calibrate one exposure and write its products; returns its result."""
+    from distributed import get_worker
+
+    from spec2.pipeline import calibrate_exposure
+
+    worker = get_worker()
+    pm, stepdefs = _worker_state()
+
+    def on_step(name, step):
+        worker.log_event(topic, {"name": name, "step": step})
+
+    result = calibrate_exposure(pm, exposure, options, stepdefs, on_step, tag)
+    result.worker = worker.address
+    return result
+
+
+def local_cluster(n_workers: int):
+    """Local worker processes (one thread each) and a scheduler on loopback."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        return LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, silence_logs=logging.ERROR,
+        )
+
+
+def run_on_dask(client, exposures, options, progress, tag, started_ns):
+    """Submit every exposure and collect the results in input order.
+
+    ``exposures``: list of spec2.association.Exposure; the returned list matches it.
+    """
+    from distributed import as_completed
+
+    from spec2.pipeline import ExposureResult
+
+    topic = f"spec2-progress-{tag}"
+    if progress is not None:
+        client.subscribe_topic(topic, lambda event: progress.step(event[1]["name"], event[1]["step"]))
+    futures = {}
+    for index, exposure in enumerate(exposures):
+        future = client.submit(
+            calibrate_on_worker, exposure, options, topic, tag,
+            key=f"spec2-{tag}-{index}-{exposure.name}", pure=False,
+        )
+        futures[future] = index
+    results: list = [None] * len(exposures)
+    for future in as_completed(futures):
+        index = futures[future]
+        exposure = exposures[index]
+        try:
+            result = future.result()
+        except Exception as exc:  # the worker died or the task could not run there
+            result = ExposureResult(
+                exposure.name, science=str(exposure.science),
+                association=str(Path(exposure.source).resolve()) if exposure.source else None,
+                error=f"{exposure.science}: the worker running it stopped ({type(exc).__name__}: {exc})",
+            )
+            remove_partial_products(exposure.name, options.output_dir, started_ns)
+            log.error("%s: FAILED: %s", result.name, result.error)
+        results[index] = result
+        if progress is not None:
+            progress.done(result)
+    if progress is not None:
+        client.unsubscribe_topic(topic)
+    return results
+
+
+#: Suffixes of every product an exposure may write (calibrated, resampled, extracted and
+#: --save-intermediate products).
+PRODUCT_SUFFIXES = (
+    "cal", "calints", "s2d", "s3d", "x1d", "x1dints", "assign_wcs", "assignwcs", "bsub", "bsubints",
+    "extract_2d", "srctype", "wavecorr", "flat_field", "pathloss", "photom", "straylight", "fringe",
+    "imprint", "barshadow", "msa_flagging", "residual_fringe", "wfss_contam",
+)
+
+
+def remove_partial_products(name, output_dir, started_ns):
+    """After a worker died in the middle of an exposure's writes, remove the products of
+    that exposure it had already moved into place in this run (a moved file keeps the
+    modification time it got when it was staged, after ``started_ns``)."""
+    output_dir = Path(output_dir)
+    for suffix in PRODUCT_SUFFIXES:
+        path = output_dir / f"{name}_{suffix}.fits"
+        try:
+            if path.stat().st_mtime_ns >= started_ns:
+                path.unlink()
+                log.warning("%s: removed %s, written by the stopped worker", name, path.name)
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,165 @@
+"""The run report (``spec2_report.json`` next to the products) and ``--resume``.
+
+The report records, per exposure: its status, each step's status, wall time and the
+reference files it used, the products written (with their sizes), the error if it
+failed, and a fingerprint of what produced it (input files, options). A later run with
+``--resume`` reads it and skips an exposure only if the fingerprint is unchanged and every
+product it lists is still there, the size it had, and a complete FITS file.
+
+Pure functions of plain data, except :func:`write_report`, :func:`read_report` and
+:func:`product_is_complete`, which touch files.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger("spec2")
+
+REPORT_NAME = "spec2_report.json"
+FORMAT = "spec2-run-report/1"
+
+
+def _file_identity(path) -> dict:
+    st = os.stat(path)
+    return {"path": str(Path(path).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def fingerprint(exposure, options) -> str:
+    """A digest of everything that decides an exposure's products: its science and member
+    files (path, size, modification time) and the run options. A changed input or option
+    means the products are recalculated on ``--resume``."""
+    inputs = {"science": _file_identity(exposure.science)}
+    for kind, paths in sorted(exposure.members.items()):
+        inputs[kind] = [_file_identity(p) for p in paths]
+    opts = {
+        "overrides": {k: str(v) for k, v in sorted(options.overrides.items())},
+        "skip": sorted(options.skip),
+        "settings": {s: {k: repr(v) for k, v in sorted(p.items())} for s, p in sorted(options.settings.items())},
+        "save_intermediate": options.save_intermediate,
+    }
+    text = json.dumps({"inputs": inputs, "options": opts}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def exposure_entry(result, fp: str | None) -> dict:
+    """The report's record of one exposure."""
+    if result.resumed:
+        status = "resumed"
+    else:
+        status = "ok" if result.ok else "failed"
+    products = []
+    for p in result.products:
+        try:
+            products.append({"path": str(p), "size": os.stat(p).st_size})
+        except OSError:
+            products.append({"path": str(p), "size": None})
+    return {
+        "name": result.name,
+        "status": status,
+        "science": result.science,
+        "association": result.association,
+        "worker": result.worker,
+        "wall_seconds": round(result.seconds, 4),
+        "error": result.error,
+        "steps": [
+            {"step": s.name, "status": s.status, "seconds": round(s.seconds, 4), "reference_files": s.references}
+            for s in result.steps
+        ],
+        "products": products,
+        "fingerprint": fp,
+    }
+
+
+def summary_line(results) -> str:
+    """``spec2: 30 of 32 exposure(s) calibrated (2 resumed), 2 failed; 90 product(s) written``."""
+    failed = sum(1 for r in results if not r.ok)
+    resumed = sum(1 for r in results if r.resumed)
+    done = len(results) - failed
+    text = f"spec2: {done} of {len(results)} exposure(s) calibrated"
+    if resumed:
+        text += f" ({resumed} resumed from an earlier run)"
+    if failed:
+        text += f", {failed} failed"
+    written = sum(len(r.products) for r in results if not r.resumed)
+    return text + f"; {written} product(s) written"
+
+
+def build_report(results, fingerprints: dict, started: datetime.datetime, wall: float, engine: str) -> dict:
+    entries = [exposure_entry(r, fingerprints.get(r.name)) for r in results]
+    return {
+        "format": FORMAT,
+        "started": started.isoformat(timespec="seconds"),
+        "wall_seconds": round(wall, 3),
+        "engine": engine,
+        "exposures": entries,
+        "summary": {
+            "total": len(results),
+            "ok": sum(1 for e in entries if e["status"] == "ok"),
+            "resumed": sum(1 for e in entries if e["status"] == "resumed"),
+            "failed": sum(1 for e in entries if e["status"] == "failed"),
+            "line": summary_line(results),
+        },
+    }
+
+
+def write_report(report: dict, output_dir) -> Path:
+    """Write atomically: a reader never sees half a report."""
+    output_dir = Path(output_dir)
+    fd, tmp = tempfile.mkstemp(prefix=".spec2_report-", suffix=".json", dir=output_dir)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(report, fh, indent=2)
+        fh.write("\n")
+    final = output_dir / REPORT_NAME
+    os.replace(tmp, final)
+    return final
+
+
+def read_report(output_dir) -> dict | None:
+    """The previous run's report, or None if there is none (or it is unreadable)."""
+    path = Path(output_dir) / REPORT_NAME
+    if not path.is_file():
+        return None
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        log.warning("%s: unreadable run report (%s); nothing to resume", path, exc)
+        return None
+    if report.get("format") != FORMAT:
+        log.warning("%s: not a %s report; nothing to resume", path, FORMAT)
+        return None
+    return report
+
+
+def product_is_complete(path, size) -> bool:
+    """True if ``path`` is the size recorded and a complete FITS file: every header
+    parses and the last HDU's data ends exactly at the end of the file."""
+    import warnings
+
+    from astropy.io import fits
+
+    try:
+        if size is None or os.stat(path).st_size != size:
+            return False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a truncation warning is the answer False
+            hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
+        with hdul:
+            info = hdul[-1].fileinfo()  # datSpan: the data's length with its padding
+            return info["datLoc"] + info["datSpan"] == size
+    except Exception:  # any reading problem means "recalculate", never a crash
+        return False
+
+
+def resumable(entry: dict | None, fp: str) -> bool:
+    """Whether an earlier run's record lets this exposure be skipped."""
+    if not entry or entry.get("status") not in ("ok", "resumed") or entry.get("fingerprint") != fp:
+        return False
+    products = entry.get("products") or []
+    return bool(products) and all(product_is_complete(p["path"], p.get("size")) for p in products)
