@@ -12,8 +12,9 @@ Workers tell the client which step each exposure is in through Dask's event log
 A worker that dies in the middle of an exposure (killed, out of memory) fails that
 exposure: the local cluster is created with ``allowed-failures = 0`` so that the
 scheduler does not retry it on another worker (a task that kills its worker once is
-likely to do it again); a user's own cluster keeps its own retry setting. What the
-worker had staged is removed by the client when the run ends.
+likely to do it again), and with ``worker-saturation = 1`` so that no other exposure
+waits in that worker's queue and dies with it; a user's own cluster keeps its own
+settings. What the worker had staged is removed by the client when the run ends.
 """
 
 from __future__ import annotations
@@ -75,12 +76,20 @@ def calibrate_on_worker(exposure, options, topic, tag):
     return result
 
 
+#: A local cluster's scheduler: no retry of an exposure whose worker died in it, and no
+#: exposure queued on a worker behind a running one (it would be failed with it).
+LOCAL_SCHEDULER_CONFIG = {
+    "distributed.scheduler.allowed-failures": 0,
+    "distributed.scheduler.worker-saturation": 1.0,
+}
+
+
 def local_cluster(n_workers: int):
     """Local worker processes (one thread each) and a scheduler on loopback."""
     import dask
     from distributed import LocalCluster
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+    with dask.config.set(LOCAL_SCHEDULER_CONFIG):
         return LocalCluster(
             n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
             dashboard_address=None, silence_logs=logging.ERROR,
@@ -112,6 +121,9 @@ def run_on_dask(client, exposures, options, progress, tag, started_ns):
         exposure = exposures[index]
         try:
             result = future.result()
+            # the worker need not keep it: a result it holds would be recalculated
+            # (products rewritten) if that worker died later in the run
+            future.release()
         except Exception as exc:  # the worker died or the task could not run there
             result = ExposureResult(
                 exposure.name, science=str(exposure.science),

@@ -12,7 +12,13 @@ from spec2.association import Exposure, FailedInput
 from spec2.batch import process, unique_exposures
 from spec2.pipeline import ExposureResult, RunOptions
 from spec2.plugins import get_plugin_manager
-from spec2.progress import LiveProgress, LogProgress, eta_seconds, format_duration, make_progress
+from spec2.progress import (
+    LiveProgress,
+    LogProgress,
+    eta_seconds,
+    format_duration,
+    make_progress,
+)
 from spec2.report import REPORT_NAME, fingerprint, product_is_complete, summary_line
 
 from .toy import ToyPlugin, flat_model, write_rate
