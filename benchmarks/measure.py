@@ -71,7 +71,8 @@ def pipeline_pair(target, env, cwd, out_jwst, out_spec2, bin_dir):
     name = Path(target).name
     return {
         "jwst": ([Path(bin_dir) / "strun", "calwebb_spec2", name, "--output_dir", out_jwst], env, cwd),
-        "spec2": ([Path(bin_dir) / "spec2", "process", name, "-o", out_spec2, "-q"], env, cwd),
+        # one worker on each side: the parallel engines are measured in scaling.py
+        "spec2": ([Path(bin_dir) / "spec2", "process", name, "-o", out_spec2, "-q", "-j", "1"], env, cwd),
     }
 
 

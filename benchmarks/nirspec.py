@@ -10,6 +10,8 @@ GNU time as a user runs them):
              ``spec2 process asn.json``
 * fs_single: one of them on its own
 * bots:      a 200-integration bright-object time series on SUB2048 (G395H, S1600A1)
+* fs_batch with ``--parallel``: also ``spec2 process asn.json -j 2`` (spec2's default on
+             this 2-core machine: two local worker processes), against the same jwst runs
 
 Prints a Markdown table (and writes it into --out between the NIRSpec markers).
 """
@@ -22,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import compare, emptied, pipeline_pair, write_between
+from measure import alternate, compare, emptied, pipeline_pair, write_between
 
 BIN = Path(sys.executable).parent
 N_FS = 10
@@ -86,7 +88,7 @@ LABELS = {
 PER_EXPOSURE = {"fs_batch": N_FS, "fs_single": 1, "bots": 1}
 
 
-def render(rows, repeats):
+def render(rows, repeats, parallel=None):
     lines = [
         f"Median of {repeats} alternating runs; wall time of the whole process; peak RSS.",
         "",
@@ -103,6 +105,13 @@ def render(rows, repeats):
         s = (by["fs_batch"][2] - by["fs_single"][2]) / (n - 1)
         lines += ["", (f"Marginal cost of one more fixed-slit exposure in a batch, (batch - single)/{n - 1}: "
                       f"jwst {j:.2f} s, spec2 {s:.2f} s, **{j / s:.1f}×**.")]
+    if parallel is not None and "fs_batch" in by:
+        j = by["fs_batch"][1]
+        t = parallel.median_seconds
+        lines += ["", (f"The same {N_FS}-exposure batch with two local worker processes (`-j 2`, spec2's "
+                      f"default on this 2-core machine; jwst has no such option): {t:.1f} s, "
+                      f"{t / N_FS:.2f} s per exposure, **{j / t:.1f}×** jwst's; peak RSS of the largest "
+                      f"process {parallel.peak_mb:.0f} MB (each worker is its own process).")]
     return "\n".join(lines)
 
 
@@ -112,6 +121,7 @@ def main(argv=None):
     parser.add_argument("--work", type=Path, default=Path("/tmp/spec2-bench-nirspec"))
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--cases", default="fs_single,fs_batch,bots")
+    parser.add_argument("--parallel", action="store_true", help="also time the FS batch with -j 2")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     paths, env = prepare_data(args.work)
@@ -119,7 +129,13 @@ def main(argv=None):
     cases, outdirs = commands(paths, env, args.work)
 
     rows = compare(cases, args.cases.split(","), args.repeats, emptied(outdirs.values()), PER_EXPOSURE)
-    table = render(rows, args.repeats)
+    parallel = None
+    if args.parallel:
+        cmd, cenv, cwd = cases["fs_batch"]["spec2"]
+        cmd = [*cmd[: cmd.index("-j")], "-j", "2"]
+        parallel = alternate({"j2": (cmd, cenv, cwd)}, args.repeats, prepare=emptied(outdirs.values()))["j2"]
+        print(f"fs_batch -j 2: {parallel.median_seconds:.2f} s", flush=True)
+    table = render(rows, args.repeats, parallel)
     print(table)
     if args.out:
         write_between(args.out, MARK_BEGIN, MARK_END, table, heading="## NIRSpec fixed slit and BOTS")

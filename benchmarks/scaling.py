@@ -1,0 +1,131 @@
+"""Many exposures: spec2 with 1, 2 and 4 local worker processes and on a Dask cluster,
+against jwst 3.0.0 looping over the same exposures (as its users do today).
+
+    python benchmarks/scaling.py [--repeats 3] [--work DIR] [--out docs/benchmarks.md]
+
+Data: 32 simulated MIRI LRS fixed-slit exposures, as 16 nod-pair associations (each
+exposure's background is its partner). Each command is a whole process timed with GNU
+time; runs alternate between the commands. The Dask cluster (a scheduler and two worker
+processes on loopback) is started before the runs and kept: its start-up is not in its
+figures, as for a cluster a user already has.
+
+Prints a Markdown table (and writes it into --out between the scaling markers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import alternate, emptied, write_between
+
+BIN = Path(sys.executable).parent
+PAIRS = 16
+MARK_BEGIN, MARK_END = "<!-- scaling-begin -->", "<!-- scaling-end -->"
+
+
+def prepare_data(work: Path):
+    from spec2.association import write_nod_association
+    from spec2.crds_cache import LocalCache, crds_environment
+    from spec2_miri.reffiles import write_reference_set
+    from spec2_miri.simulate import fixed_slit_exposure
+
+    data = work / "data"
+    ready = work / "ready.json"
+    if ready.exists():
+        return json.loads(ready.read_text()), crds_environment(work / "crds")
+    data.mkdir(parents=True, exist_ok=True)
+    cache = LocalCache(work / "crds")
+    write_reference_set(cache)
+    cache.finish()
+    asns = []
+    for pair in range(PAIRS):
+        nods = [
+            fixed_slit_exposure(data / f"jw01234{pair + 1:03d}001_0310{i + 1}_00001_mirimage_rate.fits",
+                                offset, seed=300 + 2 * pair + i)
+            for i, offset in enumerate((-1.5, 1.5))
+        ]
+        names = [p.name.replace("_rate.fits", "") for p in nods]
+        asns.append(str(write_nod_association(data / f"jw01234-a{pair + 1:04d}_spec2_00001_asn.json", nods, names)))
+    paths = {"asns": asns, "data": str(data)}
+    ready.write_text(json.dumps(paths))
+    return paths, crds_environment(work / "crds")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/spec2-bench-scaling"))
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--no-jwst", action="store_true", help="leave jwst out (it takes longest)")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    paths, env = prepare_data(args.work)
+    env = {**env, "SPEC2_DISABLE_PLUGINS": "example_outliers"}
+    data, asns = paths["data"], [Path(a).name for a in paths["asns"]]
+
+    # the cluster's workers take the CRDS settings from the environment they start in
+    os.environ.update(env)
+    import dask
+    from distributed import LocalCluster
+
+    from spec2.dask_engine import LOCAL_SCHEDULER_CONFIG
+
+    with dask.config.set(LOCAL_SCHEDULER_CONFIG):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None)
+    outs = {}
+    cases = {}
+
+    def spec2(label, *extra):
+        outs[label] = args.work / f"out_{label.replace(' ', '_')}"
+        cases[label] = ([BIN / "spec2", "process", *asns, "-o", outs[label], "-q", *extra], env, data)
+
+    if not args.no_jwst:
+        # jwst's users loop over the associations, one strun per association
+        outs["jwst"] = args.work / "out_jwst"
+        loop = "; ".join(f"{BIN / 'strun'} calwebb_spec2 {a} --output_dir {outs['jwst']} >/dev/null 2>&1" for a in asns)
+        cases["jwst"] = (["bash", "-c", f"set -e; {loop}"], env, data)
+    spec2("spec2 -j 1", "-j", "1")
+    spec2("spec2 -j 2", "-j", "2")
+    spec2("spec2 -j 4", "-j", "4")
+    spec2("spec2 on a Dask cluster (2 workers)", "--scheduler", cluster.scheduler_address)
+    try:
+        series = alternate(cases, args.repeats, prepare=emptied(outs.values()))
+    finally:
+        cluster.close()
+    table = render(series, args.repeats)
+    print(table)
+    if args.out:
+        write_between(args.out, MARK_BEGIN, MARK_END, table,
+                      heading="## Many exposures: worker processes and a Dask cluster")
+
+
+def render(series, repeats):
+    one = series["spec2 -j 1"].median_seconds
+    n = 2 * PAIRS
+    lines = [
+        f"{n} MIRI LRS fixed-slit exposures (16 nod-pair associations) on this 2-core machine; "
+        f"median of {repeats} alternating runs, wall time of the whole command; peak RSS of its "
+        "largest single process (the client, or jwst's one process; each spec2 worker is a "
+        "further process of similar size).",
+        "",
+        "| command | wall time | per exposure | speed-up over spec2 -j 1 | jwst / this | peak MB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    jwst = series["jwst"].median_seconds if "jwst" in series else None
+    for label, ser in series.items():
+        t = ser.median_seconds
+        speedup = "—" if label == "jwst" else f"{one / t:.2f}×"
+        vs = "—" if jwst is None or label == "jwst" else f"**{jwst / t:.1f}×**"
+        name = "jwst 3.0.0, one `strun` per association" if label == "jwst" else f"`{label}`"
+        lines.append(f"| {name} | {t:.1f} s | {t / n:.2f} s | {speedup} | {vs} | {ser.peak_mb:.0f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
