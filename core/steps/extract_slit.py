@@ -16,6 +16,7 @@ import numpy as np
 
 from spec2.algorithms import extract1d as ex
 from spec2.errors import ReferenceFileError
+from spec2.models import new_model
 
 log = logging.getLogger("spec2")
 
@@ -281,7 +282,7 @@ def fill_spec_meta(spec, model, name, ra, dec, limits, spectral_order, source_ty
 def single_spec(cols, wavelength, units):
     from stdatamodels.jwst import datamodels
 
-    spec = datamodels.SpecModel()
+    spec = new_model(datamodels.SpecModel)
     table = np.zeros(wavelength.size, dtype=spec.get_dtype("spec_table"))
     table["WAVELENGTH"] = wavelength
     for key, values in cols.items():
@@ -296,9 +297,9 @@ def tso_spec(cols, wavelength, units, segment):
     """One TSOSpecModel with a row (vector columns of the spectrum) per integration."""
     from stdatamodels.jwst import datamodels
 
-    spec = datamodels.TSOSpecModel()
+    spec = new_model(datamodels.TSOSpecModel)
     nints, n = cols["FLUX"].shape
-    vector = set(datamodels.SpecModel().get_dtype("spec_table").names)
+    vector = set(new_model(datamodels.SpecModel).get_dtype("spec_table").names)
     full = spec.get_dtype("spec_table")
     dtype = np.dtype([(c, full[c], (n,)) if c in vector else (c, full[c]) for c in full.names])
     table = np.zeros(nints, dtype=dtype)

@@ -13,6 +13,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from spec2.models import new_model
+
 # slit attributes jwst copies from the input to the resampled slit (not source_ra/dec)
 SLIT_ATTRIBUTES = (
     "name", "xstart", "xsize", "ystart", "ysize", "slitlet_id", "source_id", "source_name",
@@ -117,7 +119,7 @@ def output_model(model, result, wcs_out, dispaxis):
     attributes jwst carries over."""
     from stdatamodels.jwst import datamodels
 
-    out = datamodels.SlitModel()
+    out = new_model(datamodels.SlitModel)
     out.update(model)
     out.meta.wcs = wcs_out
     out.data = result["data"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from spec2.models import new_model
 from spec2.wcs.sregion import format_s_region
 
 FIXEDSLIT = "MIR_LRS-FIXEDSLIT"
@@ -269,7 +270,7 @@ def as_slit_model(model):
         return model
     # a new SlitModel given the metadata and arrays (constructing it from the model
     # itself re-validates the whole tree, as costly as the rest of the step)
-    slit = datamodels.SlitModel()
+    slit = new_model(datamodels.SlitModel)
     slit.update(model)
     slit.meta.wcs = model.meta.wcs
     for name in ("data", "dq", "err", "var_poisson", "var_rnoise", "var_flat", "wavelength", "int_times"):

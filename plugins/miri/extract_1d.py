@@ -21,6 +21,7 @@ import numpy as np
 
 from spec2.algorithms import extract1d as ex
 from spec2.errors import InputError, ReferenceFileError
+from spec2.models import new_model
 from spec2.steps.extract_slit import (
     aperture_profile,
     bounding_box,
@@ -218,7 +219,7 @@ def extract_lrs(model, ref, apcorr, apply_apcorr=True, use_source_posn=None, *, 
 
     units = column_units(calibrated)
     multi_int = len(shape) == 3
-    out = datamodels.TSOMultiSpecModel() if multi_int else datamodels.MultiSpecModel()
+    out = new_model(datamodels.TSOMultiSpecModel if multi_int else datamodels.MultiSpecModel)
     for table in ("int_times", "int_times_stripe"):
         value = getattr(model, table, None)
         if value is not None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from spec2.algorithms import extract1d as ex
 from spec2.errors import InputError
+from spec2.models import new_model
 from spec2.steps.extract_slit import (
     aperture_profile,
     bounding_box,
@@ -207,7 +208,7 @@ def extract_nirspec(model, ref, apcorr, *, apply_apcorr=True, use_source_posn=No
     multi = hasattr(model, "slits")
     slits = list(model.slits) if multi else [model]
     multi_int = not multi and model.data.ndim == 3
-    out = datamodels.TSOMultiSpecModel() if multi_int else datamodels.MultiSpecModel()
+    out = new_model(datamodels.TSOMultiSpecModel if multi_int else datamodels.MultiSpecModel)
     if multi_int and getattr(model, "int_times", None) is not None:
         out.int_times = model.int_times.copy()
     out.update(model, only="PRIMARY")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from spec2.models import new_model
 from spec2.wcs.sregion import format_s_region
 from spec2_nirspec.wcs_model import FIXED_SLIT_NUMS, fs_slit_id
 
@@ -96,7 +97,8 @@ def cut_out(model, slit):
     # chain (fore optics, telescope, sky) need not be evaluated
     wavelength = (wcs.get_transform("detector", "slit_frame")(x, y)[2] * 1e6).astype(np.float32)
     int_times = model.int_times.copy() if data.ndim == 3 and _is_tso(model) else None
-    out = SlitModel(
+    out = new_model(
+        SlitModel,
         data=data, err=model.err[window].copy(), dq=model.dq[window].copy(), wavelength=wavelength,
         var_rnoise=model.var_rnoise[window].copy(), var_poisson=model.var_poisson[window].copy(),
         int_times=int_times,
@@ -164,7 +166,7 @@ def extract_fixed_slits(model):
         out = cut_out(model, slits[0])
         _finish(out, primary=True)
         return out
-    out = MultiSlitModel()
+    out = new_model(MultiSlitModel)
     out.update(model)
     primary = model.meta.instrument.fixed_slit
     for slit in slits:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from spec2.models import new_model
 from spec2.wcs.sregion import format_s_region
 
 
@@ -182,7 +183,7 @@ def standalone_slit(slit, exposure):
     tree = {k: v for k, v in slit.instance.items() if k != "meta"}
     tree["meta"] = copy.deepcopy({k: v for k, v in own.instance.items() if k != "wcs"})
     merge_tree(tree["meta"], copy.deepcopy({k: v for k, v in exposure.meta.instance.items() if k != "wcs"}))
-    out = datamodels.SlitModel(tree)
+    out = new_model(datamodels.SlitModel, tree)
     out.meta.bunit_data, out.meta.bunit_err, out.meta.model_type = keep[0], keep[1], keep[2]
     out.meta.wcsinfo = keep[3]
     if keep[4] is not None:
@@ -199,7 +200,7 @@ def resample_fixed_slits(model, pixfrac=1.0, kernel="square", weight_type="ivm",
     from spec2.algorithms import resample as rs
     from spec2.steps.resample_slit import drizzle_slit, output_model, set_metadata
 
-    result = datamodels.MultiSlitModel()
+    result = new_model(datamodels.MultiSlitModel)
     result.update(model)
     for original in model.slits:
         slit = standalone_slit(original, model)

@@ -39,9 +39,12 @@ def sim(tmp_path_factory):
 
 
 def spec2(sim, *args, env=None):
+    """``spec2 process ARGS`` with the simulation's CRDS settings; a SPEC2_SCHEDULER of the
+    caller's own environment is not passed on unless ``env`` sets it."""
     exe = str(Path(sys.executable).parent / "spec2")
-    full_env = {**os.environ, **sim["env"], **(env or {})}
-    full_env.pop("SPEC2_SCHEDULER", None) if env is None or "SPEC2_SCHEDULER" not in env else None
+    full_env = {k: v for k, v in os.environ.items() if k != "SPEC2_SCHEDULER"}
+    full_env.update(sim["env"])
+    full_env.update(env or {})
     return subprocess.run([exe, "process", *map(str, args)], env=full_env, capture_output=True, text=True)
 
 
