@@ -193,3 +193,37 @@ def test_resume_after_a_failed_run_recalculates_only_what_is_missing(sim, serial
     statuses = {e["name"]: e["status"] for e in report_of(out)["exposures"]}
     assert statuses.pop(victim) == "ok" and set(statuses.values()) == {"resumed"}
     assert product_differences(serial, out) == []
+
+
+def test_live_progress_line_on_a_terminal(sim, tmp_path):
+    """On a terminal (a pseudo-terminal here) the status line is redrawn in place and
+    shows the counts and the step; the summary follows it on its own line."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    exe = str(Path(sys.executable).parent / "spec2")
+    env = {k: v for k, v in os.environ.items() if k != "SPEC2_SCHEDULER"} | sim["env"]
+    proc = subprocess.Popen([exe, "process", *map(str, sim["singles"][:2]), "-o", str(tmp_path / "tty"), "-j", "1"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 120)
+        if not ready:
+            break
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the child closed its end
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(master)
+    text = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0, text
+    assert "\r\x1b[2K" in text  # redrawn in place
+    assert "0/2 exposures" in text and "2/2 exposures" in text
+    assert "flat_field" in text  # the running exposure's current step
+    assert "spec2: 2 of 2 exposure(s) calibrated" in text
