@@ -109,10 +109,10 @@ def render(series, repeats):
     one = series["spec2 -j 1"].median_seconds
     n = 2 * PAIRS
     lines = [
-        f"{n} MIRI LRS fixed-slit exposures (16 nod-pair associations) on this 2-core machine; "
-        f"median of {repeats} alternating runs, wall time of the whole command; peak RSS of its "
-        "largest single process (the client, or jwst's one process; each spec2 worker is a "
-        "further process of similar size).",
+        (f"{n} MIRI LRS fixed-slit exposures (16 nod-pair associations) on this 2-core machine; "
+         f"median of {repeats} alternating runs, wall time of the whole command; peak RSS of its "
+         "largest single process (the client, or jwst's one process; each spec2 worker is a "
+         "further process of similar size)."),
         "",
         "| command | wall time | per exposure | speed-up over spec2 -j 1 | jwst / this | peak MB |",
         "|---|---:|---:|---:|---:|---:|",

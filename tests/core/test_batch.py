@@ -140,7 +140,7 @@ def test_resume_skips_complete_exposures_only(tmp_path, three_rates):
     report = json.loads(report_path.read_text())
     assert [e["status"] for e in report["exposures"]] == ["resumed", "ok", "ok"]
     # the resumed record keeps what the earlier run did
-    assert [s["step"] for s in report["exposures"][0]["steps"]][0] == "assign_wcs"
+    assert report["exposures"][0]["steps"][0]["step"] == "assign_wcs"
     assert product_is_complete(cal1, cal1.stat().st_size)
 
     # again: everything is complete now, nothing runs
