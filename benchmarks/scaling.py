@@ -77,7 +77,7 @@ def main(argv=None):
 
     with dask.config.set(LOCAL_SCHEDULER_CONFIG):
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None)
+                               dashboard_address=":0")
     outs = {}
     cases = {}
 

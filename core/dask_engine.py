@@ -85,14 +85,16 @@ LOCAL_SCHEDULER_CONFIG = {
 
 
 def local_cluster(n_workers: int):
-    """Local worker processes (one thread each) and a scheduler on loopback."""
+    """Local worker processes (one thread each) and a scheduler on loopback. The
+    scheduler's HTTP server (health checks; the dashboard if bokeh is installed) takes a
+    free port: with no address it would ask for 8787 and warn when that is taken."""
     import dask
     from distributed import LocalCluster
 
     with dask.config.set(LOCAL_SCHEDULER_CONFIG):
         return LocalCluster(
             n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, silence_logs=logging.ERROR,
+            dashboard_address=":0", silence_logs=logging.ERROR,
         )
 
 
