@@ -14,6 +14,7 @@ Results come back in input order, whatever the engine; products are identical.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import os
@@ -71,7 +72,8 @@ def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False
     """Calibrate every input; returns (results in input order, path of the run report)."""
     started, t0 = datetime.datetime.now().astimezone(), time.perf_counter()
     started_ns = time.time_ns()
-    options.output_dir = Path(options.output_dir).resolve()  # workers may run elsewhere
+    # absolute paths: workers may run in another folder or on another machine
+    options = dataclasses.replace(options, output_dir=Path(options.output_dir).resolve())
     options.output_dir.mkdir(parents=True, exist_ok=True)
     tag = f"{started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-"
     work = unique_exposures(expand_inputs(inputs))
@@ -126,25 +128,28 @@ def _engine_name(n, jobs, scheduler):
 def _run(exposures, options, jobs, scheduler, progress, tag, started_ns, pm):
     if not exposures:
         return []
-    if scheduler:
-        from distributed import Client
-
-        from spec2.dask_engine import run_on_dask
-
-        with Client(scheduler) as client:
-            return run_on_dask(client, exposures, options, progress, tag, started_ns)
-    if jobs > 1 and len(exposures) > 1:
-        from distributed import Client
-
-        from spec2.dask_engine import local_cluster, run_on_dask
-
-        with local_cluster(min(jobs, len(exposures))) as cluster, Client(cluster) as client:
-            return run_on_dask(client, exposures, options, progress, tag, started_ns)
     if pm is None:
         from spec2.plugins import get_plugin_manager
 
         pm = get_plugin_manager()
-    return run_all(pm, exposures, options, progress, tag)
+    if not scheduler and (jobs <= 1 or len(exposures) <= 1):
+        return run_all(pm, exposures, options, progress, tag)
+
+    import contextlib
+
+    from distributed import Client
+
+    from spec2.dask_engine import local_cluster, run_on_dask
+    from spec2.pipeline import product_suffixes
+    from spec2.plugins import step_definitions
+
+    suffixes = product_suffixes(step_definitions(pm))
+    # absolute science paths too (association members already are)
+    exposures = [dataclasses.replace(e, science=Path(e.science).resolve()) for e in exposures]
+    with contextlib.ExitStack() as stack:
+        target = scheduler or stack.enter_context(local_cluster(min(jobs, len(exposures))))
+        client = stack.enter_context(Client(target))
+        return run_on_dask(client, exposures, options, progress, tag, started_ns, suffixes)
 
 
 def _completed_entries(report) -> dict:

@@ -25,38 +25,27 @@ from pathlib import Path
 
 log = logging.getLogger("spec2")
 
-#: Environment variable naming a Dask scheduler (as ``--scheduler``).
-SCHEDULER_ENV = "SPEC2_SCHEDULER"
-
-_WORKER_STATE = None  # (plugin manager, step definitions), built once per worker process
+_WORKER_PM = None  # the worker process's plugin manager, loaded once
 
 
 def worker_plugin_manager():
     """This process's plugin manager for worker tasks, loaded from entry points once (a
     Dask WorkerPlugin may register extra plugins into it)."""
-    return _worker_state()[0]
-
-
-def _worker_state():
-    global _WORKER_STATE
-    if _WORKER_STATE is None:
+    global _WORKER_PM
+    if _WORKER_PM is None:
         from spec2.plugins import get_plugin_manager
 
-        # One process calibrates one exposure at a time: the per-assignment schema check
-        # stays off for the worker's life (see spec2.pipeline._no_validation_on_assignment).
+        # A worker may run several exposures at once in threads, so the per-assignment
+        # schema check is turned off once for the worker's life, not switched per
+        # exposure (see spec2.pipeline._no_validation_on_assignment).
         os.environ.setdefault("VALIDATE_ON_ASSIGNMENT", "false")
         # Outcomes travel back in results and events; worker logs would only interleave
         # with the client's display.
         logger = logging.getLogger("spec2")
         logger.handlers[:] = [logging.NullHandler()]
         logger.propagate = False
-        _WORKER_STATE = (get_plugin_manager(), None)
-    pm, stepdefs = _WORKER_STATE
-    if stepdefs is None:
-        from spec2.plugins import step_definitions
-
-        _WORKER_STATE = (pm, step_definitions(pm))
-    return _WORKER_STATE
+        _WORKER_PM = get_plugin_manager()
+    return _WORKER_PM
 
 
 def calibrate_on_worker(exposure, options, topic, tag):
@@ -64,9 +53,11 @@ def calibrate_on_worker(exposure, options, topic, tag):
     from distributed import get_worker
 
     from spec2.pipeline import calibrate_exposure
+    from spec2.plugins import step_definitions
 
     worker = get_worker()
-    pm, stepdefs = _worker_state()
+    pm = worker_plugin_manager()
+    stepdefs = step_definitions(pm)  # a hook call: follows any plugin registered since
 
     def on_step(name, step):
         worker.log_event(topic, {"name": name, "step": step})
@@ -98,10 +89,11 @@ def local_cluster(n_workers: int):
         )
 
 
-def run_on_dask(client, exposures, options, progress, tag, started_ns):
+def run_on_dask(client, exposures, options, progress, tag, started_ns, suffixes):
     """Submit every exposure and collect the results in input order.
 
     ``exposures``: list of spec2.association.Exposure; the returned list matches it.
+    ``suffixes``: the product suffixes to clear after a worker died (product_suffixes).
     """
     from distributed import as_completed
 
@@ -127,12 +119,10 @@ def run_on_dask(client, exposures, options, progress, tag, started_ns):
             # (products rewritten) if that worker died later in the run
             future.release()
         except Exception as exc:  # the worker died or the task could not run there
-            result = ExposureResult(
-                exposure.name, science=str(exposure.science),
-                association=str(Path(exposure.source).resolve()) if exposure.source else None,
-                error=f"{exposure.science}: the worker running it stopped ({type(exc).__name__}: {exc})",
+            result = ExposureResult.of(
+                exposure, error=f"{exposure.science}: the worker running it stopped ({type(exc).__name__}: {exc})",
             )
-            remove_partial_products(exposure.name, options.output_dir, started_ns)
+            remove_partial_products(exposure.name, options.output_dir, started_ns, suffixes)
             log.error("%s: FAILED: %s", result.name, result.error)
         results[index] = result
         if progress is not None:
@@ -142,21 +132,12 @@ def run_on_dask(client, exposures, options, progress, tag, started_ns):
     return results
 
 
-#: Suffixes of every product an exposure may write (calibrated, resampled, extracted and
-#: --save-intermediate products).
-PRODUCT_SUFFIXES = (
-    "cal", "calints", "s2d", "s3d", "x1d", "x1dints", "assign_wcs", "assignwcs", "bsub", "bsubints",
-    "extract_2d", "srctype", "wavecorr", "flat_field", "pathloss", "photom", "straylight", "fringe",
-    "imprint", "barshadow", "msa_flagging", "residual_fringe", "wfss_contam",
-)
-
-
-def remove_partial_products(name, output_dir, started_ns):
+def remove_partial_products(name, output_dir, started_ns, suffixes):
     """After a worker died in the middle of an exposure's writes, remove the products of
     that exposure it had already moved into place in this run (a moved file keeps the
     modification time it got when it was staged, after ``started_ns``)."""
     output_dir = Path(output_dir)
-    for suffix in PRODUCT_SUFFIXES:
+    for suffix in sorted(suffixes):
         path = output_dir / f"{name}_{suffix}.fits"
         try:
             if path.stat().st_mtime_ns >= started_ns:

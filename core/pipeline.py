@@ -47,7 +47,7 @@ class StepRecord:
     """One step of one exposure, as the run report shows it."""
 
     name: str
-    status: str  # COMPLETE or SKIPPED
+    status: str  # COMPLETE, SKIPPED or FAILED
     seconds: float
     references: dict[str, str] = field(default_factory=dict)  # {reftype: file name or N/A}
 
@@ -69,6 +69,12 @@ class ExposureResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @classmethod
+    def of(cls, exposure, **fields) -> ExposureResult:
+        """A result for this exposure, naming its science file and association."""
+        source = str(Path(exposure.source).resolve()) if exposure.source else None
+        return cls(exposure.name, science=str(exposure.science), association=source, **fields)
 
 
 # ---------------------------------------------------------------------------------------
@@ -195,10 +201,7 @@ def run_step(pm, stepdef, model, refs, params, members, skip=False):
 def _calibrate_caught(pm, exposure, options, stepdefs, on_step=None):
     """(result, products or None, start time); a failure is recorded in the result."""
     t0 = time.perf_counter()
-    result = ExposureResult(
-        exposure.name, science=str(exposure.science),
-        association=str(Path(exposure.source).resolve()) if exposure.source else None, worker="local",
-    )
+    result = ExposureResult.of(exposure, worker="local")
     log.info("%s: %s", exposure.name, exposure.science)
     products = None
     try:
@@ -227,11 +230,12 @@ def calibrate_exposure(pm, exposure, options, stepdefs, on_step=None, tag="") ->
     """Calibrate one exposure and write its products; never raises for a bad exposure.
 
     The unit of work of a parallel run: everything it needs is in its arguments and
-    everything it produces is in the returned result and the output folder.
+    everything it produces is in the returned result and the output folder. The caller
+    sets the validation policy (a Dask worker turns per-assignment validation off for its
+    life, see spec2.dask_engine).
     """
-    with _no_validation_on_assignment():
-        result, products, t0 = _calibrate_caught(pm, exposure, options, stepdefs, on_step)
-        return _write_caught(result, products, options, t0, exposure.science, tag)
+    result, products, t0 = _calibrate_caught(pm, exposure, options, stepdefs, on_step)
+    return _write_caught(result, products, options, t0, exposure.science, tag)
 
 
 def _error_text(exc, science):
@@ -277,9 +281,7 @@ def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
         if name == "assign_wcs" and status != COMPLETE and name not in options.skip:
             raise Spec2Error(f"{exposure.science}: assign_wcs did not complete; cannot calibrate")
         if options.save_intermediate:
-            # jwst's own step suffixes take "ints" for multi-integration data (bsubints)
-            jwst_suffix = stepdefs[name].suffix
-            suffix = jwst_suffix + ("ints" if multi_int else "") if jwst_suffix else name
+            suffix = intermediate_suffix(stepdefs[name], multi_int)
             products.append((f"{exposure.name}_{suffix}.fits", model.copy()))
     products.append((f"{exposure.name}_{'calints' if multi_int else 'cal'}.fits", model))
 
@@ -303,6 +305,24 @@ def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
 
 
 STAGING_PREFIX = ".spec2-staging-"
+#: Suffixes of the calibrated, resampled and extracted products (``<name>_<suffix>.fits``).
+FINAL_SUFFIXES = ("cal", "calints", "s2d", "s3d", "x1d", "x1dints")
+
+
+def intermediate_suffix(stepdef: StepDef, multi_int: bool) -> str:
+    """The suffix of a --save-intermediate product: jwst's step suffix, which takes
+    "ints" for multi-integration data (bsubints), or else the step's name."""
+    if stepdef.suffix:
+        return stepdef.suffix + ("ints" if multi_int else "")
+    return stepdef.name
+
+
+def product_suffixes(stepdefs) -> set[str]:
+    """Every suffix an exposure's products can have with these steps."""
+    suffixes = set(FINAL_SUFFIXES)
+    for stepdef in stepdefs.values():
+        suffixes |= {intermediate_suffix(stepdef, False), intermediate_suffix(stepdef, True)}
+    return suffixes
 
 
 def write_products(products, output_dir: Path, tag: str = "") -> list[Path]:
