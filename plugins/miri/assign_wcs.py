@@ -22,10 +22,10 @@ import numpy as np
 
 from spec2.models import new_model
 from spec2.wcs.sregion import format_s_region
+from spec2.wcs.velocity import velocity_correction
 
 FIXEDSLIT = "MIR_LRS-FIXEDSLIT"
 SLITLESS = "MIR_LRS-SLITLESS"
-SPEED_OF_LIGHT = 299792458.0  # m/s
 REFERENCE_COLUMNS = 4  # reference pixels on the left edge of the slitless subarray
 
 
@@ -53,16 +53,6 @@ def reference_point(model, specwcs):
 
         raise ReferenceFileError("specwcs reference lacks the aperture reference point (IMX/IMY)")
     return float(x) - 1.0, float(y) - 1.0
-
-
-def velocity_correction(velosys):
-    """lambda_bary = lambda_obs / (1 + v/c), with its inverse."""
-    from astropy.modeling import models
-
-    factor = 1.0 / (1.0 + velosys / SPEED_OF_LIGHT)
-    model = models.Identity(1) * models.Const1D(factor, name="velocity_correction")
-    model.inverse = models.Identity(1) / models.Const1D(factor, name="inv_vel_correction")
-    return model
 
 
 def _smoothed_table(rows, values):

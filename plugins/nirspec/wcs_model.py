@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from spec2.errors import InputError, ReferenceFileError
+from spec2.wcs.velocity import velocity_correction
 
 # jwst's fixed-slit numbering (slit ids -101..-105; quadrant 5 of the MSA file)
 FIXED_SLIT_NUMS = {"NONE": 0, "S200A1": 1, "S200A2": 2, "S400A1": 3, "S1600A1": 4, "S200B1": 5}
@@ -209,15 +210,6 @@ def prism_models(disperser, temperature):
     # n falls with wavelength: the lookup needs it ascending
     lookup = Tabular1D(points=(np.flipud(n),), lookup_table=np.flipud(lam), bounds_error=False)
     return agreq, RefractionIndexFromPrism(disperser.angle, name="n_prism") | lookup
-
-
-def velocity_correction(velosys):
-    from astropy.modeling import models
-
-    factor = 1 / (1 + velosys / 299792458.0)
-    model = models.Identity(1) * models.Const1D(factor, name="velocity_correction")
-    model.inverse = models.Identity(1) / models.Const1D(factor, name="inv_vel_correction")
-    return model
 
 
 def slit_location(row):
