@@ -104,6 +104,15 @@ class LocalCache:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def publish(self, instrument: str, reftype: str, parkeys, match, filename: str, writer, *args) -> Path:
+        """Write a reference with ``writer(path, *args)`` into the instrument's folder
+        (unless a file of that name is already there) and register it; return its path."""
+        path = self.reference_dir(instrument) / filename
+        if not path.exists():
+            writer(path, *args)
+        self.add(instrument, reftype, parkeys, match, path)
+        return path
+
     def add(self, instrument: str, reftype: str, parkeys, match, path: Path, useafter=None):
         """Register ``path`` (copied into the cache unless already there) as ``reftype``."""
         instrument = instrument.lower()

@@ -244,12 +244,5 @@ WRITERS = {
 
 def write_reference_set(cache) -> dict[str, Path]:
     """Write every LRS reference into the cache's MIRI folder and register it."""
-    folder = cache.reference_dir("miri")
-    paths = {}
-    for reftype, (name, writer) in WRITERS.items():
-        path = folder / f"spec2sim_{name}"
-        if not path.exists():
-            writer(path)
-        cache.add("miri", reftype, PARKEYS, MATCH, path)
-        paths[reftype] = path
-    return paths
+    return {reftype: cache.publish("miri", reftype, PARKEYS, MATCH, f"spec2sim_{name}", writer)
+            for reftype, (name, writer) in WRITERS.items()}

@@ -348,14 +348,10 @@ MATCH = ("NRS1|NRS2", FS_TYPES)
 
 def write_reference_set(cache, detectors=ins.DETECTORS):
     """Write and register every calibration reference; returns {reftype: path(s)}."""
-    folder = cache.reference_dir("nirspec")
     out: dict = {}
 
     def publish(reftype, name, writer, *args, parkeys=PARKEYS, match=MATCH):
-        path = folder / f"spec2sim_nrs_{name}"
-        if not path.exists():
-            writer(path, *args)
-        cache.add("nirspec", reftype, parkeys, match, path)
+        path = cache.publish("nirspec", reftype, parkeys, match, f"spec2sim_nrs_{name}", writer, *args)
         out.setdefault(reftype, []).append(path)
 
     for reftype, writer, ext in (("pathloss", write_pathloss, "fits"), ("photom", write_photom, "fits"),

@@ -384,14 +384,10 @@ MATCH = ("NRS1|NRS2", FS_TYPES)
 def write_reference_set(cache, gratings=ins.DISPERSERS) -> dict[str, object]:
     """Write the instrument model into the cache's NIRSpec folder and register it:
     one file per reftype, the disperser per grating and the fore optics per filter."""
-    folder = cache.reference_dir("nirspec")
     out: dict[str, object] = {}
 
     def publish(reftype, name, writer, *args, parkeys=PARKEYS, match=MATCH):
-        path = folder / f"spec2sim_nrs_{name}"
-        if not path.exists():
-            writer(path, *args)
-        cache.add("nirspec", reftype, parkeys, match, path)
+        path = cache.publish("nirspec", reftype, parkeys, match, f"spec2sim_nrs_{name}", writer, *args)
         return path
 
     for reftype, writer in (
