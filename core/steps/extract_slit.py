@@ -37,6 +37,24 @@ SPEC_IF_SET = ("source_name", "source_alias", "source_type", "stellarity", "quad
 # -- parameters ---------------------------------------------------------------------------
 
 
+def extraction_options(params):
+    """The extract_1d step parameters as keyword arguments of the extraction functions:
+    "" and negative numbers (the StepDef's "as the reference says") become None."""
+    from spec2.recipe import optional_bool
+
+    def non_negative(key):
+        return None if params[key] < 0 else params[key]
+
+    return {
+        "use_source_posn": optional_bool(params["use_source_posn"]),
+        "subtract_background": optional_bool(params["subtract_background"]),
+        "bkg_fit": params["bkg_fit"] or None,
+        "bkg_order": non_negative("bkg_order"),
+        "smoothing_length": non_negative("smoothing_length"),
+        "position_offset": params["position_offset"],
+    }
+
+
 def _cross_keys(disp):
     """(start, stop) parameter names across and along the dispersion."""
     return (("xstart", "xstop"), ("ystart", "ystop")) if disp == ex.VERTICAL else (("ystart", "ystop"), ("xstart", "xstop"))
@@ -345,3 +363,36 @@ def integration_times(model, spec, nints):
     spec.time_scale = "UTC"
 
 
+
+
+def spectrum_product(model, cols, wavelength, units, *, name, ra, dec, limits, spectral_order, source_type, disp):
+    """The extract_1d product of one slit image: a MultiSpecModel with one SpecModel (2-D
+    data) or a TSOMultiSpecModel with one TSOSpecModel and a row per integration (3-D),
+    with the INT_TIMES tables, each row's times for a time series, the spectral WCS and
+    the slit's identity, as jwst 3.0.0 writes them."""
+    from stdatamodels.jwst import datamodels
+
+    from spec2.steps.srctype import is_time_series
+
+    multi_int = model.data.ndim == 3
+    out = new_model(datamodels.TSOMultiSpecModel if multi_int else datamodels.MultiSpecModel)
+    for table in ("int_times", "int_times_stripe"):
+        value = getattr(model, table, None)
+        if value is not None:
+            setattr(out, table, value.copy())
+    out.update(model, only="PRIMARY")
+    if multi_int:
+        spec = tso_spec(cols, wavelength, units, model.meta.exposure.segment_number)
+    else:
+        spec = single_spec(cols, wavelength, units)
+    spec.meta.wcs = spectral_wcs(ra, dec, wavelength)
+    fill_spec_meta(spec, model, name, ra, dec, limits, spectral_order, source_type, disp)
+    out.spec.append(spec)
+    if is_time_series(model):
+        if multi_int:
+            integration_times(model, out.spec[0], model.data.shape[0])
+    elif getattr(out, "int_times", None) is not None:
+        del out.int_times
+    out.meta.wcs = None
+    out.meta.target.source_type = None
+    return out

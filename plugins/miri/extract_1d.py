@@ -21,22 +21,16 @@ import numpy as np
 
 from spec2.algorithms import extract1d as ex
 from spec2.errors import InputError, ReferenceFileError
-from spec2.models import new_model
 from spec2.steps.extract_slit import (
     aperture_profile,
     bounding_box,
     column_units,
     extraction_parameters,
-    fill_spec_meta,
-    integration_times,
     shift_aperture,
-    single_spec,
-    spectral_wcs,
+    spectrum_product,
     sum_aperture,
-    tso_spec,
     wavelength_image,
 )
-from spec2.steps.srctype import is_time_series
 
 log = logging.getLogger("spec2")
 
@@ -175,7 +169,6 @@ def extract_lrs(model, ref, apcorr, apply_apcorr=True, use_source_posn=None, *, 
     FLUX is in Jy (from MJy/sr, x PIXAR_SR) when photom has run, else in DN/s.
     The input model is not modified.
     """
-    from stdatamodels.jwst import datamodels
 
     shape = model.data.shape
     if len(shape) not in (2, 3) or model.data.size == 0:
@@ -217,26 +210,6 @@ def extract_lrs(model, ref, apcorr, apply_apcorr=True, use_source_posn=None, *, 
                                      (ra, dec, float(np.min(wavelength))))
         ex.apply_correction(cols, factor)
 
-    units = column_units(calibrated)
-    multi_int = len(shape) == 3
-    out = new_model(datamodels.TSOMultiSpecModel if multi_int else datamodels.MultiSpecModel)
-    for table in ("int_times", "int_times_stripe"):
-        value = getattr(model, table, None)
-        if value is not None:
-            setattr(out, table, value.copy())
-    out.update(model, only="PRIMARY")
-    if multi_int:
-        spec = tso_spec(cols, wavelength, units, model.meta.exposure.segment_number)
-    else:
-        spec = single_spec(cols, wavelength, units)
-    spec.meta.wcs = spectral_wcs(ra, dec, wavelength)
-    fill_spec_meta(spec, model, name, ra, dec, limits, spectral_order, source_type, ex.VERTICAL)
-    out.spec.append(spec)
-    if is_time_series(model):
-        if multi_int:
-            integration_times(model, out.spec[0], shape[0])
-    elif getattr(out, "int_times", None) is not None:
-        del out.int_times
-    out.meta.wcs = None
-    out.meta.target.source_type = None
-    return out
+    return spectrum_product(model, cols, wavelength, column_units(calibrated), name=name, ra=ra, dec=dec,
+                            limits=limits, spectral_order=spectral_order, source_type=source_type,
+                            disp=ex.VERTICAL)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from spec2 import hookimpl
 from spec2.errors import StepSkipped
-from spec2.recipe import Recipe, optional_bool
+from spec2.recipe import Recipe
 
 LRS_FIXEDSLIT = "MIR_LRS-FIXEDSLIT"
 LRS_SLITLESS = "MIR_LRS-SLITLESS"
@@ -132,6 +132,7 @@ def extract(model, refs, params):
     apcorr = None
     if params["apply_apcorr"] and refs.path("apcorr") is not None:
         apcorr = refs.open("apcorr")
+    from spec2.steps.extract_slit import extraction_options
     from spec2_miri.extract_1d import extract_lrs
 
     return extract_lrs(
@@ -139,12 +140,7 @@ def extract(model, refs, params):
         ref,
         apcorr,
         apply_apcorr=params["apply_apcorr"],
-        use_source_posn=optional_bool(params["use_source_posn"]),
-        subtract_background=optional_bool(params["subtract_background"]),
-        bkg_fit=params["bkg_fit"] or None,
-        bkg_order=None if params["bkg_order"] < 0 else params["bkg_order"],
-        smoothing_length=None if params["smoothing_length"] < 0 else params["smoothing_length"],
-        position_offset=params["position_offset"],
+        **extraction_options(params),
     )
 
 

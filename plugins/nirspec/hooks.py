@@ -11,7 +11,6 @@ specification is added through ``spec2_addhooks`` and its StepDef through
 from __future__ import annotations
 
 from spec2 import hookimpl
-from spec2.recipe import optional_bool
 
 FIXEDSLIT = "NRS_FIXEDSLIT"
 BRIGHTOBJ = "NRS_BRIGHTOBJ"
@@ -187,18 +186,14 @@ def resample_spec(model, params):
 def extract(model, refs, params):
     if not _is_nirspec_slit(model):
         return None
+    from spec2.steps.extract_slit import extraction_options
     from spec2_nirspec.extract import extract_nirspec
 
     ref = refs.load_json("extract1d") if refs.path("extract1d") is not None else None
     apcorr = refs.open("apcorr") if params["apply_apcorr"] and refs.path("apcorr") is not None else None
     return extract_nirspec(
         model, ref, apcorr, apply_apcorr=params["apply_apcorr"],
-        use_source_posn=optional_bool(params["use_source_posn"]),
-        subtract_background=optional_bool(params["subtract_background"]),
-        bkg_fit=params["bkg_fit"] or None,
-        bkg_order=None if params["bkg_order"] < 0 else params["bkg_order"],
-        smoothing_length=None if params["smoothing_length"] < 0 else params["smoothing_length"],
-        position_offset=params["position_offset"],
+        **extraction_options(params),
     )
 
 
