@@ -1,0 +1,222 @@
+"""Grism dispersion polynomials: the trace of a source through a slitless grism.
+
+A grism reference file (NIRCam and NIRISS specwcs) describes each spectral order with
+polynomials in a trace parameter t (0..1 along the spectrum) whose coefficients may vary
+with the source's position (x0, y0) in the direct image::
+
+    value(t; x0, y0) = sum_k  C_k(x0, y0) * t**k,    C_k a 2-D polynomial in (x0, y0)
+
+for the along-trace offsets dx(t), dy(t) and the wavelength lambda(t). A legacy form has
+constant coefficients (a 1-D polynomial in t). Inverse models, when the file has them,
+are 1-D polynomials of the offset (t = f(dx)) or of the wavelength (t = f(lambda)).
+
+Everything here is numpy on whole arrays (a grid of pixels, or many sources at once);
+building these objects from the astropy models of a reference file is
+:mod:`spec2.wcs.grism`'s job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SAMPLING = 40
+"""Number of t samples jwst uses when a trace polynomial has to be inverted numerically."""
+
+
+@dataclass(frozen=True)
+class Poly1D:
+    """c0 + c1*u + c2*u**2 + ... with u the input linearly mapped from ``domain`` to
+    ``window`` (astropy's convention; identity when both are equal)."""
+
+    coeffs: tuple[float, ...]
+    domain: tuple[float, float] = (-1.0, 1.0)
+    window: tuple[float, float] = (-1.0, 1.0)
+
+    def _mapped(self, u):
+        (d0, d1), (w0, w1) = self.domain, self.window
+        if (d0, d1) == (w0, w1):
+            return u
+        return w0 + (u - d0) * (w1 - w0) / (d1 - d0)
+
+    def __call__(self, u):
+        u = self._mapped(np.asarray(u, dtype=float))
+        result = np.zeros(np.shape(u)) + self.coeffs[-1]
+        for c in self.coeffs[-2::-1]:
+            result = result * u + c
+        return result
+
+    @property
+    def degree(self) -> int:
+        return len(self.coeffs) - 1
+
+
+@dataclass(frozen=True)
+class Poly2D:
+    """sum a_m * x**i_m * y**j_m over the terms m (no domain mapping: astropy's
+    Polynomial2D in grism reference files has none)."""
+
+    terms: tuple[tuple[int, int, float], ...]  # (i, j, coefficient)
+
+    def __call__(self, x, y):
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        result = np.zeros(np.broadcast(x, y).shape)
+        for i, j, a in self.terms:
+            if a != 0.0:
+                result = result + a * x**i * y**j
+        return result
+
+
+@dataclass(frozen=True)
+class TracePolynomial:
+    """value(t; x0, y0) = sum_k C_k(x0, y0) t**k for one order.
+
+    ``coefficients`` holds one Poly2D per power of t (field-dependent form), or
+    ``legacy`` a Poly1D in t (no field dependence).
+    """
+
+    coefficients: tuple[Poly2D, ...] = ()
+    legacy: Poly1D | None = None
+
+    def __post_init__(self):
+        if (self.legacy is None) == (not self.coefficients):
+            raise ValueError("a trace polynomial is either field-dependent or legacy, not both or neither")
+
+    @property
+    def field_dependent(self) -> bool:
+        return self.legacy is None
+
+    def coefficient_values(self, x0, y0):
+        """C_k(x0, y0) stacked on a new first axis (k)."""
+        if self.legacy is not None:
+            return self.legacy
+        return np.stack([np.asarray(c(x0, y0)) for c in self.coefficients])
+
+    def __call__(self, t, x0=0.0, y0=0.0):
+        """Evaluate at t for sources at (x0, y0); the arguments broadcast together."""
+        t = np.asarray(t, dtype=float)
+        if self.legacy is not None:
+            return self.legacy(t)
+        result = np.zeros(np.broadcast(t, np.asarray(x0), np.asarray(y0)).shape)
+        for k, c in enumerate(self.coefficients):
+            result = result + c(x0, y0) * t**k
+        return result
+
+    def derivative(self, t, x0=0.0, y0=0.0):
+        """d value / d t."""
+        t = np.asarray(t, dtype=float)
+        if self.legacy is not None:
+            coeffs = self.legacy.coeffs
+            (d0, d1), (w0, w1) = self.legacy.domain, self.legacy.window
+            scale = (w1 - w0) / (d1 - d0)
+            u = self.legacy._mapped(t)
+            return scale * sum(k * c * u ** (k - 1) for k, c in enumerate(coeffs) if k > 0) + 0.0 * t
+        result = np.zeros(np.broadcast(t, np.asarray(x0), np.asarray(y0)).shape)
+        for k, c in enumerate(self.coefficients):
+            if k > 0:
+                result = result + k * c(x0, y0) * t ** (k - 1)
+        return result
+
+    def linear_inverse(self):
+        """t as a function of the value when the polynomial is a legacy straight line
+        (jwst inverts such a trace analytically), else None."""
+        if self.legacy is None or self.legacy.degree != 1:
+            return None
+        c0, c1 = self.legacy.coeffs
+        (d0, d1), (w0, w1) = self.legacy.domain, self.legacy.window
+        if (d0, d1) != (w0, w1):
+            return None
+        return Poly1D((-c0 / c1, 1.0 / c1))
+
+
+def invert_sampled(trace: TracePolynomial, value, x0, y0, sampling=SAMPLING):
+    """t where ``trace`` reaches ``value`` for one source at scalar (x0, y0), by linear
+    interpolation between ``sampling`` evenly spaced t in [0, 1] (values outside the
+    sampled range take the end t). This is how jwst inverts a trace with no inverse model."""
+    t0 = np.linspace(0.0, 1.0, int(sampling))
+    samples = np.asarray(trace(t0, float(x0), float(y0)), dtype=float)
+    order = np.argsort(samples)
+    return np.interp(value, samples[order], t0[order])
+
+
+def invert_exact(trace: TracePolynomial, value, x0, y0, t_guess=None, iterations=8):
+    """t with trace(t; x0, y0) == value by Newton's method from a sampled guess; the
+    arguments broadcast (many sources or pixels at once). Converges to machine precision
+    for the monotonic, nearly linear traces of real grisms."""
+    value = np.asarray(value, dtype=float)
+    if t_guess is None:
+        shape = np.broadcast(value, np.asarray(x0), np.asarray(y0)).shape
+        lo = trace(np.zeros(shape), x0, y0)
+        hi = trace(np.ones(shape), x0, y0)
+        t = (value - lo) / np.where(hi == lo, 1.0, hi - lo)
+    else:
+        t = np.asarray(t_guess, dtype=float)
+    for _ in range(iterations):
+        slope = trace.derivative(t, x0, y0)
+        step = (trace(t, x0, y0) - value) / np.where(slope == 0, np.inf, slope)
+        t = t - step
+        if np.all(np.abs(step) < 1e-14):
+            break
+    return t
+
+
+@dataclass(frozen=True)
+class GrismOrder:
+    """One spectral order of a grism: the trace offsets and the wavelength along it, with
+    the inverse models the reference file may carry (None when it has none)."""
+
+    order: int
+    dx: TracePolynomial
+    dy: TracePolynomial
+    wavelength: TracePolynomial
+    inverse_dx: Poly1D | None = None
+    inverse_dy: Poly1D | None = None
+    inverse_wavelength: TracePolynomial | None = None
+
+
+def trace_parameter_from_offset(g: GrismOrder, offset, x0, y0, axis="row"):
+    """t at a pixel whose along-dispersion offset from the source is ``offset``
+    (x - x0 for row dispersion, y - y0 for column dispersion), as NIRCam's forward
+    transform finds it: the inverse model if the file has one, the analytic inverse of a
+    straight legacy trace, else interpolation of the sampled trace for a single source."""
+    along, inverse = (g.dx, g.inverse_dx) if axis == "row" else (g.dy, g.inverse_dy)
+    if inverse is not None:
+        return inverse(offset)
+    linear = along.linear_inverse()
+    if linear is not None:
+        return linear(offset)
+    if along.field_dependent and (np.size(x0) != 1 or np.size(y0) != 1):
+        raise ValueError("a field-dependent trace with no inverse model can be inverted for one source at a time")
+    return invert_sampled(along, offset, np.ravel(x0)[0], np.ravel(y0)[0])
+
+
+def wavelength_at_pixels(g: GrismOrder, x, y, x0, y0, axis="row"):
+    """Wavelength (the file's unit, microns) at dispersed-image pixels (x, y) (full-frame,
+    0-based) for a source at direct-image (x0, y0): NIRCam's forward dispersion."""
+    offset = (np.asarray(x, float) - x0) if axis == "row" else (np.asarray(y, float) - y0)
+    t = trace_parameter_from_offset(g, offset, x0, y0, axis)
+    return g.wavelength(t, x0, y0)
+
+
+def trace_parameter_from_wavelength(g: GrismOrder, wavelength, x0, y0):
+    """t at which the order reaches ``wavelength`` for sources at (x0, y0): the inverse
+    wavelength model if the file has one, else an exact numerical inverse limited to the
+    calibrated trace t in [0, 1] (jwst's sampled inverse stops at its ends too)."""
+    if g.inverse_wavelength is not None:
+        return g.inverse_wavelength(wavelength, x0, y0)
+    return np.clip(invert_exact(g.wavelength, wavelength, x0, y0), 0.0, 1.0)
+
+
+def dispersed_position(g: GrismOrder, x0, y0, wavelength):
+    """(x, y) in the dispersed image of light of ``wavelength`` from sources at
+    direct-image (x0, y0): the backward dispersion. Arguments broadcast."""
+    t = trace_parameter_from_wavelength(g, wavelength, x0, y0)
+    return x0 + g.dx(t, x0, y0), y0 + g.dy(t, x0, y0)
+
+
+def dispersion_per_pixel(wavelength, axis):
+    """d(lambda)/d(pixel) along the dispersion (axis -1 for rows, -2 for columns) by
+    central differences inside and one-sided differences at the ends, as numpy.gradient."""
+    return np.gradient(np.asarray(wavelength, dtype=float), axis=axis)
