@@ -44,7 +44,14 @@ CORE_STEPS = {
             "subtract association or reference backgrounds",
             suffix="bsub",
         ),
-        StepDef("extract_2d", "extract_2d", "extract_2d", {}, "cut out slits or sources"),
+        StepDef(
+            "extract_2d",
+            "extract_2d",
+            "extract_2d",
+            # jwst's names; "" and -1 mean: as the wavelengthrange reference / the subarray say
+            {"extract_orders": "", "tsgrism_extract_height": -1},
+            "cut out slits or sources",
+        ),
         StepDef("srctype", "srctype", "srctype", {"source_type": ""}, "POINT or EXTENDED"),
         StepDef("flat_field", "flat", "flat_field", {}, "divide by the flat field"),
         StepDef("pathloss", "pathloss", "pathloss", {}, "slit-loss correction"),

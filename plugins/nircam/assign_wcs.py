@@ -1,0 +1,169 @@
+"""NIRCam grism time-series WCS (NRC_TSGRISM), with jwst 3.0.0's frames and transforms so
+that jwst and spec2 read each other's products:
+
+    grism_detector --[subarray shift, source at XREF/YREF_SCI, grism dispersion,
+                      velocity]--> direct_image (x, y, lambda, order)
+    --[filter offset, imaging distortion]--> v2v3 --[DVA]--> v2v3vacorr --> world
+
+The dispersion transforms are stdatamodels' NIRCam grism models (built from the specwcs
+lists unchanged); spec2's own steps evaluate wavelengths with the vectorised polynomials
+of :mod:`spec2.algorithms.grism` instead of calling through the WCS per pixel.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from spec2.errors import InputError
+
+log = logging.getLogger("spec2")
+
+TSGRISM = "NRC_TSGRISM"
+
+
+def frames():
+    """jwst's NIRCam grism coordinate frames, by name."""
+    from astropy import coordinates as coord
+    from astropy import units as u
+    from gwcs import coordinate_frames as cf
+
+    spec = cf.SpectralFrame(name="spectral", axes_order=(2,), unit=(u.micron,), axes_names=("wavelength",))
+    detector = cf.Frame2D(name="full_detector", axes_order=(0, 1), axes_names=("dx", "dy"), unit=(u.pix, u.pix))
+    # jwst labels this frame in degrees although it carries arcsec; kept for identical products
+    v2v3 = cf.Frame2D(name="v2v3_spatial", axes_order=(0, 1), axes_names=("v2", "v3"), unit=(u.deg, u.deg))
+    v2v3vacorr = cf.Frame2D(name="v2v3vacorr_spatial", axes_order=(0, 1), axes_names=("v2", "v3"),
+                            unit=(u.arcsec, u.arcsec))
+    sky = cf.CelestialFrame(reference_frame=coord.ICRS(), name="icrs")
+    return {
+        "grism_detector": cf.Frame2D(name="grism_detector", axes_order=(0, 1), unit=(u.pix, u.pix)),
+        "direct_image": cf.CompositeFrame([detector, spec], name="direct_image"),
+        "v2v3": cf.CompositeFrame([v2v3, spec], name="v2v3"),
+        "v2v3vacorr": cf.CompositeFrame([v2v3vacorr, spec], name="v2v3vacorr"),
+        "world": cf.CompositeFrame([sky, spec], name="world"),
+    }
+
+
+def dispersion_transform(specwcs, velosys, pupil="GRISMR"):
+    """(x, y, x0, y0, order) -> (x0, y0, lambda, order) with its backward model, from an
+    open NIRCAMGrismModel; lambda corrected to the barycentre when VELOSYS is known."""
+    from astropy.modeling.models import Identity, Mapping
+    from stdatamodels.jwst.transforms.models import (
+        NIRCAMBackwardGrismDispersion,
+        NIRCAMForwardColumnGrismDispersion,
+        NIRCAMForwardRowGrismDispersion,
+    )
+
+    from spec2.wcs.velocity import velocity_correction
+
+    def instance(attr):
+        value = getattr(specwcs, attr, None)
+        return None if value is None else getattr(value, "instance", value)
+
+    lists = dict(lmodels=instance("displ"), xmodels=instance("dispx"), ymodels=instance("dispy"),
+                 inv_lmodels=instance("invdispl"), inv_xmodels=instance("invdispx"))
+    orders = instance("orders")
+    forward_cls = NIRCAMForwardColumnGrismDispersion if pupil == "GRISMC" else NIRCAMForwardRowGrismDispersion
+    det2det = forward_cls(orders, **lists)
+    det2det.inverse = NIRCAMBackwardGrismDispersion(orders, **lists)
+    if velosys is not None:
+        det2det = det2det | Mapping((0, 1, 2, 3)) | Identity(2) & velocity_correction(velosys) & Identity(1)
+    return det2det
+
+
+def subarray_shift(model):
+    """Shift from subarray to full-frame pixels, or None for full frame (jwst's rule)."""
+    from astropy.modeling.models import Identity, Shift
+
+    xstart, ystart = model.meta.subarray.xstart, model.meta.subarray.ystart
+    tx = Shift(xstart - 1) if xstart is not None and xstart != 1 else Identity(1)
+    ty = Shift(ystart - 1) if ystart is not None and ystart != 1 else Identity(1)
+    if isinstance(tx, Identity) and isinstance(ty, Identity):
+        return None
+    return tx & ty
+
+
+def filter_offset(filteroffset, filter_name, pupil):
+    """(column, row) offset of this filter + pupil in the filteroffset file, or None."""
+    if filteroffset is None:
+        return None
+    rows = filteroffset.filters
+    for row in getattr(rows, "instance", rows):
+        if str(row.get("filter", "")).upper() == filter_name and str(row.get("pupil", "")).upper() == pupil:
+            col, rw = row.get("column_offset"), row.get("row_offset")
+            if col is not None and rw is not None:
+                return float(col), float(rw)
+    return None
+
+
+def imaging_distortion(model, distortion, filteroffset):
+    """Direct-image pixels -> (V2, V3) arcsec: the filter offset then the distortion, with
+    the bounding box jwst binds (the reference's, or the data's frame)."""
+    from astropy.modeling import bind_bounding_box
+    from astropy.modeling.models import Shift
+
+    transform = distortion.model
+    try:
+        bbox = transform.bounding_box.bounding_box(order="F")
+    except NotImplementedError:
+        bbox = None
+    offset = filter_offset(filteroffset, model.meta.instrument.filter, model.meta.instrument.pupil)
+    if offset is not None:
+        transform = Shift(offset[0]) & Shift(offset[1]) | transform
+    ny, nx = model.data.shape[-2:]
+    bind_bounding_box(transform, ((-0.5, nx - 0.5), (-0.5, ny - 0.5)) if bbox is None else bbox, order="F")
+    return transform
+
+
+def source_reference(model):
+    """(XREF_SCI, YREF_SCI): where jwst's WCS puts the source in the direct image."""
+    w = model.meta.wcsinfo
+    if w.siaf_xref_sci is None or w.siaf_yref_sci is None:
+        raise InputError("XREF_SCI and YREF_SCI are required for NRC_TSGRISM (the source position)")
+    return float(w.siaf_xref_sci), float(w.siaf_yref_sci)
+
+
+def check_tsgrism(model):
+    if model.meta.exposure.type != TSGRISM:
+        raise InputError(f"not a NIRCam grism time series (EXP_TYPE {model.meta.exposure.type})")
+    if model.meta.instrument.module != "A":
+        raise InputError("NRC_TSGRISM is calibrated for module A only")
+    if "DHS" in str(model.meta.subarray.name or "").upper():
+        raise InputError("NRC_TSGRISM DHS (dispersed Hartmann sensor) subarrays are not supported yet")
+    if "GRISMR" not in str(model.meta.instrument.pupil or ""):
+        raise InputError(f"NRC_TSGRISM supports the GRISMR pupil only, not {model.meta.instrument.pupil}")
+
+
+def build_tsgrism_wcs(model, specwcs, distortion, filteroffset):
+    """The gwcs.WCS of a NIRCam grism time series."""
+    from astropy.modeling.models import Const1D, Identity, Mapping
+    from gwcs.wcs import WCS
+
+    from spec2.wcs.pointing import v2v3_to_sky, velocity_aberration
+
+    check_tsgrism(model)
+    w = model.meta.wcsinfo
+    for key in ("v2_ref", "v3_ref", "roll_ref", "ra_ref", "dec_ref"):
+        if getattr(w, key) is None:
+            raise InputError(f"pointing keyword {key.upper()} is missing; cannot place the source on the sky")
+    xc, yc = source_reference(model)
+    xcenter, ycenter = Const1D(xc), Const1D(yc)
+    xcenter.inverse, ycenter.inverse = Const1D(xc), Const1D(yc)
+    det2det = dispersion_transform(specwcs, w.velosys)
+    place = Mapping((0, 1, 0, 1, 2)) | (Identity(2) & xcenter & ycenter & Identity(1)) | det2det
+    shift = subarray_shift(model)
+    sub2direct = place if shift is None else (shift & Identity(1) | place)
+
+    to_v2v3 = imaging_distortion(model, distortion, filteroffset) & Identity(2)
+    dva = velocity_aberration(model.meta.velocity_aberration.scale_factor, w.v2_ref, w.v3_ref) & Identity(2)
+    to_sky = v2v3_to_sky(w.v2_ref, w.v3_ref, w.roll_ref, w.ra_ref, w.dec_ref) & Identity(2)
+    f = frames()
+    return WCS([(f["grism_detector"], sub2direct), (f["direct_image"], to_v2v3), (f["v2v3"], dva),
+                (f["v2v3vacorr"], to_sky), (f["world"], None)])
+
+
+def assign_tsgrism_wcs(model, specwcs, distortion, filteroffset):
+    """Attach the WCS to a TSGRISM rateints model in place and fill wcsinfo as jwst does."""
+    model.meta.wcs = build_tsgrism_wcs(model, specwcs, distortion, filteroffset)
+    model.meta.wcsinfo.dispersion_direction = 1  # GRISMR disperses along rows
+    log.info("NRC_TSGRISM WCS: source at (XREF_SCI, YREF_SCI) = %s", source_reference(model))
+    return model

@@ -1,0 +1,142 @@
+"""NIRCam plugin hook implementations: grism time series (NRC_TSGRISM).
+
+Each hook claims the exposure (returns None for others), fetches its reference files
+through ``refs`` and calls the module that does the work. Heavy imports happen inside the
+hooks, so loading the plugin costs nothing.
+"""
+
+from __future__ import annotations
+
+from spec2 import hookimpl
+from spec2.errors import InputError
+
+TSGRISM = "NRC_TSGRISM"
+EXPOSURE_TYPES = (TSGRISM,)
+
+# calwebb_spec2's grism branch (_process_grism) for a time series: bkg_subtract stays in
+# the list so S_BKDSUB says SKIPPED where jwst's does (it only runs with members).
+_TSGRISM_CALIBRATE = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "photom")
+
+
+def _is_tsgrism(model) -> bool:
+    return model.meta.exposure.type == TSGRISM
+
+
+@hookimpl
+def spec2_exposure_types():
+    return list(EXPOSURE_TYPES)
+
+
+@hookimpl
+def spec2_recipe(exp_type, multi_int):
+    from spec2.recipe import Recipe
+
+    if exp_type != TSGRISM:
+        return None
+    return Recipe(_TSGRISM_CALIBRATE, resample=None, extract="extract_1d")
+
+
+@hookimpl
+def assign_wcs(model, refs):
+    if not _is_tsgrism(model):
+        return None
+    from spec2_nircam.assign_wcs import assign_tsgrism_wcs
+
+    filteroffset = refs.open("filteroffset") if refs.path("filteroffset") is not None else None
+    return assign_tsgrism_wcs(model, refs.open("specwcs"), refs.open("distortion"), filteroffset)
+
+
+@hookimpl
+def background(model, params, members):
+    if not _is_tsgrism(model):
+        return None
+    from spec2.steps.background import subtract_association_backgrounds
+
+    return subtract_association_backgrounds(model, params, members)
+
+
+@hookimpl
+def flat(model, refs):
+    if not _is_tsgrism(model):
+        return None
+    flat_model = refs.open("flat")
+    from spec2.steps.flat_field import apply_flat
+
+    return apply_flat(model, flat_model)
+
+
+def _orders(text):
+    if str(text).strip() == "":
+        return None
+    try:
+        return [int(v) for v in str(text).replace(",", " ").split()]
+    except ValueError:
+        raise InputError(f"extract_2d.extract_orders must be integers, not {text!r}") from None
+
+
+@hookimpl
+def extract_2d(model, refs, params):
+    if not _is_tsgrism(model):
+        return None
+    from spec2.wcs.grism import nircam_orders
+    from spec2_nircam.extract_2d import extract_tso
+
+    height = params["tsgrism_extract_height"]
+    return extract_tso(model, refs.open("wavelengthrange"), nircam_orders(refs.open("specwcs")),
+                       extract_orders=_orders(params["extract_orders"]),
+                       extract_height=None if height is None or height < 0 else height)
+
+
+@hookimpl
+def srctype(model, params):
+    if not _is_tsgrism(model):
+        return None
+    from spec2.steps.srctype import set_source_type
+
+    return set_source_type(model, source_type=params["source_type"] or None)
+
+
+@hookimpl
+def photom(model, refs):
+    if not _is_tsgrism(model):
+        return None
+    photom_model = refs.open("photom")
+    from spec2.steps.grism_photom import apply_grism_photom, set_photometry_keywords
+
+    m = model.meta.instrument
+    scalar = apply_grism_photom(model, photom_model, model.meta, filter_name=m.filter, pupil=m.pupil,
+                                order=model.meta.wcsinfo.spectral_order, dispaxis=1)
+    set_photometry_keywords(model.meta, scalar, photom_model)
+    return model
+
+
+@hookimpl
+def extract(model, refs, params):
+    if not _is_tsgrism(model):
+        return None
+    ref = refs.load_json("extract1d") if refs.path("extract1d") is not None else None
+    from spec2.steps.extract_slit import extraction_options
+    from spec2_nircam.extract_1d import extract_tsgrism
+
+    return extract_tsgrism(model, ref, **extraction_options(params))
+
+
+@hookimpl
+def spec2_demo_data(directory, cache):
+    """A grism transit time series of a bright star."""
+    import numpy as np
+
+    from spec2.demo import DemoCase
+    from spec2_nircam.simulate import default_spectrum, simulate_tsgrism
+
+    out = simulate_tsgrism(directory / "nircam_tsgrism", cache, nints=60)
+    wl = np.linspace(3.7, 5.1, 700)
+    return [DemoCase(
+        name="NIRCam grism time series",
+        description=f"F444W/GRISMR transit, {len(out['light_curve'])} integrations with a 0.8 % transit",
+        inputs=[out["tso"]],
+        truth_wavelength=wl,
+        truth_flux=default_spectrum(wl),
+        light_curve=out["light_curve"],
+        wavelength_range=(3.95, 4.9),
+    )]

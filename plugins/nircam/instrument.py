@@ -1,0 +1,83 @@
+"""The simulated NIRCam long-wavelength grism channel (module A, GRISMR + F444W).
+
+Analytic functions from which the simulator draws exposures and the reference writers
+sample their files, so simulated data and references agree by construction and tests can
+compute expected values by hand. Numbers follow the real instrument: 0.063" pixels,
+about 1 nm per pixel in first order, F444W passing 3.9 - 5.0 micron, the SUBGRISM64
+time-series subarray with its reference point at (887, 35).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DETECTOR = "NRCALONG"
+MODULE = "A"
+FILTER = "F444W"
+PUPIL = "GRISMR"
+FULL_SHAPE = (2048, 2048)
+PIXEL_SCALE = 0.0629  # arcsec per pixel
+PIXAR_A2 = PIXEL_SCALE**2
+PIXAR_SR = (PIXEL_SCALE / 206264.80624709636) ** 2
+
+# Time-series subarray and its aperture reference point (XREF_SCI, YREF_SCI, 1-based).
+TSO_SUBARRAY = dict(name="SUBGRISM64", xstart=1, ystart=1, xsize=2048, ysize=64)
+TSO_REF = (887.0, 35.0)
+V2_REF, V3_REF = 95.043034, -556.150466  # arcsec, V2/V3 of the reference point
+V3_YANGLE = -0.5536
+VPARITY = -1
+FILTER_OFFSET = (0.35, -0.25)  # column, row offset of F444W+GRISMR in the filteroffset file
+
+# Dispersion, order 1 (trace parameter t in [0, 1]):
+#   lambda(t; x0, y0) = C0 + C1 t + C2 t^2, coefficients linear in the field position;
+#   dx(t) = DX0 + DX1 t (a straight legacy polynomial with its inverse);
+#   dy(t) = a gentle field-dependent tilt and curvature.
+LAMBDA_COEFFS = (  # per power of t: (constant, d/dx0, d/dy0)
+    (3.600, 1.2e-5, -4.0e-6),
+    (1.600, -6.0e-6, 0.0),
+    (0.012, 0.0, 0.0),
+)
+FIELD_ORIGIN = (1024.0, 1024.0)  # the field terms are written about this point
+DX1 = (-750.0, 1600.0)
+DY1 = (  # per power of t: (constant, d/dx0, d/dy0)
+    (-0.40, 0.0, 1.0e-4),
+    (1.10, 2.0e-4, 0.0),
+    (-0.60, 0.0, 0.0),
+)
+# Order 2: legacy straight polynomials (as ground-calibrated orders are delivered).
+LAMBDA2 = (2.400, 1.000)
+DX2 = (1400.0, 1300.0)
+DY2 = (2.0, 1.0)
+
+WAVELENGTH_RANGE = {1: (3.70, 5.10), 2: (2.40, 3.40)}  # micron, the wavelengthrange file
+BAND = (3.88, 4.98)  # F444W half-power points
+
+PHOTMJSR = 0.42  # (MJy/sr) per (DN/s) x micron/pixel at relresponse 1
+
+
+def relative_response(wavelength):
+    """Filter x grism throughput shape (relresponse in the photom file): a smooth top hat
+    over the F444W band that never reaches zero inside the wavelength range."""
+    wl = np.asarray(wavelength, float)
+    rise = 1.0 / (1.0 + np.exp(-(wl - BAND[0]) / 0.02))
+    fall = 1.0 / (1.0 + np.exp((wl - BAND[1]) / 0.02))
+    return 0.02 + 0.98 * rise * fall * (1.0 - 0.15 * (wl - 4.4) ** 2)
+
+
+def psf_sigma(wavelength):
+    """Cross-dispersion Gaussian sigma (pixels) of a point source."""
+    return 0.55 + 0.18 * (np.asarray(wavelength, float) - 4.0)
+
+
+def flat_pattern(shape, seed=11):
+    """A fixed pixel-to-pixel flat (1.5 % rms) with a gentle column gradient."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.indices(shape, dtype=float)
+    large = 1.0 + 0.02 * (cols / shape[1] - 0.5) - 0.01 * (rows / shape[0] - 0.5)
+    return (large * (1.0 + 0.015 * rng.standard_normal(shape))).astype(np.float32)
+
+
+def ideal_to_v2v3_matrix():
+    """2x2 matrix from ideal-frame arcsec to (V2, V3) offsets (SIAF convention)."""
+    a = np.deg2rad(V3_YANGLE)
+    return np.array([[VPARITY * np.cos(a), np.sin(a)], [-VPARITY * np.sin(a), np.cos(a)]])

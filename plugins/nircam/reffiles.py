@@ -1,0 +1,221 @@
+"""Reference files for the simulated NIRCam grism channel, in the real CRDS formats.
+
+Each writer samples :mod:`spec2_nircam.instrument` into the stdatamodels class CRDS
+delivers for that reftype (NIRCAMGrismModel specwcs with field-dependent wavelength and
+trace polynomials, DistortionModel, FilteroffsetModel, WavelengthrangeModel, FlatModel,
+NrcWfssPhotomModel, extract1d JSON), so jwst and spec2 read them as they read STScI's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from spec2_nircam import instrument as ins
+
+TSGRISM = "NRC_TSGRISM"
+PARKEYS = ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.TYPE")
+MATCH = (ins.DETECTOR, TSGRISM)
+USEAFTER = "2022-01-01T00:00:00"
+ASDF_REFTYPES = ("specwcs", "distortion", "filteroffset", "wavelengthrange")
+
+
+def _reference_meta(model, reftype, description):
+    # ASDF (WCS) reference models check the lower-case name, FITS ones take either
+    model.meta.reftype = reftype if reftype in ASDF_REFTYPES else reftype.upper()
+    model.meta.author = "spec2 simulator"
+    model.meta.pedigree = "DUMMY"
+    model.meta.description = description
+    model.meta.useafter = USEAFTER
+    model.meta.instrument.name = "NIRCAM"
+    model.meta.instrument.detector = ins.DETECTOR
+    model.meta.instrument.module = ins.MODULE
+    model.meta.telescope = "JWST"
+    return model
+
+
+def _field_polynomial(const, dx0, dy0):
+    """Polynomial2D value = const + dx0 (x0 - X) + dy0 (y0 - Y) about the field origin."""
+    from astropy.modeling.models import Polynomial2D
+
+    x, y = ins.FIELD_ORIGIN
+    return Polynomial2D(1, c0_0=const - dx0 * x - dy0 * y, c1_0=dx0, c0_1=dy0)
+
+
+def dispersion_models():
+    """(orders, displ, dispx, dispy, invdispx) as the specwcs stores them."""
+    from astropy.modeling.models import Polynomial1D
+
+    displ = [[_field_polynomial(*c) for c in ins.LAMBDA_COEFFS], [Polynomial1D(1, c0=ins.LAMBDA2[0], c1=ins.LAMBDA2[1])]]
+    dispx = [[Polynomial1D(1, c0=ins.DX1[0], c1=ins.DX1[1])], [Polynomial1D(1, c0=ins.DX2[0], c1=ins.DX2[1])]]
+    dispy = [[_field_polynomial(*c) for c in ins.DY1], [Polynomial1D(1, c0=ins.DY2[0], c1=ins.DY2[1])]]
+    # one model per order (jwst calls it directly on the offset)
+    invdispx = [
+        Polynomial1D(1, c0=-ins.DX1[0] / ins.DX1[1], c1=1.0 / ins.DX1[1]),
+        Polynomial1D(1, c0=-ins.DX2[0] / ins.DX2[1], c1=1.0 / ins.DX2[1]),
+    ]
+    return [1, 2], displ, dispx, dispy, invdispx
+
+
+def write_specwcs(path):
+    from stdatamodels.jwst.datamodels import NIRCAMGrismModel
+
+    orders, displ, dispx, dispy, invdispx = dispersion_models()
+    m = _reference_meta(NIRCAMGrismModel(), "specwcs", "Simulated GRISMR dispersion model parameters")
+    m.displ, m.dispx, m.dispy = displ, dispx, dispy
+    m.invdispx = invdispx
+    m.invdispl = []
+    m.orders = orders
+    m.meta.instrument.pupil = ins.PUPIL
+    m.meta.instrument.filter = "N/A"
+    m.meta.exposure.type = "NRC_WFSS"
+    m.meta.exposure.p_exptype = "NRC_WFSS|NRC_TSGRISM|"
+    m.meta.input_units = "micron"
+    m.meta.output_units = "micron"
+    m.save(path)
+    return path
+
+
+def distortion_model():
+    """Full-frame 0-based detector (x, y) -> (V2, V3) arcsec: affine about the TSO
+    reference point, with an analytic inverse."""
+    from astropy.modeling import models
+
+    x0, y0 = ins.TSO_REF[0] - 1, ins.TSO_REF[1] - 1
+    matrix = ins.ideal_to_v2v3_matrix() * ins.PIXEL_SCALE
+    return (models.Shift(-x0) & models.Shift(-y0)) | models.AffineTransformation2D(
+        matrix=matrix, translation=[ins.V2_REF, ins.V3_REF])
+
+
+def write_distortion(path):
+    from stdatamodels.jwst.datamodels import DistortionModel
+
+    m = _reference_meta(DistortionModel(), "distortion", "Simulated NIRCam LW imaging distortion")
+    m.model = distortion_model()
+    m.meta.input_units = "pixel"
+    m.meta.output_units = "arcsec"
+    m.meta.instrument.channel = "LONG"
+    m.meta.instrument.filter = "N/A"
+    m.meta.instrument.pupil = "ANY"
+    m.meta.instrument.p_pupil = "ANY|"
+    m.meta.exposure.type = "NRC_IMAGE"
+    m.meta.exposure.p_exptype = "NRC_IMAGE|NRC_TSIMAGE|NRC_TSGRISM|NRC_WFSS|"
+    m.meta.subarray.name = "FULL"
+    m.save(path)
+    return path
+
+
+def write_filteroffset(path):
+    from stdatamodels.jwst.datamodels import FilteroffsetModel
+
+    m = _reference_meta(FilteroffsetModel(), "filteroffset", "Simulated NIRCam filter offsets")
+    col, row = ins.FILTER_OFFSET
+    m.filters = [{"filter": ins.FILTER, "pupil": ins.PUPIL, "column_offset": col, "row_offset": row}]
+    m.meta.instrument.channel = "LONG"
+    m.meta.exposure.type = "NRC_IMAGE"
+    m.meta.exposure.p_exptype = "NRC_IMAGE|NRC_TSIMAGE|NRC_TSGRISM|NRC_WFSS|"
+    m.save(path)
+    return path
+
+
+def write_wavelengthrange(path):
+    from stdatamodels.jwst.datamodels import WavelengthrangeModel
+
+    m = _reference_meta(WavelengthrangeModel(), "wavelengthrange", "Simulated NIRCam TSGRISM wavelength ranges")
+    # the time-series form: [order, pupil, filter, lambda_min, lambda_max]
+    m.wavelengthrange = [[order, ins.PUPIL, ins.FILTER, lo, hi] for order, (lo, hi) in ins.WAVELENGTH_RANGE.items()]
+    m.extract_orders = [[ins.FILTER, [1]]]
+    m.order = sorted(ins.WAVELENGTH_RANGE)
+    m.waverange_selector = [ins.FILTER]
+    m.meta.exposure.type = TSGRISM
+    m.meta.exposure.p_exptype = "NRC_TSGRISM|"
+    m.meta.instrument.pupil = "ANY"
+    m.meta.wavelength_units = "micron"
+    m.save(path)
+    return path
+
+
+def write_flat(path):
+    from stdatamodels.jwst.datamodels import FlatModel
+
+    m = _reference_meta(FlatModel(), "flat", "Simulated NIRCam GRISMR flat")
+    m.data = ins.flat_pattern(ins.FULL_SHAPE)
+    m.err = np.full(ins.FULL_SHAPE, 0.004, np.float32)
+    m.dq = np.zeros(ins.FULL_SHAPE, np.uint32)
+    m.dq[20, 1500] = 1 | 2**18  # DO_NOT_USE | NO_FLAT_FIELD: one dead flat pixel in SUBGRISM64
+    m.data[20, 1500] = np.nan
+    m.meta.instrument.filter = ins.FILTER
+    m.meta.instrument.pupil = ins.PUPIL
+    m.meta.subarray.name = "FULL"
+    m.meta.subarray.xstart, m.meta.subarray.ystart = 1, 1
+    m.meta.subarray.xsize, m.meta.subarray.ysize = ins.FULL_SHAPE[1], ins.FULL_SHAPE[0]
+    m.save(path)
+    return path
+
+
+PHOTOM_WAVE = np.arange(3.70, 5.1001, 0.005)
+
+
+def write_photom(path):
+    from stdatamodels.jwst.datamodels import NrcWfssPhotomModel
+
+    n = PHOTOM_WAVE.size
+    table = np.zeros(2, dtype=[
+        ("filter", "S12"), ("pupil", "S15"), ("order", "i2"), ("photmjsr", "f4"), ("uncertainty", "f4"),
+        ("nelem", "i2"), ("wavelength", "f4", (n,)), ("relresponse", "f4", (n,)), ("reluncertainty", "f4", (n,)),
+    ])
+    for row, order in zip(table, (1, 2)):
+        row["filter"], row["pupil"], row["order"] = ins.FILTER, ins.PUPIL, order
+        row["photmjsr"], row["uncertainty"], row["nelem"] = ins.PHOTMJSR * order, 0.001, n
+        row["wavelength"] = PHOTOM_WAVE
+        row["relresponse"] = ins.relative_response(PHOTOM_WAVE)
+        row["reluncertainty"] = 0.01
+    m = _reference_meta(NrcWfssPhotomModel(), "photom", "Simulated NIRCam grism flux calibration")
+    m.phot_table = table
+    m.meta.photometry.pixelarea_steradians = ins.PIXAR_SR
+    m.meta.photometry.pixelarea_arcsecsq = ins.PIXAR_A2
+    m.meta.exposure.p_exptype = "NRC_TSGRISM|NRC_WFSS|"
+    m.save(path)
+    return path
+
+
+# The TSO box: the source falls on cutout row 34 (jwst places it there); background from
+# two bands away from the trace.
+TSO_APERTURE = (26, 42)
+TSO_BACKGROUND = ([[4.5], [14.5]], [[54.5], [62.5]])
+
+
+def write_extract1d(path):
+    apertures = [{
+        "id": TSGRISM, "region_type": "target", "disp_axis": 1, "spectral_order": 1,
+        "xstart": 300, "xstop": 1600, "ystart": TSO_APERTURE[0], "ystop": TSO_APERTURE[1],
+        "bkg_coeff": [list(TSO_BACKGROUND[0][0]), list(TSO_BACKGROUND[0][1]),
+                      list(TSO_BACKGROUND[1][0]), list(TSO_BACKGROUND[1][1])],
+        "bkg_order": 0, "use_source_posn": False,
+    }]
+    doc = {
+        "reftype": "EXTRACT1D", "instrument": "NIRCAM", "telescope": "JWST", "exp_type": TSGRISM,
+        "pedigree": "DUMMY", "author": "spec2 simulator", "useafter": USEAFTER,
+        "description": "Simulated NIRCam TSGRISM extraction aperture", "apertures": apertures,
+    }
+    Path(path).write_text(json.dumps(doc, indent=2))
+    return path
+
+
+WRITERS = {
+    "specwcs": ("nircam_grismr_specwcs.asdf", write_specwcs),
+    "distortion": ("nircam_nrcalong_distortion.asdf", write_distortion),
+    "filteroffset": ("nircam_nrcalong_filteroffset.asdf", write_filteroffset),
+    "wavelengthrange": ("nircam_tsgrism_wavelengthrange.asdf", write_wavelengthrange),
+    "flat": ("nircam_f444w_grismr_flat.fits", write_flat),
+    "photom": ("nircam_grism_photom.fits", write_photom),
+    "extract1d": ("nircam_tsgrism_extract1d.json", write_extract1d),
+}
+
+
+def write_reference_set(cache) -> dict[str, Path]:
+    """Write every TSGRISM reference into the cache's NIRCam folder and register it."""
+    return {reftype: cache.publish("nircam", reftype, PARKEYS, MATCH, f"spec2sim_{name}", writer)
+            for reftype, (name, writer) in WRITERS.items()}
