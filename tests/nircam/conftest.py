@@ -1,0 +1,51 @@
+"""Shared NIRCam grism time-series fixtures: one simulated exposure (with its local CRDS
+cache) per test session, calibrated once by jwst 3.0.0 (the oracle) and once by spec2,
+both saving every step's product."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.miri.conftest import crds_env, stem
+
+NINTS = 12
+STEPS = ("assign_wcs", "flat_field", "extract_2d", "srctype", "photom")
+
+
+@pytest.fixture(scope="session")
+def tsgrism_sim(tmp_path_factory):
+    from spec2.crds_cache import LocalCache
+    from spec2_nircam.simulate import simulate_tsgrism
+
+    root = tmp_path_factory.mktemp("tsgrism")
+    cache = LocalCache(root / "crds")
+    out = simulate_tsgrism(root / "data", cache, nints=NINTS)
+    cache.finish()
+    out["root"], out["crds"], out["stem"] = root, root / "crds", stem(out["tso"])
+    return out
+
+
+@pytest.fixture(scope="session")
+def tsgrism_jwst(tsgrism_sim):
+    out = tsgrism_sim["root"] / "jwst"
+    strun = str(Path(sys.executable).parent / "strun")
+    save = [f"--steps.{step}.save_results=true" for step in STEPS]
+    subprocess.run(
+        [strun, "calwebb_spec2", Path(tsgrism_sim["tso"]).name, "--output_dir", str(out), *save],
+        cwd=Path(tsgrism_sim["tso"]).parent, env=crds_env(tsgrism_sim), check=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def tsgrism_spec2(tsgrism_sim):
+    out = tsgrism_sim["root"] / "spec2"
+    spec2 = str(Path(sys.executable).parent / "spec2")
+    subprocess.run([spec2, "process", str(tsgrism_sim["tso"]), "-o", str(out), "-q", "--save-intermediate"],
+                   env=crds_env(tsgrism_sim), check=True)
+    return out

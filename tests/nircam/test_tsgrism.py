@@ -1,0 +1,185 @@
+"""NIRCam grism time series (NRC_TSGRISM): unit checks, closure against the injected
+spectrum and transit, step-by-step parity with jwst 3.0.0, and bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spec2_nircam.extract_2d import cutout_rows
+from tests.miri.conftest import crds_env
+from tests.nircam.conftest import NINTS, STEPS
+
+
+@pytest.mark.parametrize(("height", "ysize", "expected"), [
+    (64, 64, (0, 63)),     # SUBGRISM64, the default height: the whole subarray
+    (256, 256, (0, 255)),  # 34 - 128 < 0: rows 0 .. height - 1
+    (40, 256, (0, 39)),    # 34 - 20 >= 0: rows 34 - 34 .. 34 + 40 - 34 - 1
+    (1, 64, (0, 34)),      # jwst's special case: 34 - 0 == 34 keeps rows 0 .. 34
+    (80, 64, (0, 64)),     # taller than the subarray: clipped (at ysize, as jwst)
+])
+def test_cutout_rows(height, ysize, expected):
+    assert cutout_rows(height, ysize) == expected
+
+
+def test_tsgrism_wavelength_by_hand():
+    """One pixel's wavelength from the simulated specwcs, computed by hand: column 1087
+    for the source at XREF_SCI = 887 is dx = 200, t = (200 + 750) / 1600; the field terms
+    at (887, 35) and the barycentric factor 1 / (1 + v/c)."""
+    from spec2.algorithms.grism import wavelength_at_pixels
+    from spec2_nircam import instrument as ins
+    from spec2_nircam.simulate import VELOSYS, order1
+
+    x0, y0 = ins.TSO_REF
+    t = 950.0 / 1600.0
+    coeff = [c + dx * (x0 - 1024.0) + dy * (y0 - 1024.0) for c, dx, dy in ins.LAMBDA_COEFFS]
+    lam = coeff[0] + coeff[1] * t + coeff[2] * t**2
+    assert wavelength_at_pixels(order1(), 1087.0, None, x0, y0) == pytest.approx(lam, rel=1e-14)
+    assert 4.5 < lam < 4.6
+    assert VELOSYS / 299792458.0 == pytest.approx(-2.7086e-5, rel=1e-3)
+
+
+# -- end to end --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_products_and_status_keywords(tsgrism_sim, tsgrism_spec2):
+    from stdatamodels.jwst import datamodels
+
+    root = tsgrism_sim["stem"]
+    names = {p.name for p in tsgrism_spec2.iterdir()}
+    assert {f"{root}_calints.fits", f"{root}_x1dints.fits"} <= names
+    with datamodels.open(tsgrism_spec2 / f"{root}_calints.fits") as cal:
+        assert isinstance(cal, datamodels.SlitModel) and cal.data.shape == (NINTS, 64, 2048)
+        s = cal.meta.cal_step
+        assert (s.assign_wcs, s.flat_field, s.extract_2d, s.srctype, s.photom) == ("COMPLETE",) * 5
+        assert s.bkg_subtract == "SKIPPED"
+        assert cal.meta.ref_file.specwcs.name == "crds://spec2sim_nircam_grismr_specwcs.asdf"
+        assert cal.meta.bunit_data == "MJy/sr" and cal.source_type == "POINT"
+
+
+@pytest.mark.slow
+def test_closure_spectrum_and_transit(tsgrism_sim, tsgrism_spec2):
+    """Out of transit the spectra recover the injected one (noise ~0.3 % per element and
+    integration here; 1 % median, 3 % at the 90th percentile leave room for that but not
+    for a missing dispersion term, 10 % across the band), and the white-light curve the
+    0.8 % depth within 0.1 %."""
+    from stdatamodels.jwst import datamodels
+
+    from spec2_nircam.simulate import default_spectrum
+
+    with datamodels.open(tsgrism_spec2 / f"{tsgrism_sim['stem']}_x1dints.fits") as x1d:
+        t = x1d.spec[0].spec_table
+        wl, flux = np.asarray(t["WAVELENGTH"]), np.asarray(t["FLUX"])
+        assert len(x1d.int_times) == NINTS and np.all(np.diff(t["MJD-AVG"]) > 0)
+    lc = tsgrism_sim["light_curve"]
+    oot = lc == lc.max()
+    sel = (wl[0] > 3.95) & (wl[0] < 4.9)
+    ratio = np.nanmedian(flux[oot][:, sel], axis=0) / default_spectrum(wl[0][sel])
+    assert np.nanmedian(np.abs(ratio - 1)) < 0.01
+    assert np.nanpercentile(np.abs(ratio - 1), 90) < 0.03
+    white = np.nansum(flux[:, sel], axis=1)
+    depth = 1 - np.median(white[lc == lc.min()]) / np.median(white[oot])
+    assert depth == pytest.approx(1 - lc.min(), abs=1e-3)
+
+
+# -- parity with jwst 3.0.0 ----------------------------------------------------------------
+
+ARRAYS = ("data", "err", "dq", "var_poisson", "var_rnoise", "var_flat", "wavelength")
+SLIT_META = ("name", "xstart", "xsize", "ystart", "ysize", "source_xpos", "source_ypos", "source_id",
+             "source_type", "source_name", "source_alias")
+
+
+@pytest.mark.parity
+@pytest.mark.slow
+@pytest.mark.parametrize("step", [*STEPS, "calints"])
+def test_each_step_matches_jwst(step, tsgrism_sim, tsgrism_jwst, tsgrism_spec2):
+    """The model after each step, array by array, bit for bit (wavelengths included:
+    the same polynomials evaluated in the same order), and the cut-out's metadata."""
+    from stdatamodels.jwst import datamodels
+
+    name = f"{tsgrism_sim['stem']}_{step}.fits"
+    with datamodels.open(tsgrism_spec2 / name) as a, datamodels.open(tsgrism_jwst / name) as b:
+        assert type(a) is type(b)
+        for arr in ARRAYS:
+            x, y = getattr(a, arr, None), getattr(b, arr, None)
+            if y is None or not np.size(y):
+                assert x is None or not np.size(x), arr
+                continue
+            np.testing.assert_array_equal(x, y, err_msg=arr)
+        w = ("spectral_order", "dispersion_direction", "siaf_xref_sci", "siaf_yref_sci")
+        assert [getattr(a.meta.wcsinfo, k) for k in w] == [getattr(b.meta.wcsinfo, k) for k in w]
+        if isinstance(b, datamodels.SlitModel):
+            assert [getattr(a, k) for k in SLIT_META] == [getattr(b, k) for k in SLIT_META]
+        assert a.meta.bunit_data == b.meta.bunit_data
+        for key in ("pixelarea_steradians", "conversion_megajanskys", "conversion_microjanskys"):
+            va, vb = getattr(a.meta.photometry, key), getattr(b.meta.photometry, key)
+            assert va == pytest.approx(vb, rel=1e-6) if vb is not None else va is None
+        # the same world coordinates from both WCSs (frames and transforms as jwst's)
+        assert a.meta.wcs.available_frames == b.meta.wcs.available_frames
+        yy, xx = np.mgrid[0:64:9, 0:2048:101].astype(float)
+        if step in ("assign_wcs", "flat_field"):
+            args = (xx, yy, np.ones_like(xx))
+        else:
+            args = (xx, yy)
+        for p, q in zip(a.meta.wcs(*args), b.meta.wcs(*args)):
+            np.testing.assert_allclose(p, q, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parity
+@pytest.mark.slow
+def test_x1dints_matches_jwst(tsgrism_sim, tsgrism_jwst, tsgrism_spec2):
+    """Every table column: WAVELENGTH, FLUX, SURF_BRIGHT, BACKGROUND, NPIXELS, DQ and the
+    times bit for bit; the summed variances to 1 ulp (the sums run in another order)."""
+    from stdatamodels.jwst import datamodels
+
+    name = f"{tsgrism_sim['stem']}_x1dints.fits"
+    with datamodels.open(tsgrism_spec2 / name) as a, datamodels.open(tsgrism_jwst / name) as b:
+        assert type(a) is type(b) and len(a.spec) == len(b.spec) == 1
+        ta, tb = a.spec[0].spec_table, b.spec[0].spec_table
+        assert ta.dtype == tb.dtype and ta.shape == tb.shape == (NINTS,)
+        for col in tb.dtype.names:
+            if "VAR" in col or col.endswith("ERROR"):
+                np.testing.assert_allclose(ta[col], tb[col], rtol=2e-15, atol=0, err_msg=col)
+            else:
+                np.testing.assert_array_equal(ta[col], tb[col], err_msg=col)
+        sa, sb = a.spec[0], b.spec[0]
+        for key in ("name", "spectral_order", "dispersion_direction", "source_type", "extraction_xstart",
+                    "extraction_xstop", "extraction_ystart", "extraction_ystop", "slit_ra", "slit_dec"):
+            assert getattr(sa, key) == getattr(sb, key), key
+        np.testing.assert_array_equal(a.int_times, b.int_times)
+        pix = np.arange(0.0, ta["WAVELENGTH"].shape[1], 50.0)
+        for p, q in zip(sa.meta.wcs(pix), sb.meta.wcs(pix)):
+            np.testing.assert_array_equal(p, q)
+
+
+# -- bad input -----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("change", "message"), [
+    ({"subarray.name": "SUB164STRIPE4_DHS"}, "DHS"),
+    ({"wcsinfo.siaf_xref_sci": None}, "XREF_SCI"),
+    ({"instrument.module": "B"}, "module A"),
+])
+def test_unsupported_or_incomplete_exposure_fails_clearly(change, message, tsgrism_sim, tmp_path):
+    from stdatamodels.jwst import datamodels
+
+    bad = tmp_path / "jw01366004001_04103_00001-seg001_nrcalong_rateints.fits"
+    with datamodels.open(tsgrism_sim["tso"]) as m:
+        for key, value in change.items():
+            node, attr = key.split(".")
+            setattr(getattr(m.meta, node), attr, value)
+        m.save(bad)
+    out = tmp_path / "out"
+    spec2 = str(Path(sys.executable).parent / "spec2")
+    res = subprocess.run([spec2, "process", str(bad), "-o", str(out), "-q"], env=crds_env(tsgrism_sim),
+                         capture_output=True, text=True)
+    assert res.returncode == 1
+    failed = [ln for ln in res.stderr.splitlines() if ln.startswith("FAILED")]
+    assert len(failed) == 1 and message in failed[0], res.stderr
+    assert not [p for p in out.iterdir() if p.suffix == ".fits"]
