@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from spec2.algorithms import dq as dqflags
+from spec2.algorithms.blocks import integration_blocks
 from spec2.algorithms.flat import divide_flat, prepare_flat
 from spec2.algorithms.subarray import window
 
@@ -38,13 +39,18 @@ def apply_flat(model, flat):
 
     SCI, VAR_POISSON, VAR_RNOISE are divided (the variances by f^2), VAR_FLAT is the
     flat's own error, ERR = sqrt(VP + VR + VF); the flat's DQ is OR-ed in, and NaN/flag
-    consistency is enforced.
+    consistency is enforced. A time series is taken a block of integrations at a time.
     """
     f, ferr, fdq = prepare_flat(*flat_for_frame(model, flat))
-    vp = model.var_poisson if model.var_poisson is not None and model.var_poisson.size else np.zeros_like(model.data)
-    vr = model.var_rnoise if model.var_rnoise is not None and model.var_rnoise.size else np.zeros_like(model.data)
-    model.data, model.var_poisson, model.var_rnoise, model.var_flat = divide_flat(model.data, vp, vr, f, ferr)
-    model.err = np.sqrt(model.var_poisson + model.var_rnoise + model.var_flat).astype(np.float32)
-    model.dq = model.dq | fdq
-    dqflags.match_nans_and_flags(model.data, model.dq, (model.err, model.var_poisson, model.var_rnoise, model.var_flat))
+    data = model.data
+    vp = model.var_poisson if model.var_poisson is not None and model.var_poisson.size else np.zeros_like(data)
+    vr = model.var_rnoise if model.var_rnoise is not None and model.var_rnoise.size else np.zeros_like(data)
+    vf = np.empty(data.shape, np.float32)
+    err = np.empty(data.shape, np.float32)
+    dq = model.dq | fdq
+    for b in integration_blocks(data.shape):
+        _, p, r, vf[b] = divide_flat(data[b], vp[b], vr[b], f, ferr)
+        err[b] = np.sqrt(p + r + vf[b])
+        dqflags.match_nans_and_flags(data[b], dq[b], (err[b], vp[b], vr[b], vf[b]))
+    model.var_poisson, model.var_rnoise, model.var_flat, model.err, model.dq = vp, vr, vf, err, dq
     return model

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from spec2.algorithms import dq as dqflags
+from spec2.algorithms.blocks import integration_blocks
 from spec2.algorithms.grism import dispersion_per_pixel
 from spec2.algorithms.photom import (
     MJSR_TO_UJA2,
@@ -71,10 +72,14 @@ def apply_grism_photom(slit, photom, model_meta, *, filter_name, pupil, order, d
     nelem = int(row["nelem"]) if "nelem" in photom.phot_table.dtype.names else None
     wl_tab, rr_tab = sorted_response(row["wavelength"], row["relresponse"], nelem or None)
     factor, no_cal = grism_conversion(scalar, np.asarray(slit.wavelength, float), wl_tab, rr_tab, dispaxis)
-    apply_conversion(slit.data, slit.err, [slit.var_poisson, slit.var_rnoise, slit.var_flat], factor)
     if no_cal.any():
         slit.dq[..., no_cal] |= dqflags.DO_NOT_USE
-    dqflags.match_nans_and_flags(slit.data, slit.dq, (slit.err, slit.var_poisson, slit.var_rnoise, slit.var_flat))
+    variances = [v if v is not None and np.shape(v) == slit.data.shape else None
+                 for v in (slit.var_poisson, slit.var_rnoise, slit.var_flat)]
+    for b in integration_blocks(slit.data.shape):
+        part = [None if v is None else v[b] for v in variances]
+        apply_conversion(slit.data[b], slit.err[b], part, factor)
+        dqflags.match_nans_and_flags(slit.data[b], slit.dq[b], (slit.err[b], *part))
     return scalar
 
 

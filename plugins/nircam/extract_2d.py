@@ -100,7 +100,8 @@ def _set_cutout_wcs(model, subwcs, ymin, order):
 
 
 def extract_tso(model, wavelengthrange, grism_orders, extract_orders=None, extract_height=None):
-    """The SlitModel cut-out of a TSGRISM CubeModel (or ImageModel); the input is not changed."""
+    """The SlitModel cut-out of a TSGRISM CubeModel (or ImageModel). Its arrays are views
+    of the input's: calibrating the cut-out in place changes the input's pixels too."""
     from stdatamodels.jwst import datamodels
 
     from spec2.algorithms.grism import dispersed_position
@@ -127,10 +128,12 @@ def extract_tso(model, wavelengthrange, grism_orders, extract_orders=None, extra
     rows = slice(first, last + 1)
     out = new_model(datamodels.SlitModel)
     out.update(model)
+    # views, not copies: the cut-out usually spans the whole subarray, and the exposure
+    # model is not used once it is cut (the runner saved it already if asked to)
     for name in ("data", "err", "dq", "var_poisson", "var_rnoise", "var_flat"):
         value = getattr(model, name, None)
         if value is not None and np.size(value):
-            setattr(out, name, value[..., rows, :].copy())
+            setattr(out, name, value[..., rows, :])
     shape = out.data.shape[-2:]
     subwcs = copy.deepcopy(model.meta.wcs)
     _set_cutout_wcs(model, subwcs, first, order)
