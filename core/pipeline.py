@@ -111,10 +111,26 @@ def open_exposure(path: Path):
         raise InputError(f"{path}: has no SCI data")
     import numpy as np
 
+    native_byte_order(model)
     if not np.isfinite(model.data).any():
         model.close()
         raise InputError(f"{path}: SCI holds no finite value (all NaN or inf)")
     return model
+
+
+PIXEL_ARRAYS = ("data", "err", "dq", "var_poisson", "var_rnoise", "var_flat", "area")
+
+
+def native_byte_order(model):
+    """Swap the pixel arrays of a model read from FITS (big-endian) to the machine's byte
+    order, in place. Every later operation on them then runs at full speed (numpy swaps
+    bytes on each operation otherwise: about half the speed); values are unchanged, and
+    products are written big-endian again."""
+    for name in PIXEL_ARRAYS:
+        array = getattr(model, name, None) if model.hasattr(name) else None
+        if array is not None and array.dtype.byteorder not in ("=", "|") and not array.dtype.isnative:
+            array.byteswap(inplace=True)
+            setattr(model, name, array.view(array.dtype.newbyteorder("=")))
 
 
 def find_recipe(pm, model, path) -> Recipe:
