@@ -141,6 +141,45 @@ def invert_sampled(trace: TracePolynomial, value, x0, y0, sampling=SAMPLING):
     return np.interp(value, samples[order], t0[order])
 
 
+def invert_sampled_minimum(trace: TracePolynomial, value, x0, y0, sampling=SAMPLING):
+    """t where a field-dependent ``trace`` reaches ``value`` for sources at (x0, y0)
+    (1-D arrays of equal length; ``value`` a scalar or one value per source), computed
+    the way jwst's NIRCam backward dispersion does when the file has no inverse model.
+
+    The trace is sampled at ``sampling`` evenly spaced t in [0, 1]; at the sample with
+    the smallest squared residual the zero of the residual's (index) gradient is found
+    by a straight line through the gradient at that sample and at its neighbour on the
+    side where the gradient changes sign. Samples at either end give t = 0 or 1 exactly.
+    Matching jwst matters where the result is truncated to pixels (cut-out boxes)."""
+    t0 = np.linspace(0.0, 1.0, int(sampling))
+    x0 = np.atleast_1d(np.asarray(x0, float))
+    y0 = np.atleast_1d(np.asarray(y0, float))
+    samples = trace(t0[:, None], x0[None, :], y0[None, :])  # (n_t, n_sources)
+    resid = (samples - np.asarray(value, float)) ** 2
+    best = np.argmin(resid, axis=0)
+    t = np.where(best == 0, 0.0, 1.0)
+    inner = (best > 0) & (best < t0.size - 1)
+    if inner.any():
+        k = best[inner]
+        cols = np.nonzero(inner)[0]
+        grad = np.gradient(resid[:, inner], axis=0)
+        g_mid = grad[k, np.arange(k.size)]
+        g_lo, g_hi = grad[k - 1, np.arange(k.size)].copy(), grad[k + 1, np.arange(k.size)].copy()
+        t_lo, t_hi, t_mid = t0[k - 1].copy(), t0[k + 1].copy(), t0[k]
+        # a falling residual pairs the sample with its lower neighbour, a rising one with
+        # its upper neighbour (jwst's choice, kept for identical boxes)
+        falling, rising = g_mid < 0, g_mid > 0
+        g_hi[falling], t_hi[falling] = g_mid[falling], t_mid[falling]
+        g_lo[rising], t_lo[rising] = g_mid[rising], t_mid[rising]
+        slope = (g_hi - g_lo) / (t_hi - t_lo)
+        intercept = g_hi - slope * t_hi
+        with np.errstate(invalid="ignore", divide="ignore"):
+            zero = -intercept / slope
+        zero[g_mid == 0] = t_mid[g_mid == 0]
+        t[cols] = zero
+    return t
+
+
 def invert_exact(trace: TracePolynomial, value, x0, y0, t_guess=None, iterations=8):
     """t with trace(t; x0, y0) == value by Newton's method from a sampled guess; the
     arguments broadcast (many sources or pixels at once). Converges to machine precision
@@ -201,12 +240,19 @@ def wavelength_at_pixels(g: GrismOrder, x, y, x0, y0, axis="row"):
 
 
 def trace_parameter_from_wavelength(g: GrismOrder, wavelength, x0, y0):
-    """t at which the order reaches ``wavelength`` for sources at (x0, y0): the inverse
-    wavelength model if the file has one, else an exact numerical inverse limited to the
-    calibrated trace t in [0, 1] (jwst's sampled inverse stops at its ends too)."""
+    """t at which the order reaches ``wavelength`` for sources at (x0, y0), as NIRCam's
+    backward dispersion finds it: the inverse wavelength model if the file has one, else
+    jwst's sampled inversions (a straight interpolation for a legacy polynomial, the
+    residual-minimum search for a field-dependent one), so that boxes cut from these
+    positions are the pixels jwst cuts."""
     if g.inverse_wavelength is not None:
         return g.inverse_wavelength(wavelength, x0, y0)
-    return np.clip(invert_exact(g.wavelength, wavelength, x0, y0), 0.0, 1.0)
+    if g.wavelength.field_dependent:
+        x0b, y0b, wb = np.broadcast_arrays(np.asarray(x0, float), np.asarray(y0, float),
+                                           np.asarray(wavelength, float))
+        t = invert_sampled_minimum(g.wavelength, wb.ravel(), x0b.ravel(), y0b.ravel())
+        return t.reshape(wb.shape)
+    return invert_sampled(g.wavelength, wavelength, 0.0, 0.0)
 
 
 def dispersed_position(g: GrismOrder, x0, y0, wavelength):

@@ -53,6 +53,8 @@ def test_field_dependent_trace_value_and_derivative():
 
 
 def test_inversions():
+    from spec2.algorithms.grism import invert_sampled_minimum
+
     trace = _field_trace()
     lam = np.array([3.8, 4.2, 4.9])
     t = invert_exact(trace, lam, 100.0, 500.0)
@@ -61,6 +63,11 @@ def test_inversions():
     line = TracePolynomial(legacy=Poly1D((-750.0, 1600.0)))
     assert invert_sampled(line, 200.0, 0.0, 0.0) == pytest.approx(950.0 / 1600.0)
     np.testing.assert_allclose(invert_sampled(trace, lam, 100.0, 500.0), t, atol=2e-4)
+    # jwst's residual-minimum search: ends exactly at 0 and 1, inside close to exact
+    ends = invert_sampled_minimum(trace, np.array([3.0, 6.0]), np.array([100.0, 100.0]), np.array([500.0, 500.0]))
+    assert ends.tolist() == [0.0, 1.0]
+    inside = invert_sampled_minimum(trace, lam, np.full(3, 100.0), np.full(3, 500.0))
+    np.testing.assert_allclose(inside, t, atol=2e-3)
 
 
 def _order(inverse=True):
@@ -93,9 +100,9 @@ def test_field_dependent_offset_without_inverse_needs_one_source():
 
 def test_matches_the_stdatamodels_grism_transforms(tmp_path):
     """Our vectorised polynomials against the transforms jwst builds from the same
-    specwcs: forward wavelengths equal to rounding; the backward positions within 0.02 px
-    (jwst inverts a field-dependent wavelength polynomial by 40-point interpolation; we
-    solve it exactly)."""
+    specwcs: forward wavelengths and backward positions (jwst's sampled inversion of a
+    field-dependent wavelength polynomial included) equal to rounding, for many sources
+    at once on our side."""
     from stdatamodels.jwst.datamodels import NIRCAMGrismModel
     from stdatamodels.jwst.transforms.models import (
         NIRCAMBackwardGrismDispersion,
@@ -118,8 +125,14 @@ def test_matches_the_stdatamodels_grism_transforms(tmp_path):
         waves = np.linspace(lam.min(), lam.max(), 9)
         bx, by = np.array([backward(x0, y0, w, order)[:2] for w in waves]).reshape(9, 2).T
         mx, my = dispersed_position(ours[order], x0, y0, waves)
-        np.testing.assert_allclose(mx, bx, atol=0.02)
-        np.testing.assert_allclose(my, by, atol=0.02)
+        np.testing.assert_allclose(mx, bx, rtol=1e-12)
+        np.testing.assert_allclose(my, by, rtol=1e-12)
+        # many sources, one wavelength: what cut-out boxes ask
+        xs, ys = np.array([x0, x0 + 50.0, x0 - 80.0]), np.array([y0, y0 - 30.0, y0 + 70.0])
+        bx, by = np.array([backward(a, b, waves[4], order)[:2] for a, b in zip(xs, ys)]).reshape(3, 2).T
+        mx, my = dispersed_position(ours[order], xs, ys, waves[4])
+        np.testing.assert_allclose(mx, bx, rtol=1e-12)
+        np.testing.assert_allclose(my, by, rtol=1e-12)
 
 
 def test_grism_conversion_divides_by_the_dispersion():
