@@ -266,3 +266,55 @@ def dispersion_per_pixel(wavelength, axis):
     """d(lambda)/d(pixel) along the dispersion (axis -1 for rows, -2 for columns) by
     central differences inside and one-sided differences at the ends, as numpy.gradient."""
     return np.gradient(np.asarray(wavelength, dtype=float), axis=axis)
+
+
+def to_index(value):
+    """Nearest pixel index of a coordinate (pixel centres at integers), gwcs' rule."""
+    return np.asarray(np.floor(np.asarray(value) + 0.5), dtype=int)
+
+
+def order_boxes(g: GrismOrder, corner_x0, corner_y0, centre_x0, centre_y0, wavelength_range, *,
+                dispaxis, shape, half_height=None, is_extended=None):
+    """Pixel boxes of one order's traces for many sources at once, jwst's WFSS rule.
+
+    corner_x0/y0   -- (n, k) direct-image positions of each source's bounding-box corners
+    centre_x0/y0   -- (n,) direct-image positions of the source centroids
+    wavelength_range -- (lambda_min, lambda_max) of the order, in the dispersion model's
+                      frame (observed: divide barycentric values by the velocity factor)
+    dispaxis       -- 1 rows, 2 columns; shape -- (ny, nx) of the exposure
+    half_height    -- if given, point sources (``~is_extended``) get a cross-dispersion
+                      extent of the trace centre at the middle wavelength +- half_height
+
+    The box spans the corners dispersed at both ends of the range. Returns (xmin, xmax,
+    ymin, ymax, keep, partial): integer bounds (pixel indices, not yet clipped), keep
+    where the box has at least two pixels along the dispersion and one across on the
+    detector, partial where a box corner is off it.
+    """
+    lmin, lmax = wavelength_range
+    xa, ya = dispersed_position(g, corner_x0, corner_y0, lmin)
+    xb, yb = dispersed_position(g, corner_x0, corner_y0, lmax)
+    xs = np.concatenate([np.atleast_2d(xa), np.atleast_2d(xb)], axis=1)
+    ys = np.concatenate([np.atleast_2d(ya), np.atleast_2d(yb)], axis=1)
+    with np.errstate(invalid="ignore"):
+        xmin, xmax = np.nanmin(xs, axis=1), np.nanmax(xs, axis=1)
+        ymin, ymax = np.nanmin(ys, axis=1), np.nanmax(ys, axis=1)
+    if half_height is not None:
+        point = ~np.asarray(is_extended, bool)
+        if point.any():
+            cx, cy = dispersed_position(g, centre_x0[point], centre_y0[point], (lmin + lmax) / 2)
+            centre = cy if dispaxis == 1 else cx
+            lo, hi = (ymin, ymax) if dispaxis == 1 else (xmin, xmax)
+            lo[point], hi[point] = centre - half_height, centre + half_height
+    xmin, xmax, ymin, ymax = (to_index(v) for v in (xmin, xmax, ymin, ymax))
+    ny, nx = shape
+    if dispaxis == 1:
+        along = (xmax > 0) & (nx - 1 - xmin > 0)
+        across = (ymax >= 0) & (ny - 1 - ymin >= 0)
+    else:
+        along = (ymax > 0) & (ny - 1 - ymin > 0)
+        across = (xmax >= 0) & (nx - 1 - xmin >= 0)
+    keep = along & across
+    inside_lo = (xmin >= 0) & (xmin <= nx - 1) & (ymin >= 0) & (ymin <= ny - 1)
+    inside_hi = (xmax >= 0) & (xmax <= nx - 1) & (ymax >= 0) & (ymax <= ny - 1)
+    partial = keep & ~(inside_lo & inside_hi)
+    return xmin, xmax, ymin, ymax, keep, partial

@@ -1,9 +1,14 @@
-"""NIRCam grism time-series WCS (NRC_TSGRISM), with jwst 3.0.0's frames and transforms so
-that jwst and spec2 read each other's products:
+"""NIRCam grism WCSs with jwst 3.0.0's frames and transforms, so that jwst and spec2 read
+each other's products. Time series (NRC_TSGRISM):
 
     grism_detector --[subarray shift, source at XREF/YREF_SCI, grism dispersion,
                       velocity]--> direct_image (x, y, lambda, order)
     --[filter offset, imaging distortion]--> v2v3 --[DVA]--> v2v3vacorr --> world
+
+Wide-field slitless (NRC_WFSS), where each source's direct-image position is an input:
+
+    grism_detector (x, y, x0, y0, order) --[grism dispersion, velocity]--> detector
+    (x0, y0, lambda, order) --[imaging distortion]--> v2v3 --> v2v3vacorr --> world
 
 The dispersion transforms are stdatamodels' NIRCam grism models (built from the specwcs
 lists unchanged); spec2's own steps evaluate wavelengths with the vectorised polynomials
@@ -43,7 +48,7 @@ def frames():
     }
 
 
-def dispersion_transform(specwcs, velosys, pupil="GRISMR"):
+def dispersion_transform(specwcs, velosys, pupil="GRISMR", inverse_y=False):
     """(x, y, x0, y0, order) -> (x0, y0, lambda, order) with its backward model, from an
     open NIRCAMGrismModel; lambda corrected to the barycentre when VELOSYS is known."""
     from astropy.modeling.models import Identity, Mapping
@@ -61,6 +66,8 @@ def dispersion_transform(specwcs, velosys, pupil="GRISMR"):
 
     lists = dict(lmodels=instance("displ"), xmodels=instance("dispx"), ymodels=instance("dispy"),
                  inv_lmodels=instance("invdispl"), inv_xmodels=instance("invdispx"))
+    if inverse_y:  # jwst passes the column inverse for WFSS only
+        lists["inv_ymodels"] = instance("invdispy")
     orders = instance("orders")
     forward_cls = NIRCAMForwardColumnGrismDispersion if pupil == "GRISMC" else NIRCAMForwardRowGrismDispersion
     det2det = forward_cls(orders, **lists)
@@ -167,3 +174,69 @@ def assign_tsgrism_wcs(model, specwcs, distortion, filteroffset):
     model.meta.wcsinfo.dispersion_direction = 1  # GRISMR disperses along rows
     log.info("NRC_TSGRISM WCS: source at (XREF_SCI, YREF_SCI) = %s", source_reference(model))
     return model
+
+
+# -- wide-field slitless ------------------------------------------------------------------
+
+WFSS = "NRC_WFSS"
+
+
+def imaging_pipeline(model, distortion, filteroffset):
+    """The imaging WCS steps of a grism exposure (detector -> v2v3 -> v2v3vacorr -> world),
+    as jwst's NIRCam imaging WCS builds them: subarray shift, filter offset, distortion,
+    velocity aberration, attitude."""
+    from astropy import coordinates as coord
+    from astropy import units as u
+    from astropy.modeling import bind_bounding_box
+    from gwcs import coordinate_frames as cf
+
+    from spec2.wcs.pointing import v2v3_to_sky, velocity_aberration
+
+    w = model.meta.wcsinfo
+    for key in ("v2_ref", "v3_ref", "roll_ref", "ra_ref", "dec_ref"):
+        if getattr(w, key) is None:
+            raise InputError(f"pointing keyword {key.upper()} is missing; cannot place the sources on the sky")
+    to_v2v3 = imaging_distortion(model, distortion, filteroffset)
+    shift = subarray_shift(model)
+    if shift is not None:
+        to_v2v3 = shift | to_v2v3
+        sub = model.meta.subarray
+        bind_bounding_box(to_v2v3, ((-0.5, sub.xsize - 0.5), (-0.5, sub.ysize - 0.5)), order="F")
+    detector = cf.Frame2D(name="detector", axes_order=(0, 1), unit=(u.pix, u.pix))
+    v2v3 = cf.Frame2D(name="v2v3", axes_order=(0, 1), axes_names=("v2", "v3"), unit=(u.arcsec, u.arcsec))
+    v2v3vacorr = cf.Frame2D(name="v2v3vacorr", axes_order=(0, 1), axes_names=("v2", "v3"),
+                            unit=(u.arcsec, u.arcsec))
+    world = cf.CelestialFrame(reference_frame=coord.ICRS(), name="world")
+    dva = velocity_aberration(model.meta.velocity_aberration.scale_factor, w.v2_ref, w.v3_ref)
+    to_sky = v2v3_to_sky(w.v2_ref, w.v3_ref, w.roll_ref, w.ra_ref, w.dec_ref)
+    return [(detector, to_v2v3), (v2v3, dva), (v2v3vacorr, to_sky), (world, None)]
+
+
+def build_wfss_wcs(model, specwcs, distortion, filteroffset):
+    """The gwcs.WCS of a NIRCam WFSS exposure (GRISMR: dispersion along rows, GRISMC:
+    along columns)."""
+    from astropy import units as u
+    from astropy.modeling.models import Identity
+    from gwcs import coordinate_frames as cf
+    from gwcs.wcs import WCS
+
+    if model.meta.exposure.type != WFSS:
+        raise InputError(f"not a NIRCam WFSS exposure (EXP_TYPE {model.meta.exposure.type})")
+    pupil = str(model.meta.instrument.pupil or "")
+    if pupil not in ("GRISMR", "GRISMC"):
+        raise InputError(f"NRC_WFSS needs the GRISMR or GRISMC pupil, not {pupil or 'none'}")
+    grism_detector = cf.Frame2D(name="grism_detector", axes_order=(0, 1), axes_names=("x_grism", "y_grism"),
+                                unit=(u.pix, u.pix))
+    det2det = dispersion_transform(specwcs, model.meta.wcsinfo.velosys, pupil=pupil, inverse_y=True)
+    pipeline = [(grism_detector, det2det)]
+    imaging = imaging_pipeline(model, distortion, filteroffset)
+    world = imaging.pop()[0]
+    world.name = "sky"
+    for frame, transform in imaging:
+        spec = cf.SpectralFrame(name="spectral", axes_order=(2,), unit=(u.micron,), axes_names=("wavelength",))
+        name = frame.name
+        frame.name = name + "spatial"  # jwst's names: the composite frame keeps the plain one
+        pipeline.append((cf.CompositeFrame([frame, spec], name=name), transform & Identity(2)))
+    spec = cf.SpectralFrame(name="spectral", axes_order=(2,), unit=(u.micron,), axes_names=("wavelength",))
+    pipeline.append((cf.CompositeFrame([world, spec], name="world"), None))
+    return WCS(pipeline)

@@ -137,6 +137,24 @@ def write_wavelengthrange(path):
     return path
 
 
+def write_wfss_wavelengthrange(path):
+    """The WFSS form: [order, filter, lambda_min, lambda_max] rows and the orders to
+    extract per filter."""
+    from stdatamodels.jwst.datamodels import WavelengthrangeModel
+
+    m = _reference_meta(WavelengthrangeModel(), "wavelengthrange", "Simulated NIRCam WFSS wavelength ranges")
+    m.wavelengthrange = [[order, ins.FILTER, lo, hi] for order, (lo, hi) in ins.WAVELENGTH_RANGE.items()]
+    m.extract_orders = [[ins.FILTER, [1]]]
+    m.order = sorted(ins.WAVELENGTH_RANGE)
+    m.waverange_selector = [ins.FILTER]
+    m.meta.exposure.type = "NRC_WFSS"
+    m.meta.exposure.p_exptype = "NRC_WFSS|"
+    m.meta.instrument.pupil = "ANY"
+    m.meta.wavelength_units = "micron"
+    m.save(path)
+    return path
+
+
 def write_flat(path):
     from stdatamodels.jwst.datamodels import FlatModel
 
