@@ -1,0 +1,89 @@
+"""spec2 against jwst 3.0.0 on the same simulated NIRCam grism time series (NRC_TSGRISM).
+
+    python benchmarks/nircam_tsgrism.py [--repeats 3] [--work DIR] [--out docs/benchmarks.md]
+
+Cases (one worker on each side, commands run alternately, whole processes timed with
+GNU time as a user runs them): SUBGRISM64 (64 x 2048) F444W/GRISMR ``_rateints`` of a
+bright star with a transit, at two lengths, calibrated to ``_calints`` and ``_x1dints``.
+
+Prints a Markdown table (and writes it into --out between the nircam-tsgrism markers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import compare, emptied, pipeline_pair, write_between
+
+BIN = Path(sys.executable).parent
+LENGTHS = {"short": 30, "long": 300}
+MARK_BEGIN, MARK_END = "<!-- nircam-tsgrism-begin -->", "<!-- nircam-tsgrism-end -->"
+HEADING = "## NIRCam grism time series"
+
+
+def prepare_data(work: Path):
+    from spec2.crds_cache import LocalCache, crds_environment
+    from spec2_nircam.reffiles import write_reference_set
+    from spec2_nircam.simulate import time_series
+
+    if (work / "ready.json").exists():
+        return json.loads((work / "ready.json").read_text()), crds_environment(work / "crds")
+    data = work / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    cache = LocalCache(work / "crds")
+    write_reference_set(cache)
+    cache.finish()
+    paths = {"data": str(data)}
+    for i, (case, nints) in enumerate(LENGTHS.items()):
+        p = data / f"jw01366004001_0410{i + 3}_00001-seg001_nrcalong_rateints.fits"
+        paths[case] = str(time_series(p, nints=nints, seed=10 + i)[0])
+    (work / "ready.json").write_text(json.dumps(paths))
+    return paths, crds_environment(work / "crds")
+
+
+def render(rows, repeats):
+    lines = [
+        f"Median of {repeats} alternating runs; wall time of the whole process; peak RSS.",
+        "",
+        "| case | jwst 3.0.0 | spec2 | jwst/spec2 | peak MB jwst / spec2 |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, j, s, ratio, jm, sm, _n in rows:
+        lines.append(f"| SUBGRISM64 F444W/GRISMR, {LENGTHS[name]} integrations | {j:.2f} s | {s:.2f} s | "
+                     f"**{ratio:.1f}×** | {jm:.0f} / {sm:.0f} |")
+    by = {r[0]: r for r in rows}
+    if "short" in by and "long" in by:
+        n = LENGTHS["long"] - LENGTHS["short"]
+        j = (by["long"][1] - by["short"][1]) / n * 100
+        s = (by["long"][2] - by["short"][2]) / n * 100
+        lines += ["", f"Marginal cost of 100 more integrations, (long - short) x 100/{n}: jwst {j:.2f} s, "
+                      f"spec2 {s:.2f} s, **{j / s:.1f}×**."]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/spec2-bench-tsgrism"))
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--cases", default="short,long")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    paths, env = prepare_data(args.work)
+    env = {**env, "SPEC2_DISABLE_PLUGINS": "example_outliers"}
+    out = {"jwst": args.work / "out_jwst", "spec2": args.work / "out_spec2"}
+    cases = {name: pipeline_pair(paths[name], env, paths["data"], out["jwst"], out["spec2"], BIN)
+             for name in LENGTHS}
+    rows = compare(cases, args.cases.split(","), args.repeats, emptied(out.values()), dict.fromkeys(LENGTHS, 1))
+    table = render(rows, args.repeats)
+    print(table)
+    if args.out:
+        write_between(args.out, MARK_BEGIN, MARK_END, table, HEADING)
+
+
+if __name__ == "__main__":
+    main()
