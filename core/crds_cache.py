@@ -113,6 +113,14 @@ class LocalCache:
         self.add(instrument, reftype, parkeys, match, path)
         return path
 
+    def not_applicable(self, instrument: str, reftype: str, parkeys, match):
+        """Register that exposures matching ``match`` have no file of ``reftype`` (the
+        rmap's "N/A"), where other exposures of the instrument have one."""
+        rmap = self._maps.setdefault(instrument.lower(), {}).setdefault(reftype, ReftypeMap(tuple(parkeys)))
+        if tuple(parkeys) != rmap.parkeys:
+            raise ValueError(f"{reftype}: every rule of one rmap needs the same parkeys")
+        rmap.rules.append(Rule(tuple(match), "N/A"))
+
     def add(self, instrument: str, reftype: str, parkeys, match, path: Path, useafter=None):
         """Register ``path`` (copied into the cache unless already there) as ``reftype``."""
         instrument = instrument.lower()

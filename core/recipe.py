@@ -48,8 +48,10 @@ CORE_STEPS = {
             "extract_2d",
             "extract_2d",
             "extract_2d",
-            # jwst's names; "" and -1 mean: as the wavelengthrange reference / the subarray say
-            {"extract_orders": "", "tsgrism_extract_height": -1},
+            # jwst's names; "" and -1 mean: as the wavelengthrange reference / the subarray say;
+            # wfss_mmag_extract 999 extracts every magnitude, source_ids "" every source
+            {"extract_orders": "", "tsgrism_extract_height": -1, "wfss_extract_half_height": 5,
+             "wfss_mmag_extract": 999.0, "wfss_nbright": 1000, "source_ids": ""},
             "cut out slits or sources",
         ),
         StepDef("srctype", "srctype", "srctype", {"source_type": ""}, "POINT or EXTENDED"),

@@ -55,13 +55,19 @@ class Poly1D:
 @dataclass(frozen=True)
 class Poly2D:
     """sum a_m * x**i_m * y**j_m over the terms m (no domain mapping: astropy's
-    Polynomial2D in grism reference files has none)."""
+    Polynomial2D in grism reference files has none).
+
+    ``model``, when given, is the reference file's own astropy polynomial with these
+    terms; it then evaluates (its multivariate Horner scheme rounds like jwst's)."""
 
     terms: tuple[tuple[int, int, float], ...]  # (i, j, coefficient)
+    model: object = None
 
     def __call__(self, x, y):
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
+        if self.model is not None:
+            return np.asarray(self.model(x, y), dtype=float)
         result = np.zeros(np.broadcast(x, y).shape)
         for i, j, a in self.terms:
             if a != 0.0:

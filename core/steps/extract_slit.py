@@ -272,13 +272,17 @@ def column_units(calibrated):
     return units
 
 
-def fill_spec_meta(spec, model, name, ra, dec, limits, spectral_order, source_type, disp):
+def fill_spec_meta(spec, model, name, ra, dec, limits, spectral_order, source_type, disp, exposure=None):
+    """The spectrum's identity from the slit ``model`` (its attributes) and the exposure
+    (detector, position angle: ``exposure``, or the model itself when it is one)."""
     lower, upper, first, last = limits
+    exposure = model if exposure is None else exposure
     spec.slit_ra, spec.slit_dec = ra, dec
     spec.spectral_order = spectral_order
     spec.dispersion_direction = disp
-    spec.detector = model.meta.instrument.detector
-    spec.position_angle = model.meta.aperture.position_angle
+    spec.detector = exposure.meta.instrument.detector
+    aperture = exposure.meta.aperture
+    spec.position_angle = aperture.position_angle if aperture.hasattr("position_angle") else None
     if disp == ex.VERTICAL:
         spec.extraction_xstart, spec.extraction_xstop = lower + 1, upper + 1
         spec.extraction_ystart, spec.extraction_ystop = first + 1, last + 1

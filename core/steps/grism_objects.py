@@ -6,7 +6,8 @@ imaging WCS; each order's box spans the source's sky bounding box dispersed at b
 of the order's wavelength range (point sources: +- ``half_height`` about the trace
 centre across the dispersion); boxes with no part on the detector are dropped, sources
 with no box left too; the ``nbright`` brightest remain, brightest first. All sources are
-placed and dispersed in a few array operations rather than a WCS call per source.
+dispersed in a few array operations (their centroids placed one by one, for slit WCS
+constants identical to jwst's).
 """
 
 from __future__ import annotations
@@ -62,7 +63,11 @@ def grism_boxes(catalog: SourceCatalog, sky_to_detector, orders: dict[int, Grism
     cat = catalog.select(keep)
     if not len(cat):
         return []
-    x0, y0 = sky_to_detector(cat.ra, cat.dec)
+    # centroids one source at a time, as jwst: numpy rounds array and scalar trigonometry
+    # differently (1e-12 px), and these positions become constants of each slit's WCS
+    x0, y0 = np.empty(len(cat)), np.empty(len(cat))
+    for i, (ra, dec) in enumerate(zip(cat.ra, cat.dec)):
+        x0[i], y0[i] = (float(v) for v in sky_to_detector(ra, dec))
     cx, cy = sky_to_detector(cat.corner_ra.ravel(), cat.corner_dec.ravel())
     cx, cy = np.reshape(cx, cat.corner_ra.shape), np.reshape(cy, cat.corner_ra.shape)
     per_order = {}

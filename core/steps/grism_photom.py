@@ -64,11 +64,14 @@ def apply_grism_photom(slit, photom, model_meta, *, filter_name, pupil, order, d
     """
     index = select_row(photom, filter=filter_name, pupil=pupil, order=order)
     row = photom.phot_table[index]
-    scalar = float(row["photmjsr"])
+    # kept in the table's precision (float32) as jwst keeps it: PHOTUJA2 then matches
+    scalar = row["photmjsr"]
     tables = time_tables(photom, index, filter=filter_name, pupil=pupil, order=order)
     if tables and model_meta.exposure.mid_time is not None:
-        scalar /= time_dependence(model_meta.exposure.mid_time, **tables)
-    scalar *= unit_factor(getattr(photom, "phot_unit", None))
+        scalar = scalar / np.float64(time_dependence(model_meta.exposure.mid_time, **tables))
+    phot_unit = getattr(photom, "phot_unit", None)
+    if phot_unit:
+        scalar = scalar * unit_factor(phot_unit)
     nelem = int(row["nelem"]) if "nelem" in photom.phot_table.dtype.names else None
     wl_tab, rr_tab = sorted_response(row["wavelength"], row["relresponse"], nelem or None)
     factor, no_cal = grism_conversion(scalar, np.asarray(slit.wavelength, float), wl_tab, rr_tab, dispaxis)
@@ -85,11 +88,24 @@ def apply_grism_photom(slit, photom, model_meta, *, filter_name, pupil, order, d
 
 def set_photometry_keywords(meta, scalar, photom):
     """PHOTMJSR, PHOTUJA2 and the pixel area (from the photom file's header), MJy/sr units."""
-    meta.photometry.conversion_megajanskys = scalar
-    meta.photometry.conversion_microjanskys = scalar * MJSR_TO_UJA2
+    meta.photometry.conversion_megajanskys = float(scalar)
+    meta.photometry.conversion_microjanskys = float(scalar * MJSR_TO_UJA2)
     sr, a2 = photom.meta.photometry.pixelarea_steradians, photom.meta.photometry.pixelarea_arcsecsq
     if sr is not None:
         meta.photometry.pixelarea_steradians = float(sr)
     if a2 is not None:
         meta.photometry.pixelarea_arcsecsq = float(a2)
     meta.bunit_data = meta.bunit_err = "MJy/sr"
+
+
+def calibrate_slits(model, photom):
+    """photom for a WFSS MultiSlitModel: each cut-out by the row of its order (FILTER,
+    PUPIL, order), in place, with its own PHOTMJSR, pixel area and units."""
+    m = model.meta.instrument
+    for slit in model.slits:
+        scalar = apply_grism_photom(slit, photom, model.meta, filter_name=m.filter, pupil=m.pupil,
+                                    order=slit.meta.wcsinfo.spectral_order,
+                                    dispaxis=slit.meta.wcsinfo.dispersion_direction)
+        set_photometry_keywords(slit.meta, scalar, photom)
+    model.meta.bunit_data = model.meta.bunit_err = None  # each slit carries its unit
+    return model

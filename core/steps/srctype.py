@@ -64,3 +64,18 @@ def set_source_type(model, source_type=None, default="POINT", pattern=None):
     if hasattr(model, "source_type"):
         model.source_type = value
     return model
+
+
+def set_slit_source_types(model, source_type=None):
+    """WFSS: each cut-out is EXTENDED when the catalog says the source is extended, else
+    POINT (or every cut-out the ``source_type`` the user asks for); in place."""
+    import logging
+
+    if source_type:
+        value, _ = decide_source_type(source_type, None, False, None, None)
+    for slit in model.slits:
+        slit.source_type = value if source_type else ("EXTENDED" if slit.is_extended else "POINT")
+    logging.getLogger("spec2").info("SRCTYPE per source: %d POINT, %d EXTENDED",
+                                    sum(s.source_type == "POINT" for s in model.slits),
+                                    sum(s.source_type == "EXTENDED" for s in model.slits))
+    return model

@@ -36,7 +36,7 @@ def _poly2d(model) -> Poly2D:
     for name in model.param_names:
         i, j = (int(p) for p in name[1:].split("_"))
         terms.append((i, j, float(getattr(model, name).value)))
-    return Poly2D(tuple(terms))
+    return Poly2D(tuple(terms), model=model)
 
 
 def trace_polynomial(model) -> TracePolynomial:

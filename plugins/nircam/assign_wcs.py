@@ -171,6 +171,7 @@ def build_tsgrism_wcs(model, specwcs, distortion, filteroffset):
 def assign_tsgrism_wcs(model, specwcs, distortion, filteroffset):
     """Attach the WCS to a TSGRISM rateints model in place and fill wcsinfo as jwst does."""
     model.meta.wcs = build_tsgrism_wcs(model, specwcs, distortion, filteroffset)
+    model.meta.wcsinfo.specsys = "BARYCENT"
     model.meta.wcsinfo.dispersion_direction = 1  # GRISMR disperses along rows
     log.info("NRC_TSGRISM WCS: source at (XREF_SCI, YREF_SCI) = %s", source_reference(model))
     return model

@@ -1,4 +1,5 @@
-"""NIRCam plugin hook implementations: grism time series (NRC_TSGRISM).
+"""NIRCam plugin hook implementations: grism time series (NRC_TSGRISM) and wide-field
+slitless spectroscopy (NRC_WFSS).
 
 Each hook claims the exposure (returns None for others), fetches its reference files
 through ``refs`` and calls the module that does the work. Heavy imports happen inside the
@@ -11,15 +12,27 @@ from spec2 import hookimpl
 from spec2.errors import InputError
 
 TSGRISM = "NRC_TSGRISM"
-EXPOSURE_TYPES = (TSGRISM,)
+WFSS = "NRC_WFSS"
+EXPOSURE_TYPES = (TSGRISM, WFSS)
 
 # calwebb_spec2's grism branch (_process_grism) for a time series: bkg_subtract stays in
 # the list so S_BKDSUB says SKIPPED where jwst's does (it only runs with members).
 _TSGRISM_CALIBRATE = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "photom")
+# For WFSS the reference-background subtraction is not run: CRDS's calwebb_spec2
+# parameters skip it for NRC_WFSS, and spec2 does not implement it yet.
+_WFSS_CALIBRATE = ("assign_wcs", "flat_field", "extract_2d", "srctype", "photom")
 
 
 def _is_tsgrism(model) -> bool:
     return model.meta.exposure.type == TSGRISM
+
+
+def _is_wfss(model) -> bool:
+    return model.meta.exposure.type == WFSS
+
+
+def _is_mine(model) -> bool:
+    return model.meta.exposure.type in EXPOSURE_TYPES
 
 
 @hookimpl
@@ -31,18 +44,24 @@ def spec2_exposure_types():
 def spec2_recipe(exp_type, multi_int):
     from spec2.recipe import Recipe
 
+    if exp_type == WFSS:
+        return Recipe(_WFSS_CALIBRATE, resample=None, extract="extract_1d")
     if exp_type != TSGRISM:
         return None
     return Recipe(_TSGRISM_CALIBRATE, resample=None, extract="extract_1d")
 
 
 @hookimpl
-def assign_wcs(model, refs):
-    if not _is_tsgrism(model):
+def assign_wcs(model, refs, members):
+    if not _is_mine(model):
         return None
+    filteroffset = refs.open("filteroffset") if refs.path("filteroffset") is not None else None
+    if _is_wfss(model):
+        from spec2_nircam.wfss import assign_wfss_wcs
+
+        return assign_wfss_wcs(model, refs.open("specwcs"), refs.open("distortion"), filteroffset, members)
     from spec2_nircam.assign_wcs import assign_tsgrism_wcs
 
-    filteroffset = refs.open("filteroffset") if refs.path("filteroffset") is not None else None
     return assign_tsgrism_wcs(model, refs.open("specwcs"), refs.open("distortion"), filteroffset)
 
 
@@ -57,7 +76,7 @@ def background(model, params, members):
 
 @hookimpl
 def flat(model, refs):
-    if not _is_tsgrism(model):
+    if not _is_mine(model):
         return None
     flat_model = refs.open("flat")
     from spec2.steps.flat_field import apply_flat
@@ -74,11 +93,30 @@ def _orders(text):
         raise InputError(f"extract_2d.extract_orders must be integers, not {text!r}") from None
 
 
+def _ids(text):
+    if str(text).strip() == "":
+        return None
+    try:
+        return [int(v) for v in str(text).replace(",", " ").split()]
+    except ValueError:
+        raise InputError(f"extract_2d.source_ids must be integers, not {text!r}") from None
+
+
 @hookimpl
-def extract_2d(model, refs, params):
-    if not _is_tsgrism(model):
+def extract_2d(model, refs, params, members):
+    if not _is_mine(model):
         return None
     from spec2.wcs.grism import nircam_orders
+
+    if _is_wfss(model):
+        from spec2_nircam.wfss import catalog_path, extract_wfss
+
+        mmag = params["wfss_mmag_extract"]
+        return extract_wfss(
+            model, catalog_path(model, members), refs.open("wavelengthrange"), nircam_orders(refs.open("specwcs")),
+            extract_orders=_orders(params["extract_orders"]), half_height=params["wfss_extract_half_height"],
+            mmag_extract=None if mmag >= 999 else mmag, nbright=params["wfss_nbright"],
+            source_ids=_ids(params["source_ids"]))
     from spec2_nircam.extract_2d import extract_tso
 
     height = params["tsgrism_extract_height"]
@@ -89,8 +127,12 @@ def extract_2d(model, refs, params):
 
 @hookimpl
 def srctype(model, params):
-    if not _is_tsgrism(model):
+    if not _is_mine(model):
         return None
+    if _is_wfss(model):
+        from spec2.steps.srctype import set_slit_source_types
+
+        return set_slit_source_types(model, source_type=params["source_type"] or None)
     from spec2.steps.srctype import set_source_type
 
     return set_source_type(model, source_type=params["source_type"] or None)
@@ -98,10 +140,17 @@ def srctype(model, params):
 
 @hookimpl
 def photom(model, refs):
-    if not _is_tsgrism(model):
+    if not _is_mine(model):
         return None
     photom_model = refs.open("photom")
-    from spec2.steps.grism_photom import apply_grism_photom, set_photometry_keywords
+    from spec2.steps.grism_photom import (
+        apply_grism_photom,
+        calibrate_slits,
+        set_photometry_keywords,
+    )
+
+    if _is_wfss(model):
+        return calibrate_slits(model, photom_model)
 
     m = model.meta.instrument
     scalar = apply_grism_photom(model, photom_model, model.meta, filter_name=m.filter, pupil=m.pupil,
@@ -112,10 +161,18 @@ def photom(model, refs):
 
 @hookimpl
 def extract(model, refs, params):
-    if not _is_tsgrism(model):
+    if not _is_mine(model):
         return None
-    ref = refs.load_json("extract1d") if refs.path("extract1d") is not None else None
     from spec2.steps.extract_slit import extraction_options
+
+    if _is_wfss(model):
+        from spec2.steps.extract_wfss import extract_wfss
+
+        apcorr = refs.open("apcorr") if params["apply_apcorr"] and refs.path("apcorr") is not None else None
+        m = model.meta.instrument
+        return extract_wfss(model, apcorr, match={"filter": m.filter, "pupil": m.pupil},
+                            options=extraction_options(params))
+    ref = refs.load_json("extract1d") if refs.path("extract1d") is not None else None
     from spec2_nircam.extract_1d import extract_tsgrism
 
     return extract_tsgrism(model, ref, **extraction_options(params))

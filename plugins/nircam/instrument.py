@@ -55,13 +55,19 @@ BAND = (3.88, 4.98)  # F444W half-power points
 PHOTMJSR = 0.42  # (MJy/sr) per (DN/s) x micron/pixel at relresponse 1
 
 
-def relative_response(wavelength):
-    """Filter x grism throughput shape (relresponse in the photom file): a smooth top hat
-    over the F444W band that never reaches zero inside the wavelength range."""
+def throughput(wavelength):
+    """Filter x grism throughput shape: a smooth top hat over the F444W band, a gentle
+    curvature on top, and 2 % leaking outside."""
     wl = np.asarray(wavelength, float)
     rise = 1.0 / (1.0 + np.exp(-(wl - BAND[0]) / 0.02))
     fall = 1.0 / (1.0 + np.exp((wl - BAND[1]) / 0.02))
     return 0.02 + 0.98 * rise * fall * (1.0 - 0.15 * (wl - 4.4) ** 2)
+
+
+def relative_response(wavelength):
+    """relresponse in the photom file: flux per count relative to the band centre, the
+    inverse of the throughput (large outside the band, where few photons are counted)."""
+    return throughput(4.4) / throughput(wavelength)
 
 
 def psf_sigma(wavelength):

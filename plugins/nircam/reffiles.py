@@ -16,8 +16,9 @@ import numpy as np
 from spec2_nircam import instrument as ins
 
 TSGRISM = "NRC_TSGRISM"
+WFSS = "NRC_WFSS"
 PARKEYS = ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.TYPE")
-MATCH = (ins.DETECTOR, TSGRISM)
+MATCH = (ins.DETECTOR, f"{TSGRISM}|{WFSS}")  # references both grism modes use
 USEAFTER = "2022-01-01T00:00:00"
 ASDF_REFTYPES = ("specwcs", "distortion", "filteroffset", "wavelengthrange")
 
@@ -222,18 +223,72 @@ def write_extract1d(path):
     return path
 
 
+APCORR_WAVE = np.arange(3.70, 5.1001, 0.05)
+APCORR_SIZE = np.arange(1, 41, dtype=np.uint8)
+
+
+def write_apcorr(path):
+    """NrcWfssApcorrModel: 1 / the fraction of a point source inside a box of ``size``
+    pixels across the dispersion (the simulator's Gaussian PSF)."""
+    from scipy.special import erf
+    from stdatamodels.jwst.datamodels import NrcWfssApcorrModel
+
+    nwl, nsize = APCORR_WAVE.size, APCORR_SIZE.size
+    sigma = ins.psf_sigma(APCORR_WAVE)[:, None]
+    corr = 1.0 / erf(APCORR_SIZE[None, :] / 2.0 / (np.sqrt(2.0) * sigma))
+    table = np.zeros(1, dtype=[
+        ("filter", "S12"), ("pupil", "S15"), ("wavelength", "f4", (nwl,)), ("nelem_wl", "i2"),
+        ("size", "u1", (nsize,)), ("nelem_size", "i2"), ("apcorr", "f4", (nwl, nsize)),
+        ("apcorr_err", "f4", (nwl, nsize)),
+    ])
+    table["filter"], table["pupil"] = ins.FILTER, ins.PUPIL
+    table["wavelength"], table["nelem_wl"] = APCORR_WAVE, nwl
+    table["size"], table["nelem_size"] = APCORR_SIZE, nsize
+    table["apcorr"], table["apcorr_err"] = corr, 0.001
+    m = _reference_meta(NrcWfssApcorrModel(), "apcorr", "Simulated NIRCam WFSS aperture correction")
+    m.apcorr_table = table
+    m.sizeunit = "pixels"
+    m.meta.exposure.type = WFSS
+    m.save(path)
+    return path
+
+
 WRITERS = {
     "specwcs": ("nircam_grismr_specwcs.asdf", write_specwcs),
     "distortion": ("nircam_nrcalong_distortion.asdf", write_distortion),
     "filteroffset": ("nircam_nrcalong_filteroffset.asdf", write_filteroffset),
-    "wavelengthrange": ("nircam_tsgrism_wavelengthrange.asdf", write_wavelengthrange),
     "flat": ("nircam_f444w_grismr_flat.fits", write_flat),
     "photom": ("nircam_grism_photom.fits", write_photom),
-    "extract1d": ("nircam_tsgrism_extract1d.json", write_extract1d),
 }
+"""References shared by the time series and WFSS."""
+
+PER_MODE = {
+    TSGRISM: {
+        "wavelengthrange": ("nircam_tsgrism_wavelengthrange.asdf", write_wavelengthrange),
+        "extract1d": ("nircam_tsgrism_extract1d.json", write_extract1d),
+        "apcorr": None,
+    },
+    WFSS: {
+        "wavelengthrange": ("nircam_wfss_wavelengthrange.asdf", write_wfss_wavelengthrange),
+        "extract1d": None,  # jwst extracts WFSS cut-outs whole, without an extract1d file
+        "apcorr": ("nircam_wfss_apcorr.fits", write_apcorr),
+    },
+}
+"""References of one mode (None: N/A for that mode)."""
 
 
 def write_reference_set(cache) -> dict[str, Path]:
-    """Write every TSGRISM reference into the cache's NIRCam folder and register it."""
-    return {reftype: cache.publish("nircam", reftype, PARKEYS, MATCH, f"spec2sim_{name}", writer)
-            for reftype, (name, writer) in WRITERS.items()}
+    """Write every NIRCam grism reference into the cache's NIRCam folder and register it;
+    returns {reftype: path} with the mode-specific ones as {reftype: {exp_type: path}}."""
+    paths: dict = {reftype: cache.publish("nircam", reftype, PARKEYS, MATCH, f"spec2sim_{name}", writer)
+                   for reftype, (name, writer) in WRITERS.items()}
+    for exp_type, refs in PER_MODE.items():
+        for reftype, entry in refs.items():
+            match = (ins.DETECTOR, exp_type)
+            if entry is None:
+                cache.not_applicable("nircam", reftype, PARKEYS, match)
+                continue
+            name, writer = entry
+            paths.setdefault(reftype, {})[exp_type] = cache.publish(
+                "nircam", reftype, PARKEYS, match, f"spec2sim_{name}", writer)
+    return paths

@@ -1,0 +1,181 @@
+"""NIRCam WFSS (NRC_WFSS) end to end: a crowded simulated field through `spec2 process`
+and `strun calwebb_spec2` from the same local CRDS cache; parity after every step and of
+the x1d, closure on isolated point sources, and the catalog errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.miri.conftest import crds_env
+
+pytestmark = pytest.mark.slow
+
+N_SOURCES = 40
+STEPS = ("assign_wcs", "flat_field", "extract_2d", "srctype", "photom")
+STEM = "jw02738005001_02103_00001_nrcalong"
+
+
+@pytest.fixture(scope="module")
+def wfss_sim(tmp_path_factory):
+    from spec2.crds_cache import LocalCache
+    from spec2_nircam.simulate_wfss import simulate_wfss
+
+    root = tmp_path_factory.mktemp("nrc_wfss")
+    cache = LocalCache(root / "crds")
+    out = simulate_wfss(root / "data", cache, n_sources=N_SOURCES)
+    cache.finish()
+    out["root"], out["crds"] = root, root / "crds"
+    return out
+
+
+@pytest.fixture(scope="module")
+def wfss_jwst(wfss_sim):
+    out = wfss_sim["root"] / "jwst"
+    strun = str(Path(sys.executable).parent / "strun")
+    save = [f"--steps.{step}.save_results=true" for step in STEPS]
+    subprocess.run([strun, "calwebb_spec2", Path(wfss_sim["asn"]).name, "--output_dir", str(out), *save],
+                   cwd=Path(wfss_sim["asn"]).parent, env=crds_env(wfss_sim), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return out
+
+
+@pytest.fixture(scope="module")
+def wfss_spec2(wfss_sim):
+    out = wfss_sim["root"] / "spec2"
+    spec2 = str(Path(sys.executable).parent / "spec2")
+    subprocess.run([spec2, "process", str(wfss_sim["asn"]), "-o", str(out), "-q", "--save-intermediate"],
+                   env=crds_env(wfss_sim), check=True)
+    return out
+
+
+ARRAYS = ("data", "err", "dq", "var_poisson", "var_rnoise", "var_flat", "wavelength")
+SLIT_ATTRS = ("name", "source_id", "source_type", "is_extended", "xstart", "xsize", "ystart", "ysize",
+              "source_xpos", "source_ypos", "source_ra", "source_dec")
+
+
+def _same_arrays(a, b, what):
+    for name in ARRAYS:
+        x, y = getattr(a, name, None), getattr(b, name, None)
+        if y is None or not np.size(y):
+            assert x is None or not np.size(x), (what, name)
+            continue
+        np.testing.assert_array_equal(x, y, err_msg=f"{what} {name}")
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("step", [*STEPS, "cal"])
+def test_each_step_matches_jwst(step, wfss_jwst, wfss_spec2):
+    """Bit for bit after every step: the exposure (with its FITS SIP approximation of the
+    imaging WCS), then every cut-out (pixels, wavelengths, identity, units, PHOTMJSR)
+    and the world coordinates of every slit WCS."""
+    from stdatamodels.jwst import datamodels
+
+    name = f"{STEM}_{step}.fits"
+    with datamodels.open(wfss_spec2 / name) as a, datamodels.open(wfss_jwst / name) as b:
+        assert type(a) is type(b)
+        if not isinstance(b, datamodels.MultiSlitModel):
+            _same_arrays(a, b, step)
+            keys = [k for k in b.meta.wcsinfo.instance if k != "s_region"]
+            assert {k: a.meta.wcsinfo.instance.get(k) for k in keys} == {k: b.meta.wcsinfo.instance[k] for k in keys}
+            return
+        assert len(a.slits) == len(b.slits) > 20
+        for sa, sb in zip(a.slits, b.slits):
+            _same_arrays(sa, sb, f"{step} slit {sb.name}")
+            assert [getattr(sa, k) for k in SLIT_ATTRS] == [getattr(sb, k) for k in SLIT_ATTRS]
+            assert sa.meta.wcsinfo.instance == sb.meta.wcsinfo.instance
+            assert sa.meta.bunit_data == sb.meta.bunit_data
+            if sb.meta.photometry.conversion_megajanskys is not None:
+                pa, pb = sa.meta.photometry.instance, sb.meta.photometry.instance
+                assert pa == pb
+            yy, xx = np.mgrid[0 : sb.data.shape[0] : 4, 0 : sb.data.shape[1] : 97].astype(float)
+            for p, q in zip(sa.meta.wcs(xx, yy), sb.meta.wcs(xx, yy)):
+                np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parity
+def test_x1d_matches_jwst(wfss_jwst, wfss_spec2):
+    """The WFSS x1d layout (one table per order, a row per source) with every column of
+    every row identical, units included; jwst records the full path of its _cal file as
+    FILENAME, spec2 the file's name."""
+    from stdatamodels.jwst import datamodels
+
+    name = f"{STEM}_x1d.fits"
+    with datamodels.open(wfss_spec2 / name) as a, datamodels.open(wfss_jwst / name) as b:
+        assert type(a) is type(b) is datamodels.WFSSMultiSpecModel
+        assert len(a.spec) == len(b.spec) == 1
+        sa, sb = a.spec[0], b.spec[0]
+        ta, tb = sa.spec_table, sb.spec_table
+        assert ta.dtype == tb.dtype and ta.shape == tb.shape
+        for col in tb.dtype.names:
+            if ta[col].dtype.kind == "f":
+                np.testing.assert_array_equal(ta[col], tb[col], err_msg=col)
+            else:
+                assert np.array_equal(ta[col], tb[col]), col
+            assert str(ta.columns[col].unit) == str(tb.columns[col].unit), col
+        for key in ("group_id", "dispersion_direction", "spectral_order", "exposure_time", "integration_time"):
+            assert getattr(sa, key) == getattr(sb, key), key
+        assert sa.filename == Path(sb.filename).name
+
+
+def test_closure_isolated_point_sources(wfss_sim, wfss_spec2):
+    """Bright point sources whose cut-out no other source's trace crosses: the extracted
+    spectrum (aperture-corrected) recovers the injected one within 3 % (median over the
+    band); the emission lines (three times the continuum) are where they were put."""
+    from stdatamodels.jwst import datamodels
+
+    sources, spectra = wfss_sim["sources"], wfss_sim["spectra"]
+    with datamodels.open(wfss_spec2 / f"{STEM}_cal.fits") as cal:
+        boxes = {int(s.source_id): (s.xstart, s.xstart + s.xsize, s.ystart, s.ystart + s.ysize) for s in cal.slits}
+    with datamodels.open(wfss_spec2 / f"{STEM}_x1d.fits") as x1d:
+        t = x1d.spec[0].spec_table
+        rows = {int(r["SOURCE_ID"]): r for r in t}
+
+    def overlaps(a, b):
+        return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
+
+    checked = 0
+    for label, box in boxes.items():
+        i = label - 1
+        if sources.is_extended[i] or sources.abmag[i] > 22.5:
+            continue
+        if any(overlaps(box, other) for lab, other in boxes.items() if lab != label):
+            continue
+        row = rows[label]
+        n = int(row["N_ALONGDISP"])
+        wl, flux = np.asarray(row["WAVELENGTH"][:n]), np.asarray(row["FLUX"][:n])
+        band = (wl > 3.95) & (wl < 4.9) & np.isfinite(flux)
+        truth = spectra[i](wl[band])
+        assert np.median(flux[band] / truth) == pytest.approx(1.0, abs=0.03), label
+        checked += 1
+    assert checked >= 2
+
+
+@pytest.mark.parametrize("damage", ["no_catalog_member", "catalog_missing_column"])
+def test_catalog_problems_fail_clearly(damage, wfss_sim, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(Path(wfss_sim["asn"]).parent, data)
+    asn_path = data / Path(wfss_sim["asn"]).name
+    asn = json.loads(asn_path.read_text())
+    if damage == "no_catalog_member":
+        asn["products"][0]["members"] = [m for m in asn["products"][0]["members"] if m["exptype"] == "science"]
+        expected = "needs a source catalog"
+    else:
+        cat = data / Path(wfss_sim["catalog"]).name
+        cat.write_text(cat.read_text().replace("sky_bbox_ur", "sky_bbox_xx"))
+        expected = "lacks the column"
+    asn_path.write_text(json.dumps(asn))
+    out = tmp_path / "out"
+    spec2 = str(Path(sys.executable).parent / "spec2")
+    res = subprocess.run([spec2, "process", str(asn_path), "-o", str(out), "-q"], env=crds_env(wfss_sim),
+                         capture_output=True, text=True)
+    assert res.returncode == 1
+    failed = [ln for ln in res.stderr.splitlines() if ln.startswith("FAILED")]
+    assert len(failed) == 1 and expected in failed[0], res.stderr
+    assert not [p for p in out.iterdir() if p.suffix == ".fits"]
