@@ -347,12 +347,17 @@ def write_products(products, output_dir: Path, tag: str = "") -> list[Path]:
     ``tag`` names the run in the staging folder's name, so that a run can remove what a
     worker killed in the middle of a write left behind.
     """
+    from spec2.fits_writer import save_fits
+
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{tag}", dir=output_dir))
     try:
         for filename, model in products:
-            model.save(str(staging / filename))
+            if str(filename).endswith(".fits"):
+                save_fits(model, staging / filename)
+            else:
+                model.save(str(staging / filename))
         final = []
         for filename, _ in products:
             os.replace(staging / filename, output_dir / filename)

@@ -94,12 +94,6 @@ class TracePolynomial:
     def field_dependent(self) -> bool:
         return self.legacy is None
 
-    def coefficient_values(self, x0, y0):
-        """C_k(x0, y0) stacked on a new first axis (k)."""
-        if self.legacy is not None:
-            return self.legacy
-        return np.stack([np.asarray(c(x0, y0)) for c in self.coefficients])
-
     def __call__(self, t, x0=0.0, y0=0.0):
         """Evaluate at t for sources at (x0, y0); the arguments broadcast together."""
         t = np.asarray(t, dtype=float)
@@ -108,21 +102,6 @@ class TracePolynomial:
         result = np.zeros(np.broadcast(t, np.asarray(x0), np.asarray(y0)).shape)
         for k, c in enumerate(self.coefficients):
             result = result + c(x0, y0) * t**k
-        return result
-
-    def derivative(self, t, x0=0.0, y0=0.0):
-        """d value / d t."""
-        t = np.asarray(t, dtype=float)
-        if self.legacy is not None:
-            coeffs = self.legacy.coeffs
-            (d0, d1), (w0, w1) = self.legacy.domain, self.legacy.window
-            scale = (w1 - w0) / (d1 - d0)
-            u = self.legacy._mapped(t)
-            return scale * sum(k * c * u ** (k - 1) for k, c in enumerate(coeffs) if k > 0) + 0.0 * t
-        result = np.zeros(np.broadcast(t, np.asarray(x0), np.asarray(y0)).shape)
-        for k, c in enumerate(self.coefficients):
-            if k > 0:
-                result = result + k * c(x0, y0) * t ** (k - 1)
         return result
 
     def linear_inverse(self):
@@ -183,27 +162,6 @@ def invert_sampled_minimum(trace: TracePolynomial, value, x0, y0, sampling=SAMPL
             zero = -intercept / slope
         zero[g_mid == 0] = t_mid[g_mid == 0]
         t[cols] = zero
-    return t
-
-
-def invert_exact(trace: TracePolynomial, value, x0, y0, t_guess=None, iterations=8):
-    """t with trace(t; x0, y0) == value by Newton's method from a sampled guess; the
-    arguments broadcast (many sources or pixels at once). Converges to machine precision
-    for the monotonic, nearly linear traces of real grisms."""
-    value = np.asarray(value, dtype=float)
-    if t_guess is None:
-        shape = np.broadcast(value, np.asarray(x0), np.asarray(y0)).shape
-        lo = trace(np.zeros(shape), x0, y0)
-        hi = trace(np.ones(shape), x0, y0)
-        t = (value - lo) / np.where(hi == lo, 1.0, hi - lo)
-    else:
-        t = np.asarray(t_guess, dtype=float)
-    for _ in range(iterations):
-        slope = trace.derivative(t, x0, y0)
-        step = (trace(t, x0, y0) - value) / np.where(slope == 0, np.inf, slope)
-        t = t - step
-        if np.all(np.abs(step) < 1e-14):
-            break
     return t
 
 

@@ -12,7 +12,6 @@ from spec2.algorithms.grism import (
     Poly2D,
     TracePolynomial,
     dispersed_position,
-    invert_exact,
     invert_sampled,
     trace_parameter_from_offset,
     wavelength_at_pixels,
@@ -42,11 +41,10 @@ def _field_trace():
     ))
 
 
-def test_field_dependent_trace_value_and_derivative():
+def test_field_dependent_trace_value():
     trace = _field_trace()
     # x0 = 100, y0 = 500, t = 0.5: 3.7 + (1.6 - 0.1) * 0.5 + 0.05 * 0.25
     assert trace(0.5, 100.0, 500.0) == pytest.approx(3.7 + 0.75 + 0.0125)
-    assert trace.derivative(0.5, 100.0, 500.0) == pytest.approx(1.5 + 2 * 0.05 * 0.5)
     # many sources at once broadcast against many t
     values = trace(np.array([[0.0], [1.0]]), np.array([0.0, 100.0]), np.array([0.0, 0.0]))
     np.testing.assert_allclose(values, [[3.6, 3.7], [3.6 + 1.6 + 0.05, 3.7 + 1.6 + 0.05]])
@@ -57,7 +55,8 @@ def test_inversions():
 
     trace = _field_trace()
     lam = np.array([3.8, 4.2, 4.9])
-    t = invert_exact(trace, lam, 100.0, 500.0)
+    # the exact roots of 0.05 t^2 + 1.5 t + (3.7 - lambda) = 0 (x0 = 100, y0 = 500)
+    t = (-1.5 + np.sqrt(1.5**2 - 4 * 0.05 * (3.7 - lam))) / (2 * 0.05)
     np.testing.assert_allclose(trace(t, 100.0, 500.0), lam, rtol=0, atol=1e-13)
     # jwst's 40-sample interpolation: exact for a straight trace, close for a curved one
     line = TracePolynomial(legacy=Poly1D((-750.0, 1600.0)))
