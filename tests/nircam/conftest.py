@@ -29,23 +29,30 @@ def tsgrism_sim(tmp_path_factory):
     return out
 
 
+def run_jwst(sim, target, out, steps):
+    """jwst's calwebb_spec2 on ``target`` from its folder (where jwst resolves association
+    members), saving each of ``steps``' products into ``out``."""
+    strun = str(Path(sys.executable).parent / "strun")
+    save = [f"--steps.{step}.save_results=true" for step in steps]
+    subprocess.run([strun, "calwebb_spec2", Path(target).name, "--output_dir", str(out), *save],
+                   cwd=Path(target).parent, env=crds_env(sim), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return out
+
+
+def run_spec2(sim, target, out):
+    """`spec2 process` on ``target``, saving every step's product into ``out``."""
+    spec2 = str(Path(sys.executable).parent / "spec2")
+    subprocess.run([spec2, "process", str(target), "-o", str(out), "-q", "--save-intermediate"],
+                   env=crds_env(sim), check=True)
+    return out
+
+
 @pytest.fixture(scope="session")
 def tsgrism_jwst(tsgrism_sim):
-    out = tsgrism_sim["root"] / "jwst"
-    strun = str(Path(sys.executable).parent / "strun")
-    save = [f"--steps.{step}.save_results=true" for step in STEPS]
-    subprocess.run(
-        [strun, "calwebb_spec2", Path(tsgrism_sim["tso"]).name, "--output_dir", str(out), *save],
-        cwd=Path(tsgrism_sim["tso"]).parent, env=crds_env(tsgrism_sim), check=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    return out
+    return run_jwst(tsgrism_sim, tsgrism_sim["tso"], tsgrism_sim["root"] / "jwst", STEPS)
 
 
 @pytest.fixture(scope="session")
 def tsgrism_spec2(tsgrism_sim):
-    out = tsgrism_sim["root"] / "spec2"
-    spec2 = str(Path(sys.executable).parent / "spec2")
-    subprocess.run([spec2, "process", str(tsgrism_sim["tso"]), "-o", str(out), "-q", "--save-intermediate"],
-                   env=crds_env(tsgrism_sim), check=True)
-    return out
+    return run_spec2(tsgrism_sim, tsgrism_sim["tso"], tsgrism_sim["root"] / "spec2")

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.miri.conftest import crds_env
+from tests.nircam.conftest import run_jwst, run_spec2
 
 pytestmark = pytest.mark.slow
 
@@ -37,22 +38,12 @@ def wfss_sim(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def wfss_jwst(wfss_sim):
-    out = wfss_sim["root"] / "jwst"
-    strun = str(Path(sys.executable).parent / "strun")
-    save = [f"--steps.{step}.save_results=true" for step in STEPS]
-    subprocess.run([strun, "calwebb_spec2", Path(wfss_sim["asn"]).name, "--output_dir", str(out), *save],
-                   cwd=Path(wfss_sim["asn"]).parent, env=crds_env(wfss_sim), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return out
+    return run_jwst(wfss_sim, wfss_sim["asn"], wfss_sim["root"] / "jwst", STEPS)
 
 
 @pytest.fixture(scope="module")
 def wfss_spec2(wfss_sim):
-    out = wfss_sim["root"] / "spec2"
-    spec2 = str(Path(sys.executable).parent / "spec2")
-    subprocess.run([spec2, "process", str(wfss_sim["asn"]), "-o", str(out), "-q", "--save-intermediate"],
-                   env=crds_env(wfss_sim), check=True)
-    return out
+    return run_spec2(wfss_sim, wfss_sim["asn"], wfss_sim["root"] / "spec2")
 
 
 ARRAYS = ("data", "err", "dq", "var_poisson", "var_rnoise", "var_flat", "wavelength")
