@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from spec2.algorithms.blocks import integration_blocks
+
 HORIZONTAL = 1
 VERTICAL = 2
 DO_NOT_USE = 1
@@ -283,11 +285,6 @@ def _nanmedian_last(values):
 
 # -- extraction ----------------------------------------------------------------------------
 
-INTEGRATION_BLOCK = 16
-"""Integrations box-extracted together: large enough for whole-array speed, small enough
-for the temporaries to stay in cache."""
-
-
 def box_extract(data, variances, profile, dispaxis, *, err=None, dq=None, bkg_profile=None,
                 bkg_method="poly", bkg_order=0, smoothing=0):
     """Box-extract every integration of ``data`` through one aperture.
@@ -310,19 +307,16 @@ def box_extract(data, variances, profile, dispaxis, *, err=None, dq=None, bkg_pr
     integrations are taken a block at a time (the arithmetic per element is unchanged).
     """
     data = np.asarray(data)
-    if data.ndim <= 2 or data.shape[0] <= INTEGRATION_BLOCK:
-        return _box_extract(data, variances, profile, dispaxis, err=err, dq=dq, bkg_profile=bkg_profile,
-                            bkg_method=bkg_method, bkg_order=bkg_order, smoothing=smoothing)
 
     def part(array, block):
         return array[block] if array is not None and np.shape(array) == data.shape else array
 
-    blocks = []
-    for start in range(0, data.shape[0], INTEGRATION_BLOCK):
-        block = slice(start, start + INTEGRATION_BLOCK)
-        blocks.append(_box_extract(data[block], [part(v, block) for v in variances], profile, dispaxis,
-                                   err=part(err, block), dq=part(dq, block), bkg_profile=bkg_profile,
-                                   bkg_method=bkg_method, bkg_order=bkg_order, smoothing=smoothing))
+    blocks = [_box_extract(data[block], [part(v, block) for v in variances], profile, dispaxis,
+                           err=part(err, block), dq=part(dq, block), bkg_profile=bkg_profile,
+                           bkg_method=bkg_method, bkg_order=bkg_order, smoothing=smoothing)
+              for block in integration_blocks(data.shape)]
+    if len(blocks) == 1:
+        return blocks[0]
     out = {}
     for key, value in blocks[0].items():
         if isinstance(value, list):
