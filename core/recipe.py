@@ -127,3 +127,17 @@ def optional_bool(text):
         return parse_value(str(text), False)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+
+
+def optional_int_list(text, name):
+    """A list-of-integers step parameter (``--set extract_2d.extract_orders=1,2``):
+    "" -> None (the reference file decides); numbers separated by commas or spaces.
+    Raises InputError naming the parameter otherwise."""
+    from spec2.errors import InputError
+
+    if str(text).strip() == "":
+        return None
+    try:
+        return [int(v) for v in str(text).replace(",", " ").split()]
+    except ValueError:
+        raise InputError(f"{name} must be integers, not {text!r}") from None

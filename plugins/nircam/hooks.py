@@ -9,7 +9,7 @@ hooks, so loading the plugin costs nothing.
 from __future__ import annotations
 
 from spec2 import hookimpl
-from spec2.errors import InputError
+from spec2.recipe import optional_int_list
 
 TSGRISM = "NRC_TSGRISM"
 WFSS = "NRC_WFSS"
@@ -84,44 +84,27 @@ def flat(model, refs):
     return apply_flat(model, flat_model)
 
 
-def _orders(text):
-    if str(text).strip() == "":
-        return None
-    try:
-        return [int(v) for v in str(text).replace(",", " ").split()]
-    except ValueError:
-        raise InputError(f"extract_2d.extract_orders must be integers, not {text!r}") from None
-
-
-def _ids(text):
-    if str(text).strip() == "":
-        return None
-    try:
-        return [int(v) for v in str(text).replace(",", " ").split()]
-    except ValueError:
-        raise InputError(f"extract_2d.source_ids must be integers, not {text!r}") from None
-
-
 @hookimpl
 def extract_2d(model, refs, params, members):
     if not _is_mine(model):
         return None
     from spec2.wcs.grism import nircam_orders
 
+    orders = nircam_orders(refs.open("specwcs"))
+    extract_orders = optional_int_list(params["extract_orders"], "extract_2d.extract_orders")
     if _is_wfss(model):
         from spec2_nircam.wfss import catalog_path, extract_wfss
 
         mmag = params["wfss_mmag_extract"]
         return extract_wfss(
-            model, catalog_path(model, members), refs.open("wavelengthrange"), nircam_orders(refs.open("specwcs")),
-            extract_orders=_orders(params["extract_orders"]), half_height=params["wfss_extract_half_height"],
+            model, catalog_path(model, members), refs.open("wavelengthrange"), orders,
+            extract_orders=extract_orders, half_height=params["wfss_extract_half_height"],
             mmag_extract=None if mmag >= 999 else mmag, nbright=params["wfss_nbright"],
-            source_ids=_ids(params["source_ids"]))
+            source_ids=optional_int_list(params["source_ids"], "extract_2d.source_ids"))
     from spec2_nircam.extract_2d import extract_tso
 
     height = params["tsgrism_extract_height"]
-    return extract_tso(model, refs.open("wavelengthrange"), nircam_orders(refs.open("specwcs")),
-                       extract_orders=_orders(params["extract_orders"]),
+    return extract_tso(model, refs.open("wavelengthrange"), orders, extract_orders=extract_orders,
                        extract_height=None if height is None or height < 0 else height)
 
 
