@@ -228,6 +228,33 @@ def sum_aperture(model, profile, bkg_profile, params, wl_image, disp, what="the 
     return sums, wavelength[valid], valid, (ra, dec)
 
 
+# -- aperture correction --------------------------------------------------------------------
+
+
+def apcorr_row(apcorr, **match):
+    """The one row of an aperture-correction table whose columns equal ``match``
+    (case-insensitive); ReferenceFileError unless exactly one matches."""
+    table = apcorr.apcorr_table
+    rows = [i for i in range(len(table))
+            if all(str(table[k][i]).strip().upper() == str(v).strip().upper() for k, v in match.items())]
+    if len(rows) != 1:
+        what = " ".join(f"{k.upper()}={v}" for k, v in match.items())
+        raise ReferenceFileError(f"apcorr reference has {len(rows)} rows for {what} (need 1)")
+    return table[rows[0]]
+
+
+def tabulated_apcorr(row, npixels, wavelength, size_per_pixel=None):
+    """Correction factor at each (NPIXELS, WAVELENGTH) from a table row of corrections
+    by aperture size and wavelength (jwst's ``ApCorr``); sizes are in pixels, or in
+    units of which a pixel spans ``size_per_pixel``."""
+    nwl, nsize = int(row["nelem_wl"]), int(row["nelem_size"])
+    sizes = np.asarray(row["size"][:nsize], dtype=float)
+    if size_per_pixel is not None:
+        sizes = sizes / size_per_pixel
+    f = ex.apcorr_interpolator(sizes, row["wavelength"][:nwl], np.asarray(row["apcorr"])[:nwl, :nsize])
+    return f(npixels, np.broadcast_to(wavelength, np.shape(npixels)))
+
+
 # -- products -----------------------------------------------------------------------------
 
 
@@ -365,8 +392,6 @@ def integration_times(model, spec, nints):
     for column, source in TIME_COLUMNS.items():
         table[column] = np.asarray(times[source])[rows]
     spec.time_scale = "UTC"
-
-
 
 
 def spectrum_product(model, cols, wavelength, units, *, name, ra, dec, limits, spectral_order, source_type, disp):

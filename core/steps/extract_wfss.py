@@ -16,9 +16,9 @@ import logging
 import numpy as np
 
 from spec2.algorithms import extract1d as ex
-from spec2.errors import ReferenceFileError
 from spec2.models import new_model
 from spec2.steps.extract_slit import (
+    apcorr_row,
     aperture_profile,
     column_units,
     extraction_parameters,
@@ -26,6 +26,7 @@ from spec2.steps.extract_slit import (
     single_spec,
     spectral_wcs,
     sum_aperture,
+    tabulated_apcorr,
 )
 
 log = logging.getLogger("spec2")
@@ -43,24 +44,6 @@ def group_id(observation, order):
         raise InputError(f"the exposure lacks meta.observation {', '.join(missing)} (needed to label its spectra)")
     return (f"jw{o['program_number']}{o['observation_number']}{o['visit_number']}_{o['visit_group']}"
             f"{o['sequence_id']}{o['activity_id']}_{o['exposure_number']}_{order}")
-
-
-def apcorr_row(apcorr, **match):
-    table = apcorr.apcorr_table
-    rows = [i for i in range(len(table))
-            if all(str(table[k][i]).strip().upper() == str(v).strip().upper() for k, v in match.items())]
-    if len(rows) != 1:
-        what = " ".join(f"{k.upper()}={v}" for k, v in match.items())
-        raise ReferenceFileError(f"apcorr reference has {len(rows)} rows for {what} (need 1)")
-    return table[rows[0]]
-
-
-def aperture_correction(row, npixels, wavelength):
-    """Correction factor at each (NPIXELS, WAVELENGTH) of a spectrum (sizes in pixels)."""
-    nwl, nsize = int(row["nelem_wl"]), int(row["nelem_size"])
-    f = ex.apcorr_interpolator(np.asarray(row["size"][:nsize], float), row["wavelength"][:nwl],
-                               np.asarray(row["apcorr"])[:nwl, :nsize])
-    return f(npixels, wavelength)
 
 
 def extract_slit(slit, model, options, correction_row=None):
@@ -82,7 +65,7 @@ def extract_slit(slit, model, options, correction_row=None):
     pixel_sr = (slit.meta.photometry.pixelarea_steradians or 1.0) if calibrated else None
     cols = {k: v[..., valid] for k, v in ex.table_columns(sums, pixel_sr).items()}
     if correction_row is not None and str(source_type or "").upper() == "POINT":
-        ex.apply_correction(cols, aperture_correction(correction_row, cols["NPIXELS"], wl))
+        ex.apply_correction(cols, tabulated_apcorr(correction_row, cols["NPIXELS"], wl))
     spec = single_spec(cols, wl, column_units(calibrated))
     spec.meta.wcs = spectral_wcs(ra, dec, wl)
     fill_spec_meta(spec, slit, slit.name, ra, dec, (lower, upper, first, last), order, source_type, disp,

@@ -20,8 +20,9 @@ import logging
 import numpy as np
 
 from spec2.algorithms import extract1d as ex
-from spec2.errors import InputError, ReferenceFileError
+from spec2.errors import InputError
 from spec2.steps.extract_slit import (
+    apcorr_row,
     aperture_profile,
     bounding_box,
     column_units,
@@ -29,6 +30,7 @@ from spec2.steps.extract_slit import (
     shift_aperture,
     spectrum_product,
     sum_aperture,
+    tabulated_apcorr,
     wavelength_image,
 )
 
@@ -124,20 +126,11 @@ def define_aperture(model, params, wavelength, shape):
 def aperture_correction(apcorr, model, npixels, wavelength, location):
     """Correction factors at (NPIXELS, WAVELENGTH) for every element of every
     integration, from the MirLrsApcorrModel row whose SUBARRAY is the exposure's."""
-    table = apcorr.apcorr_table
-    subarray = model.meta.subarray.name
-    rows = [i for i, name in enumerate(table["subarray"])
-            if subarray is not None and str(name).strip().upper() == str(subarray).strip().upper()]
-    if len(rows) != 1:
-        raise ReferenceFileError(f"apcorr reference has {len(rows)} rows for SUBARRAY={subarray} (need 1)")
-    row = table[rows[0]]
-    nwl, nsize = int(row["nelem_wl"]), int(row["nelem_size"])
-    sizes = np.asarray(row["size"][:nsize], dtype=float)
-    unit = str(apcorr.sizeunit or "pixels").lower()
-    if unit.startswith("arcsec"):
-        sizes = sizes / (_cross_scale_deg(model.meta.wcs, *location) * 3600.0)
-    f = ex.apcorr_interpolator(sizes, row["wavelength"][:nwl], np.asarray(row["apcorr"])[:nwl, :nsize])
-    return f(npixels, np.broadcast_to(wavelength, np.shape(npixels)))
+    row = apcorr_row(apcorr, subarray=model.meta.subarray.name)
+    size_per_pixel = None
+    if str(apcorr.sizeunit or "pixels").lower().startswith("arcsec"):
+        size_per_pixel = _cross_scale_deg(model.meta.wcs, *location) * 3600.0
+    return tabulated_apcorr(row, npixels, wavelength, size_per_pixel)
 
 
 def _cross_scale_deg(wcs, ra, dec, wl):
