@@ -128,7 +128,7 @@ def native_byte_order(model):
     products are written big-endian again."""
     for name in PIXEL_ARRAYS:
         array = getattr(model, name, None) if model.hasattr(name) else None
-        if array is not None and array.dtype.byteorder not in ("=", "|") and not array.dtype.isnative:
+        if array is not None and not array.dtype.isnative:
             array.byteswap(inplace=True)
             setattr(model, name, array.view(array.dtype.newbyteorder("=")))
 
