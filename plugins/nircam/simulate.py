@@ -88,20 +88,36 @@ def _int_times(start_mjd, nints):
     return table
 
 
+def fill_nircam_keywords(m, exp_type, pupil, ra_ref, dec_ref, roll_ref, velosys):
+    """The keywords every simulated NIRCam LW grism exposure shares: instrument, the
+    aperture geometry and attitude (V2/V3_REF on RA/DEC_REF at ROLL_REF), units and
+    the stage-1 steps done."""
+    m.meta.telescope = "JWST"
+    i = m.meta.instrument
+    i.name, i.detector, i.channel, i.module = "NIRCAM", ins.DETECTOR, "LONG", ins.MODULE
+    i.filter, i.pupil = ins.FILTER, pupil
+    m.meta.exposure.type = exp_type
+    w = m.meta.wcsinfo
+    w.v2_ref, w.v3_ref, w.v3yangle, w.vparity = ins.V2_REF, ins.V3_REF, ins.V3_YANGLE, ins.VPARITY
+    w.ra_ref, w.dec_ref, w.roll_ref, w.velosys = ra_ref, dec_ref, roll_ref, velosys
+    m.meta.pointing.ra_v1, m.meta.pointing.dec_v1, m.meta.pointing.pa_v3 = ra_ref, dec_ref, roll_ref
+    m.meta.velocity_aberration.scale_factor = 1.0
+    m.meta.coordinates.reference_frame = "ICRS"
+    m.meta.cal_step.dq_init = m.meta.cal_step.ramp_fit = "COMPLETE"
+    m.meta.bunit_data, m.meta.bunit_err = "DN/s", "DN/s"
+    return m
+
+
 def _fill_header(m, nints):
     from astropy.time import Time
 
     from spec2.wcs.pointing import ideal_to_v2v3, v2v3_to_sky
 
     exptime = nints * INTEGRATION_TIME
-    m.meta.telescope = "JWST"
-    m.meta.instrument.name = "NIRCAM"
-    m.meta.instrument.detector = ins.DETECTOR
-    m.meta.instrument.channel = "LONG"
-    m.meta.instrument.module = ins.MODULE
-    m.meta.instrument.filter = ins.FILTER
-    m.meta.instrument.pupil = ins.PUPIL
-    m.meta.exposure.type = "NRC_TSGRISM"
+    # the target sits on the reference point (no offset special requirement)
+    v2, v3 = ideal_to_v2v3(0.0, 0.0, ins.V3_YANGLE, ins.V2_REF, ins.V3_REF, ins.VPARITY)
+    ra_ref, dec_ref = v2v3_to_sky(v2, v3, ROLL_REF, TARGET_RA, TARGET_DEC)(ins.V2_REF, ins.V3_REF)
+    fill_nircam_keywords(m, "NRC_TSGRISM", ins.PUPIL, float(ra_ref), float(dec_ref), ROLL_REF, VELOSYS)
     m.meta.exposure.nints = nints
     m.meta.exposure.integration_start, m.meta.exposure.integration_end = 1, nints
     m.meta.exposure.ngroups, m.meta.exposure.nframes = 12, 1
@@ -125,23 +141,10 @@ def _fill_header(m, nints):
         setattr(m.meta.subarray, key, sub[key])
     m.meta.subarray.fastaxis, m.meta.subarray.slowaxis = -1, 2
     m.meta.aperture.name = m.meta.aperture.pps_name = "NRCA5_GRISM64_F444W"
-    w = m.meta.wcsinfo
-    w.v2_ref, w.v3_ref, w.v3yangle, w.vparity = ins.V2_REF, ins.V3_REF, ins.V3_YANGLE, ins.VPARITY
-    w.siaf_xref_sci, w.siaf_yref_sci = ins.TSO_REF
-    w.velosys = VELOSYS
-    w.roll_ref = ROLL_REF
-    # the target sits on the reference point (no offset special requirement)
-    v2, v3 = ideal_to_v2v3(0.0, 0.0, ins.V3_YANGLE, ins.V2_REF, ins.V3_REF, ins.VPARITY)
-    ra_ref, dec_ref = v2v3_to_sky(v2, v3, ROLL_REF, TARGET_RA, TARGET_DEC)(ins.V2_REF, ins.V3_REF)
-    w.ra_ref, w.dec_ref = float(ra_ref), float(dec_ref)
-    m.meta.pointing.ra_v1, m.meta.pointing.dec_v1, m.meta.pointing.pa_v3 = w.ra_ref, w.dec_ref, ROLL_REF
-    m.meta.velocity_aberration.scale_factor = 1.0
+    m.meta.wcsinfo.siaf_xref_sci, m.meta.wcsinfo.siaf_yref_sci = ins.TSO_REF
     m.meta.dither.x_offset = m.meta.dither.y_offset = 0.0
     m.meta.dither.primary_type = "NONE"
     m.meta.visit.tsovisit = True
-    m.meta.coordinates.reference_frame = "ICRS"
-    m.meta.cal_step.dq_init = m.meta.cal_step.ramp_fit = "COMPLETE"
-    m.meta.bunit_data, m.meta.bunit_err = "DN/s", "DN/s"
     m.int_times = _int_times(start, nints)
 
 

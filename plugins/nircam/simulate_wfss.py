@@ -46,14 +46,9 @@ def random_sources(n, seed=5, shape=ins.FULL_SHAPE, margin=-40):
 
 def fill_wfss_header(m, pupil="GRISMR"):
     """Keywords of a full-frame NIRCam WFSS exposure pointed at the simulated field."""
-    m.meta.telescope = "JWST"
-    m.meta.instrument.name = "NIRCAM"
-    m.meta.instrument.detector = ins.DETECTOR
-    m.meta.instrument.channel = "LONG"
-    m.meta.instrument.module = ins.MODULE
-    m.meta.instrument.filter = ins.FILTER
-    m.meta.instrument.pupil = pupil
-    m.meta.exposure.type = "NRC_WFSS"
+    from spec2_nircam.simulate import fill_nircam_keywords
+
+    fill_nircam_keywords(m, "NRC_WFSS", pupil, FIELD_RA, FIELD_DEC, ROLL_REF, VELOSYS)
     m.meta.exposure.nints, m.meta.exposure.ngroups, m.meta.exposure.nframes = 1, 9, 1
     m.meta.exposure.readpatt = "MEDIUM8"
     m.meta.exposure.exposure_time = m.meta.exposure.effective_exposure_time = 1030.0
@@ -68,14 +63,6 @@ def fill_wfss_header(m, pupil="GRISMR"):
     m.meta.subarray.xstart = m.meta.subarray.ystart = 1
     m.meta.subarray.ysize, m.meta.subarray.xsize = ins.FULL_SHAPE
     m.meta.subarray.fastaxis, m.meta.subarray.slowaxis = -1, 2
-    w = m.meta.wcsinfo
-    w.v2_ref, w.v3_ref, w.v3yangle, w.vparity = ins.V2_REF, ins.V3_REF, ins.V3_YANGLE, ins.VPARITY
-    w.ra_ref, w.dec_ref, w.roll_ref, w.velosys = FIELD_RA, FIELD_DEC, ROLL_REF, VELOSYS
-    m.meta.velocity_aberration.scale_factor = 1.0
-    m.meta.pointing.ra_v1, m.meta.pointing.dec_v1, m.meta.pointing.pa_v3 = FIELD_RA, FIELD_DEC, ROLL_REF
-    m.meta.coordinates.reference_frame = "ICRS"
-    m.meta.cal_step.dq_init = m.meta.cal_step.ramp_fit = "COMPLETE"
-    m.meta.bunit_data, m.meta.bunit_err = "DN/s", "DN/s"
     return m
 
 
