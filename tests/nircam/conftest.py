@@ -48,6 +48,19 @@ def run_spec2(sim, target, out):
     return out
 
 
+def spec2_failure(sim, target, out):
+    """Run `spec2 process` on an input expected to fail: exit status 1, exactly one
+    FAILED line (returned), and no FITS product left in ``out``."""
+    spec2 = str(Path(sys.executable).parent / "spec2")
+    res = subprocess.run([spec2, "process", str(target), "-o", str(out), "-q"], env=crds_env(sim),
+                         capture_output=True, text=True)
+    assert res.returncode == 1
+    failed = [ln for ln in res.stderr.splitlines() if ln.startswith("FAILED")]
+    assert len(failed) == 1, res.stderr
+    assert not [p for p in Path(out).iterdir() if p.suffix == ".fits"]
+    return failed[0]
+
+
 @pytest.fixture(scope="session")
 def tsgrism_jwst(tsgrism_sim):
     return run_jwst(tsgrism_sim, tsgrism_sim["tso"], tsgrism_sim["root"] / "jwst", STEPS)

@@ -3,16 +3,11 @@ spectrum and transit, step-by-step parity with jwst 3.0.0, and bad input."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from spec2_nircam.extract_2d import cutout_rows
-from tests.miri.conftest import crds_env
-from tests.nircam.conftest import NINTS, STEPS
+from tests.nircam.conftest import NINTS, STEPS, spec2_failure
 
 
 @pytest.mark.parametrize(("height", "ysize", "expected"), [
@@ -175,11 +170,4 @@ def test_unsupported_or_incomplete_exposure_fails_clearly(change, message, tsgri
             node, attr = key.split(".")
             setattr(getattr(m.meta, node), attr, value)
         m.save(bad)
-    out = tmp_path / "out"
-    spec2 = str(Path(sys.executable).parent / "spec2")
-    res = subprocess.run([spec2, "process", str(bad), "-o", str(out), "-q"], env=crds_env(tsgrism_sim),
-                         capture_output=True, text=True)
-    assert res.returncode == 1
-    failed = [ln for ln in res.stderr.splitlines() if ln.startswith("FAILED")]
-    assert len(failed) == 1 and message in failed[0], res.stderr
-    assert not [p for p in out.iterdir() if p.suffix == ".fits"]
+    assert message in spec2_failure(tsgrism_sim, bad, tmp_path / "out")

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.miri.conftest import crds_env
-from tests.nircam.conftest import run_jwst, run_spec2
+from tests.nircam.conftest import run_jwst, run_spec2, spec2_failure
 
 pytestmark = pytest.mark.slow
 
@@ -162,11 +159,4 @@ def test_catalog_problems_fail_clearly(damage, wfss_sim, tmp_path):
         cat.write_text(cat.read_text().replace("sky_bbox_ur", "sky_bbox_xx"))
         expected = "lacks the column"
     asn_path.write_text(json.dumps(asn))
-    out = tmp_path / "out"
-    spec2 = str(Path(sys.executable).parent / "spec2")
-    res = subprocess.run([spec2, "process", str(asn_path), "-o", str(out), "-q"], env=crds_env(wfss_sim),
-                         capture_output=True, text=True)
-    assert res.returncode == 1
-    failed = [ln for ln in res.stderr.splitlines() if ln.startswith("FAILED")]
-    assert len(failed) == 1 and expected in failed[0], res.stderr
-    assert not [p for p in out.iterdir() if p.suffix == ".fits"]
+    assert expected in spec2_failure(wfss_sim, asn_path, tmp_path / "out")
