@@ -17,6 +17,7 @@ building these objects from the astropy models of a reference file is
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -219,11 +220,47 @@ def trace_parameter_from_wavelength(g: GrismOrder, wavelength, x0, y0):
     return invert_sampled(g.wavelength, wavelength, 0.0, 0.0)
 
 
-def dispersed_position(g: GrismOrder, x0, y0, wavelength):
+def rotate(dx, dy, degrees):
+    """Offsets (dx, dy) turned counter-clockwise by ``degrees`` (NIRISS: the filter-wheel
+    angle). Evaluated as one 2x2 matrix product over all points, as astropy's
+    Rotation2D does, so results agree with jwst's to the bit."""
+    dx, dy = np.broadcast_arrays(np.asarray(dx, float), np.asarray(dy, float))
+    a = np.deg2rad(degrees)
+    matrix = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]], dtype=np.float64)
+    shape = dx.shape or (1,)
+    turned = np.dot(matrix, np.array([dx.ravel(), dy.ravel()]))
+    return np.reshape(turned, (2, *shape))
+
+
+def dispersed_position(g: GrismOrder, x0, y0, wavelength, rotation=0.0):
     """(x, y) in the dispersed image of light of ``wavelength`` from sources at
-    direct-image (x0, y0): the backward dispersion. Arguments broadcast."""
+    direct-image (x0, y0): the backward dispersion, with the trace offsets turned by
+    ``rotation`` degrees (NIRISS). Arguments broadcast."""
     t = trace_parameter_from_wavelength(g, wavelength, x0, y0)
-    return x0 + g.dx(t, x0, y0), y0 + g.dy(t, x0, y0)
+    dx, dy = g.dx(t, x0, y0), g.dy(t, x0, y0)
+    if rotation != 0.0:
+        dx, dy = rotate(dx, dy, rotation)
+    return x0 + dx, y0 + dy
+
+
+def wavelength_at_pixels_sampled(g: GrismOrder, x, y, x0, y0, axis="row", rotation=0.0, sampling=10):
+    """Wavelength at dispersed-image pixels (x, y) for one source at scalar direct-image
+    (x0, y0), the way NIRISS's forward dispersion finds it: the trace is sampled at
+    ``sampling`` evenly spaced t, turned by ``rotation`` degrees, t is interpolated
+    linearly in the along-dispersion offset (extrapolated beyond the samples) and the
+    wavelength polynomial evaluated at that t."""
+    from scipy.interpolate import interpn
+
+    t0 = np.linspace(0, 1, sampling)
+    dx, dy = g.dx(t0, float(x0), float(y0)), g.dy(t0, float(x0), float(y0))
+    if rotation != 0.0:
+        dx, dy = rotate(dx, dy, rotation)
+    along = dx if axis == "row" else dy
+    offset = (np.asarray(x, float) - x0) if axis == "row" else (np.asarray(y, float) - y0)
+    order = np.argsort(along)
+    t = interpn((along[order],), t0[order], offset.ravel()[:, None], method="linear",
+                bounds_error=False, fill_value=None).reshape(offset.shape)
+    return g.wavelength(t, x0, y0)
 
 
 def dispersion_per_pixel(wavelength, axis):
@@ -238,7 +275,7 @@ def to_index(value):
 
 
 def order_boxes(g: GrismOrder, corner_x0, corner_y0, centre_x0, centre_y0, wavelength_range, *,
-                dispaxis, shape, half_height=None, is_extended=None):
+                dispaxis, shape, half_height=None, is_extended=None, rotation=0.0):
     """Pixel boxes of one order's traces for many sources at once, jwst's WFSS rule.
 
     corner_x0/y0   -- (n, k) direct-image positions of each source's bounding-box corners
@@ -248,6 +285,7 @@ def order_boxes(g: GrismOrder, corner_x0, corner_y0, centre_x0, centre_y0, wavel
     dispaxis       -- 1 rows, 2 columns; shape -- (ny, nx) of the exposure
     half_height    -- if given, point sources (``~is_extended``) get a cross-dispersion
                       extent of the trace centre at the middle wavelength +- half_height
+    rotation       -- degrees the trace offsets are turned by (NIRISS filter wheel)
 
     The box spans the corners dispersed at both ends of the range. Returns (xmin, xmax,
     ymin, ymax, keep, partial): integer bounds (pixel indices, not yet clipped), keep
@@ -255,8 +293,8 @@ def order_boxes(g: GrismOrder, corner_x0, corner_y0, centre_x0, centre_y0, wavel
     detector, partial where a box corner is off it.
     """
     lmin, lmax = wavelength_range
-    xa, ya = dispersed_position(g, corner_x0, corner_y0, lmin)
-    xb, yb = dispersed_position(g, corner_x0, corner_y0, lmax)
+    xa, ya = dispersed_position(g, corner_x0, corner_y0, lmin, rotation)
+    xb, yb = dispersed_position(g, corner_x0, corner_y0, lmax, rotation)
     xs = np.concatenate([np.atleast_2d(xa), np.atleast_2d(xb)], axis=1)
     ys = np.concatenate([np.atleast_2d(ya), np.atleast_2d(yb)], axis=1)
     with np.errstate(invalid="ignore"):
@@ -265,7 +303,7 @@ def order_boxes(g: GrismOrder, corner_x0, corner_y0, centre_x0, centre_y0, wavel
     if half_height is not None:
         point = ~np.asarray(is_extended, bool)
         if point.any():
-            cx, cy = dispersed_position(g, centre_x0[point], centre_y0[point], (lmin + lmax) / 2)
+            cx, cy = dispersed_position(g, centre_x0[point], centre_y0[point], (lmin + lmax) / 2, rotation)
             centre = cy if dispaxis == 1 else cx
             lo, hi = (ymin, ymax) if dispaxis == 1 else (xmin, xmax)
             lo[point], hi[point] = centre - half_height, centre + half_height

@@ -46,7 +46,7 @@ class GrismBox:
 
 def grism_boxes(catalog: SourceCatalog, sky_to_detector, orders: dict[int, GrismOrder],
                 wavelength_ranges: dict[int, tuple[float, float]], *, velocity_factor=1.0, dispaxis,
-                shape, mmag_extract=None, source_ids=None, half_height=None, nbright=None):
+                shape, mmag_extract=None, source_ids=None, half_height=None, nbright=None, rotation=0.0):
     """Boxes of every selected source and order, brightest source first, orders in the
     order of ``wavelength_ranges``.
 
@@ -54,6 +54,7 @@ def grism_boxes(catalog: SourceCatalog, sky_to_detector, orders: dict[int, Grism
     wavelength_ranges -- {order: (lambda_min, lambda_max)} in microns (barycentric, as
                        the wavelengthrange file gives them); ``velocity_factor`` is
                        lambda_bary / lambda_observed of the exposure
+    rotation          -- degrees the traces are turned by (NIRISS's backward dispersion)
     """
     limit = 999.0 if mmag_extract is None else float(mmag_extract)
     with np.errstate(invalid="ignore"):
@@ -75,7 +76,7 @@ def grism_boxes(catalog: SourceCatalog, sky_to_detector, orders: dict[int, Grism
         per_order[order] = order_boxes(
             orders[order], cx, cy, np.asarray(x0, float), np.asarray(y0, float),
             (lmin / velocity_factor, lmax / velocity_factor), dispaxis=dispaxis, shape=shape,
-            half_height=half_height, is_extended=cat.is_extended)
+            half_height=half_height, is_extended=cat.is_extended, rotation=rotation)
     has_box = np.zeros(len(cat), bool)
     for *_, kept, _partial in per_order.values():
         has_box |= kept

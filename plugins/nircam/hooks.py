@@ -93,7 +93,8 @@ def extract_2d(model, refs, params, members):
     orders = nircam_orders(refs.open("specwcs"))
     extract_orders = optional_int_list(params["extract_orders"], "extract_2d.extract_orders")
     if _is_wfss(model):
-        from spec2_nircam.wfss import catalog_path, extract_wfss
+        from spec2.steps.wfss_sources import catalog_path
+        from spec2_nircam.wfss import extract_wfss
 
         mmag = params["wfss_mmag_extract"]
         return extract_wfss(
