@@ -77,50 +77,6 @@ def dispersion_transform(specwcs, velosys, pupil="GRISMR", inverse_y=False):
     return det2det
 
 
-def subarray_shift(model):
-    """Shift from subarray to full-frame pixels, or None for full frame (jwst's rule)."""
-    from astropy.modeling.models import Identity, Shift
-
-    xstart, ystart = model.meta.subarray.xstart, model.meta.subarray.ystart
-    tx = Shift(xstart - 1) if xstart is not None and xstart != 1 else Identity(1)
-    ty = Shift(ystart - 1) if ystart is not None and ystart != 1 else Identity(1)
-    if isinstance(tx, Identity) and isinstance(ty, Identity):
-        return None
-    return tx & ty
-
-
-def filter_offset(filteroffset, filter_name, pupil):
-    """(column, row) offset of this filter + pupil in the filteroffset file, or None."""
-    if filteroffset is None:
-        return None
-    rows = filteroffset.filters
-    for row in getattr(rows, "instance", rows):
-        if str(row.get("filter", "")).upper() == filter_name and str(row.get("pupil", "")).upper() == pupil:
-            col, rw = row.get("column_offset"), row.get("row_offset")
-            if col is not None and rw is not None:
-                return float(col), float(rw)
-    return None
-
-
-def imaging_distortion(model, distortion, filteroffset):
-    """Direct-image pixels -> (V2, V3) arcsec: the filter offset then the distortion, with
-    the bounding box jwst binds (the reference's, or the data's frame)."""
-    from astropy.modeling import bind_bounding_box
-    from astropy.modeling.models import Shift
-
-    transform = distortion.model
-    try:
-        bbox = transform.bounding_box.bounding_box(order="F")
-    except NotImplementedError:
-        bbox = None
-    offset = filter_offset(filteroffset, model.meta.instrument.filter, model.meta.instrument.pupil)
-    if offset is not None:
-        transform = Shift(offset[0]) & Shift(offset[1]) | transform
-    ny, nx = model.data.shape[-2:]
-    bind_bounding_box(transform, ((-0.5, nx - 0.5), (-0.5, ny - 0.5)) if bbox is None else bbox, order="F")
-    return transform
-
-
 def source_reference(model):
     """(XREF_SCI, YREF_SCI): where jwst's WCS puts the source in the direct image."""
     w = model.meta.wcsinfo
@@ -145,6 +101,7 @@ def build_tsgrism_wcs(model, specwcs, distortion, filteroffset):
     from astropy.modeling.models import Const1D, Identity, Mapping
     from gwcs.wcs import WCS
 
+    from spec2.wcs.grism_imaging import imaging_distortion, subarray_shift
     from spec2.wcs.pointing import v2v3_to_sky, velocity_aberration
 
     check_tsgrism(model)
@@ -182,62 +139,15 @@ def assign_tsgrism_wcs(model, specwcs, distortion, filteroffset):
 WFSS = "NRC_WFSS"
 
 
-def imaging_pipeline(model, distortion, filteroffset):
-    """The imaging WCS steps of a grism exposure (detector -> v2v3 -> v2v3vacorr -> world),
-    as jwst's NIRCam imaging WCS builds them: subarray shift, filter offset, distortion,
-    velocity aberration, attitude."""
-    from astropy import coordinates as coord
-    from astropy import units as u
-    from astropy.modeling import bind_bounding_box
-    from gwcs import coordinate_frames as cf
-
-    from spec2.wcs.pointing import v2v3_to_sky, velocity_aberration
-
-    w = model.meta.wcsinfo
-    for key in ("v2_ref", "v3_ref", "roll_ref", "ra_ref", "dec_ref"):
-        if getattr(w, key) is None:
-            raise InputError(f"pointing keyword {key.upper()} is missing; cannot place the sources on the sky")
-    to_v2v3 = imaging_distortion(model, distortion, filteroffset)
-    shift = subarray_shift(model)
-    if shift is not None:
-        to_v2v3 = shift | to_v2v3
-        sub = model.meta.subarray
-        bind_bounding_box(to_v2v3, ((-0.5, sub.xsize - 0.5), (-0.5, sub.ysize - 0.5)), order="F")
-    detector = cf.Frame2D(name="detector", axes_order=(0, 1), unit=(u.pix, u.pix))
-    v2v3 = cf.Frame2D(name="v2v3", axes_order=(0, 1), axes_names=("v2", "v3"), unit=(u.arcsec, u.arcsec))
-    v2v3vacorr = cf.Frame2D(name="v2v3vacorr", axes_order=(0, 1), axes_names=("v2", "v3"),
-                            unit=(u.arcsec, u.arcsec))
-    world = cf.CelestialFrame(reference_frame=coord.ICRS(), name="world")
-    dva = velocity_aberration(model.meta.velocity_aberration.scale_factor, w.v2_ref, w.v3_ref)
-    to_sky = v2v3_to_sky(w.v2_ref, w.v3_ref, w.roll_ref, w.ra_ref, w.dec_ref)
-    return [(detector, to_v2v3), (v2v3, dva), (v2v3vacorr, to_sky), (world, None)]
-
-
 def build_wfss_wcs(model, specwcs, distortion, filteroffset):
     """The gwcs.WCS of a NIRCam WFSS exposure (GRISMR: dispersion along rows, GRISMC:
     along columns)."""
-    from astropy import units as u
-    from astropy.modeling.models import Identity
-    from gwcs import coordinate_frames as cf
-    from gwcs.wcs import WCS
+    from spec2.wcs.grism_imaging import imaging_pipeline, wfss_wcs
 
     if model.meta.exposure.type != WFSS:
         raise InputError(f"not a NIRCam WFSS exposure (EXP_TYPE {model.meta.exposure.type})")
     pupil = str(model.meta.instrument.pupil or "")
     if pupil not in ("GRISMR", "GRISMC"):
         raise InputError(f"NRC_WFSS needs the GRISMR or GRISMC pupil, not {pupil or 'none'}")
-    grism_detector = cf.Frame2D(name="grism_detector", axes_order=(0, 1), axes_names=("x_grism", "y_grism"),
-                                unit=(u.pix, u.pix))
     det2det = dispersion_transform(specwcs, model.meta.wcsinfo.velosys, pupil=pupil, inverse_y=True)
-    pipeline = [(grism_detector, det2det)]
-    imaging = imaging_pipeline(model, distortion, filteroffset)
-    world = imaging.pop()[0]
-    world.name = "sky"
-    for frame, transform in imaging:
-        spec = cf.SpectralFrame(name="spectral", axes_order=(2,), unit=(u.micron,), axes_names=("wavelength",))
-        name = frame.name
-        frame.name = name + "spatial"  # jwst's names: the composite frame keeps the plain one
-        pipeline.append((cf.CompositeFrame([frame, spec], name=name), transform & Identity(2)))
-    spec = cf.SpectralFrame(name="spectral", axes_order=(2,), unit=(u.micron,), axes_names=("wavelength",))
-    pipeline.append((cf.CompositeFrame([world, spec], name="world"), None))
-    return WCS(pipeline)
+    return wfss_wcs(det2det, imaging_pipeline(model, distortion, filteroffset))

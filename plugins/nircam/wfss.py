@@ -22,7 +22,8 @@ def assign_wfss_wcs(model, specwcs, distortion, filteroffset, members):
     segmentation map and direct image names (as jwst records them) in place."""
     from spec2.steps.wfss_sources import record_members
     from spec2.wcs.fits_approximation import store_imaging_approximation
-    from spec2_nircam.assign_wcs import build_wfss_wcs, imaging_pipeline
+    from spec2.wcs.grism_imaging import imaging_pipeline
+    from spec2_nircam.assign_wcs import build_wfss_wcs
 
     record_members(model, members)
     model.meta.wcsinfo.specsys = "BARYCENT"
