@@ -36,3 +36,17 @@ class StepSkipped(Exception):
     def __init__(self, reason):
         super().__init__(reason)
         self.reason = reason
+
+
+class StepFailed(Exception):
+    """Raised by a step hook that could not do its work on this exposure, which goes on
+    unchanged (jwst's FAILED status, e.g. WFSS background with too few background pixels).
+
+    The hook may have updated the model's metadata before raising. The runner records
+    ``FAILED`` for the step's status keyword, logs ``reason`` and continues with the
+    model; the exposure itself does not fail.
+    """
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason

@@ -18,7 +18,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spec2.errors import InputError, Spec2Error, StepSkipped, UnsupportedModeError
+from spec2.errors import (
+    InputError,
+    Spec2Error,
+    StepFailed,
+    StepSkipped,
+    UnsupportedModeError,
+)
 from spec2.recipe import Recipe, StepDef
 
 log = logging.getLogger("spec2")
@@ -182,7 +188,8 @@ def record_references(model, used: dict, context):
 def run_step(pm, stepdef, model, refs, params, members, skip=False):
     """Run one step's hook; return (model, status, seconds, {reftype: name used}).
 
-    A user skip or a StepSkipped from the hook records SKIPPED and returns the input.
+    A user skip or a StepSkipped from the hook records SKIPPED and returns the input; a
+    StepFailed records FAILED and returns the input as the hook left it (metadata only).
     """
     t0 = time.perf_counter()
     if skip:
@@ -194,13 +201,14 @@ def run_step(pm, stepdef, model, refs, params, members, skip=False):
     refs.take_used()
     try:
         result = hook(model=model, refs=refs, params=params, members=members)
-    except StepSkipped as exc:
-        set_status(model, stepdef, SKIPPED)
+    except (StepSkipped, StepFailed) as exc:
+        status = SKIPPED if isinstance(exc, StepSkipped) else FAILED
+        set_status(model, stepdef, status)
         used = refs.take_used()
         record_references(model, used, refs.context)
         dt = time.perf_counter() - t0
-        log.info("  %-14s SKIPPED (%s) %.2f s", stepdef.name, exc.reason, dt)
-        return model, SKIPPED, dt, used
+        log.info("  %-14s %s (%s) %.2f s", stepdef.name, status, exc.reason, dt)
+        return model, status, dt, used
     if result is None:
         raise UnsupportedModeError(
             f"no plugin implements step {stepdef.name} (hook {stepdef.hook}) for "

@@ -40,7 +40,10 @@ CORE_STEPS = {
             "bkg_subtract",
             "background",
             "bkg_subtract",
-            {"sigma": 3.0, "maxiters": -1},
+            # WFSS reference background, jwst's names: wfss_mmag_extract 999 masks every
+            # magnitude, wfss_rms_stop is in percent, wfss_mask "" means the catalog's boxes
+            {"sigma": 3.0, "maxiters": -1, "wfss_mmag_extract": 999.0, "wfss_maxiter": 5,
+             "wfss_rms_stop": 0.0, "wfss_outlier_percent": 1.0, "wfss_mask": ""},
             "subtract association or reference backgrounds",
             suffix="bsub",
         ),
