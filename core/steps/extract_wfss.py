@@ -75,8 +75,11 @@ def extract_slit(slit, model, options, correction_row=None):
     return spec
 
 
-def wfss_table(specs, filename, group, exposure_time, integration_time):
-    """One WFSSSpecModel: a row per source (sorted by id), vector columns NaN-padded."""
+def wfss_table(specs, filename, group, exposure_time, integration_time, source_ids=None):
+    """One WFSSSpecModel: a row per source (sorted by id), vector columns NaN-padded.
+    ``source_ids`` (default: those of ``specs``) lists every source of the exposure: as
+    jwst, each order's table has a row for each, empty (schema defaults, N_ALONGDISP 0)
+    where the source has no spectrum in that order."""
     from stdatamodels.jwst import datamodels
 
     out = datamodels.WFSSSpecModel()
@@ -85,7 +88,7 @@ def wfss_table(specs, filename, group, exposure_time, integration_time):
     columns = [(c["name"], np.dtype(out.get_dtype("spec_table")[c["name"]])) for c in schema["datatype"]]
     defaults = schema["default"]
     n_rows = max(s.spec_table.shape[0] for s in specs)
-    ids = np.sort(np.unique([s.source_id for s in specs]))
+    ids = np.sort(np.unique([s.source_id for s in specs] if source_ids is None else source_ids))
     dtype = [(name, dt, (n_rows,)) if name in vector else (name, dt) for name, dt in columns]
     table = np.empty(ids.size, dtype=dtype)
     for (name, dt), default in zip(columns, defaults):
@@ -145,9 +148,10 @@ def extract_wfss(model, apcorr=None, *, match=None, options=None, filename=None)
     out = datamodels.WFSSMultiSpecModel()
     if filename is None:
         filename = calibrated_name(model.meta.filename)
+    every_source = [s.source_id for specs in by_order.values() for s in specs]
     for group, specs in by_order.items():
         out.spec.append(wfss_table(specs, filename, group, model.meta.exposure.exposure_time,
-                                   model.meta.exposure.integration_time))
+                                   model.meta.exposure.integration_time, every_source))
     out.update(model, only="PRIMARY")
     log.info("%d spectra in %d table(s)", sum(len(s) for s in by_order.values()), len(by_order))
     return out

@@ -182,3 +182,18 @@ def subtract_reference_background(model, bkg_ref, mask, *, outlier_percent=1.0, 
     model.meta.background.scaling_factor = float(factor)
     log.info("WFSS background: scaling factor %.5e", factor)
     return model
+
+
+def run_wfss_background(model, bkg_ref, params, boxes_mask):
+    """bkg_subtract for a WFSS exposure with the step's parameters (jwst's names):
+    ``wfss_mask`` (a file) replaces the source mask, else ``boxes_mask(mmag_extract)``
+    (the plugin's mask of the catalog's traces, mmag_extract None for every source)."""
+    mmag = params.get("wfss_mmag_extract", 999.0)
+    user_path = params.get("wfss_mask") or ""
+    if user_path:
+        mask, user = read_user_mask(user_path, model.data.shape), True
+    else:
+        mask, user = boxes_mask(None if mmag is None or mmag >= 999 else float(mmag)), False
+    return subtract_reference_background(
+        model, bkg_ref, mask, outlier_percent=params.get("wfss_outlier_percent", 1.0),
+        maxiter=params.get("wfss_maxiter", 5), rms_stop=params.get("wfss_rms_stop", 0.0), user_mask=user)

@@ -1,5 +1,5 @@
-"""spec2 plugin package for NIRCAM.
+"""spec2 plugin package for NIRCam: grism time series (NRC_TSGRISM) and wide-field
+slitless spectroscopy (NRC_WFSS).
 
-Nothing is registered yet: this package has no entry point until its first exposure type
-is implemented (see the project's issues). spec2 reports NIRCAM exposures as unsupported.
+Registered through the ``spec2`` entry point ``nircam`` (:mod:`spec2_nircam.hooks`).
 """

@@ -1,5 +1,4 @@
-"""spec2 plugin package for NIRISS.
+"""spec2 plugin package for NIRISS: wide-field slitless spectroscopy (NIS_WFSS).
 
-Nothing is registered yet: this package has no entry point until its first exposure type
-is implemented (see the project's issues). spec2 reports NIRISS exposures as unsupported.
+Registered through the ``spec2`` entry point ``niriss`` (:mod:`spec2_niriss.hooks`).
 """

@@ -1,0 +1,119 @@
+"""NIRISS plugin hook implementations: wide-field slitless spectroscopy (NIS_WFSS).
+
+Each hook claims the exposure (returns None for others), fetches its reference files
+through ``refs`` and calls the module that does the work. Heavy imports happen inside the
+hooks, so loading the plugin costs nothing.
+"""
+
+from __future__ import annotations
+
+from spec2 import hookimpl
+from spec2.errors import StepSkipped
+from spec2.recipe import optional_int_list
+
+WFSS = "NIS_WFSS"
+
+# calwebb_spec2's grism branch for WFSS: the reference background is scaled and subtracted
+# before the flat, the flat before the cut-outs; photom works on the cut-outs.
+_WFSS_CALIBRATE = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "photom")
+
+
+def _is_mine(model) -> bool:
+    return model.meta.exposure.type == WFSS
+
+
+@hookimpl
+def spec2_exposure_types():
+    return [WFSS]
+
+
+@hookimpl
+def spec2_recipe(exp_type, multi_int):
+    from spec2.recipe import Recipe
+
+    if exp_type != WFSS:
+        return None
+    return Recipe(_WFSS_CALIBRATE, resample=None, extract="extract_1d")
+
+
+@hookimpl
+def assign_wcs(model, refs, members):
+    if not _is_mine(model):
+        return None
+    from spec2_niriss.wfss import assign_wfss_wcs, grism_name
+
+    grism_name(model)  # a clear error for a non-grism FILTER before any reference is looked up
+    filteroffset = refs.open("filteroffset") if refs.path("filteroffset") is not None else None
+    return assign_wfss_wcs(model, refs.open("specwcs"), refs.open("distortion"), filteroffset, members)
+
+
+@hookimpl
+def background(model, refs, params, members):
+    if not _is_mine(model):
+        return None
+    if refs.path("bkg") is None:
+        raise StepSkipped("no WFSS background reference")
+    from spec2.steps.wfss_background import run_wfss_background
+    from spec2.steps.wfss_sources import catalog_path
+    from spec2_niriss.wfss import background_mask
+
+    specwcs, wavelengthrange = refs.open("specwcs"), refs.open("wavelengthrange")
+    catalog = catalog_path(model, members)
+    return run_wfss_background(
+        model, refs.open("bkg"), params,
+        lambda mmag: background_mask(model, catalog, wavelengthrange, specwcs, mmag_extract=mmag))
+
+
+@hookimpl
+def flat(model, refs):
+    if not _is_mine(model):
+        return None
+    from spec2.steps.flat_field import apply_flat
+
+    return apply_flat(model, refs.open("flat"))
+
+
+@hookimpl
+def extract_2d(model, refs, params, members):
+    if not _is_mine(model):
+        return None
+    from spec2.steps.wfss_sources import catalog_path
+    from spec2_niriss.wfss import extract_wfss
+
+    mmag = params["wfss_mmag_extract"]
+    return extract_wfss(
+        model, catalog_path(model, members), refs.open("wavelengthrange"), refs.open("specwcs"),
+        extract_orders=optional_int_list(params["extract_orders"], "extract_2d.extract_orders"),
+        half_height=params["wfss_extract_half_height"], mmag_extract=None if mmag >= 999 else mmag,
+        nbright=params["wfss_nbright"], source_ids=optional_int_list(params["source_ids"], "extract_2d.source_ids"))
+
+
+@hookimpl
+def srctype(model, params):
+    if not _is_mine(model):
+        return None
+    from spec2.steps.srctype import set_slit_source_types
+
+    return set_slit_source_types(model, source_type=params["source_type"] or None)
+
+
+@hookimpl
+def photom(model, refs):
+    if not _is_mine(model):
+        return None
+    from spec2.steps.grism_photom import calibrate_slits
+
+    return calibrate_slits(model, refs.open("photom"))
+
+
+@hookimpl
+def extract(model, refs, params):
+    if not _is_mine(model):
+        return None
+    from spec2.steps.extract_slit import extraction_options
+    from spec2.steps.extract_wfss import extract_wfss
+
+    apcorr = refs.open("apcorr") if params["apply_apcorr"] and refs.path("apcorr") is not None else None
+    m = model.meta.instrument
+    return extract_wfss(model, apcorr, match={"filter": m.filter, "pupil": m.pupil},
+                        options=extraction_options(params))
