@@ -9,18 +9,17 @@ hooks, so loading the plugin costs nothing.
 from __future__ import annotations
 
 from spec2 import hookimpl
+from spec2.errors import StepSkipped
 from spec2.recipe import optional_int_list
 
 TSGRISM = "NRC_TSGRISM"
 WFSS = "NRC_WFSS"
 EXPOSURE_TYPES = (TSGRISM, WFSS)
 
-# calwebb_spec2's grism branch (_process_grism) for a time series: bkg_subtract stays in
-# the list so S_BKDSUB says SKIPPED where jwst's does (it only runs with members).
+# calwebb_spec2's grism branch (_process_grism): for a time series bkg_subtract subtracts
+# association backgrounds (SKIPPED without), for WFSS the scaled WFSSBKG reference.
 _TSGRISM_CALIBRATE = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "photom")
-# For WFSS the reference-background subtraction is not run: CRDS's calwebb_spec2
-# parameters skip it for NRC_WFSS, and spec2 does not implement it yet.
-_WFSS_CALIBRATE = ("assign_wcs", "flat_field", "extract_2d", "srctype", "photom")
+_WFSS_CALIBRATE = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "photom")
 
 
 def _is_tsgrism(model) -> bool:
@@ -66,7 +65,20 @@ def assign_wcs(model, refs, members):
 
 
 @hookimpl
-def background(model, params, members):
+def background(model, refs, params, members):
+    if _is_wfss(model):
+        if refs.path("bkg") is None:
+            raise StepSkipped("no WFSS background reference")
+        from spec2.steps.wfss_background import run_wfss_background
+        from spec2.steps.wfss_sources import catalog_path
+        from spec2.wcs.grism import nircam_orders
+        from spec2_nircam.wfss import background_mask
+
+        orders, wavelengthrange = nircam_orders(refs.open("specwcs")), refs.open("wavelengthrange")
+        catalog = catalog_path(model, members)
+        return run_wfss_background(
+            model, refs.open("bkg"), params,
+            lambda mmag: background_mask(model, catalog, wavelengthrange, orders, mmag_extract=mmag))
     if not _is_tsgrism(model):
         return None
     from spec2.steps.background import subtract_association_backgrounds

@@ -83,6 +83,16 @@ def flat_pattern(shape, seed=11):
     return (large * (1.0 + 0.015 * rng.standard_normal(shape))).astype(np.float32)
 
 
+def sky_pattern(shape):
+    """The shape of the dispersed sky in DN/s (normalised to a median near 1): the
+    F444W band's zodiacal light dispersed along rows, fading where the first order of
+    the sky leaves the detector's left edge, with gentle ripples."""
+    rows, cols = np.indices(shape, dtype=float)
+    edge = 1.0 / (1.0 + np.exp(-(cols - 90.0) / 35.0))
+    ripple = 1.0 + 0.02 * np.sin(rows / 131.0) + 0.03 * np.cos(cols / 173.0)
+    return (0.3 + 0.75 * edge * ripple).astype(np.float32)
+
+
 def ideal_to_v2v3_matrix():
     """2x2 matrix from ideal-frame arcsec to (V2, V3) offsets (SIAF convention)."""
     a = np.deg2rad(V3_YANGLE)

@@ -223,6 +223,26 @@ def write_extract1d(path):
     return path
 
 
+def write_background(path):
+    """WfssBkgModel: the dispersed sky's shape as the detector records it (DN/s, flat
+    pattern included), a few flagged pixels."""
+    from stdatamodels.jwst.datamodels import WfssBkgModel
+
+    m = _reference_meta(WfssBkgModel(), "bkg", "Simulated NIRCam F444W/GRISMR sky background")
+    m.data = ins.sky_pattern(ins.FULL_SHAPE) * ins.flat_pattern(ins.FULL_SHAPE)
+    m.err = np.full(ins.FULL_SHAPE, 0.002, np.float32)
+    m.dq = np.zeros(ins.FULL_SHAPE, np.uint32)
+    m.dq[900:903, 1200] = 4  # an arbitrary flag the step ORs into the science DQ
+    m.meta.instrument.filter, m.meta.instrument.pupil = ins.FILTER, ins.PUPIL
+    m.meta.exposure.type = WFSS
+    m.meta.subarray.name = "FULL"
+    m.meta.subarray.xstart, m.meta.subarray.ystart = 1, 1
+    m.meta.subarray.xsize, m.meta.subarray.ysize = ins.FULL_SHAPE[1], ins.FULL_SHAPE[0]
+    m.meta.bunit_data = "DN/s"
+    m.save(path)
+    return path
+
+
 APCORR_WAVE = np.arange(3.70, 5.1001, 0.05)
 APCORR_SIZE = np.arange(1, 41, dtype=np.uint8)
 
@@ -267,11 +287,13 @@ PER_MODE = {
         "wavelengthrange": ("nircam_tsgrism_wavelengthrange.asdf", write_wavelengthrange),
         "extract1d": ("nircam_tsgrism_extract1d.json", write_extract1d),
         "apcorr": None,
+        "bkg": None,
     },
     WFSS: {
         "wavelengthrange": ("nircam_wfss_wavelengthrange.asdf", write_wfss_wavelengthrange),
         "extract1d": None,  # jwst extracts WFSS cut-outs whole, without an extract1d file
         "apcorr": ("nircam_wfss_apcorr.fits", write_apcorr),
+        "bkg": ("nircam_f444w_grismr_wfssbkg.fits", write_background),
     },
 }
 """References of one mode (None: N/A for that mode)."""

@@ -167,7 +167,7 @@ def dispersed_rate(sources: Sources, spectra, g, velocity_factor, shape=ins.FULL
     return image
 
 
-SKY_LEVEL = 0.0  # DN/s per pixel: no dispersed sky (WFSS background subtraction is not implemented yet)
+SKY_SCALE = 0.7  # the dispersed sky is SKY_SCALE x the WFSSBKG reference (DN/s)
 EXPTIME = 1030.0
 READ_NOISE_VAR = 1.0e-4  # (DN/s)^2
 
@@ -202,7 +202,7 @@ def simulate_wfss(directory, cache, n_sources=60, seed=5, pupil="GRISMR"):
                             lambda x, y: to_sky(x, y, 1.0, 1)[:2])
     rate = dispersed_rate(sources, spectra, nircam_orders(specwcs)[1], velocity_factor(model.meta.wcsinfo.velosys),
                           shape)
-    rate = (rate + SKY_LEVEL) * ins.flat_pattern(shape)
+    rate = (rate + SKY_SCALE * ins.sky_pattern(shape)) * ins.flat_pattern(shape)
     var_p = np.clip(rate, 0, None) / (1.8 * EXPTIME)
     var_r = np.full(shape, READ_NOISE_VAR)
     data = rate + rng.standard_normal(shape) * np.sqrt(var_p + var_r)

@@ -61,3 +61,13 @@ def extract_wfss(model, catalog_file, wavelengthrange, orders, *, extract_orders
     return extract_sources(model, catalog_file, orders, ranges, cutout_wavelengths(model, orders),
                            half_height=half_height, mmag_extract=mmag_extract, nbright=nbright,
                            source_ids=source_ids)
+
+
+def background_mask(model, catalog_file, wavelengthrange, orders, mmag_extract=None):
+    """bkg_subtract's mask (True: background): every source's box in every order the
+    wavelengthrange extracts, as jwst masks them (no half-height, no brightness cap)."""
+    from spec2.steps.wfss_background import source_mask
+    from spec2.steps.wfss_sources import source_boxes, wavelength_ranges
+
+    ranges = wavelength_ranges(wavelengthrange, model.meta.instrument.filter)
+    return source_mask(model.data.shape, source_boxes(model, catalog_file, orders, ranges, mmag_extract=mmag_extract))

@@ -16,7 +16,8 @@ from tests.nircam.conftest import run_jwst, run_spec2, spec2_failure
 pytestmark = pytest.mark.slow
 
 N_SOURCES = 40
-STEPS = ("assign_wcs", "flat_field", "extract_2d", "srctype", "photom")
+STEPS = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "photom")
+PRODUCTS = ("assign_wcs", "bsub", "flat_field", "extract_2d", "srctype", "photom", "cal")
 STEM = "jw02738005001_02103_00001_nrcalong"
 
 
@@ -58,7 +59,7 @@ def _same_arrays(a, b, what):
 
 
 @pytest.mark.parity
-@pytest.mark.parametrize("step", [*STEPS, "cal"])
+@pytest.mark.parametrize("step", PRODUCTS)
 def test_each_step_matches_jwst(step, wfss_jwst, wfss_spec2):
     """Bit for bit after every step: the exposure (with its FITS SIP approximation of the
     imaging WCS), then every cut-out (pixels, wavelengths, identity, units, PHOTMJSR)
@@ -72,6 +73,9 @@ def test_each_step_matches_jwst(step, wfss_jwst, wfss_spec2):
             _same_arrays(a, b, step)
             keys = [k for k in b.meta.wcsinfo.instance if k != "s_region"]
             assert {k: a.meta.wcsinfo.instance.get(k) for k in keys} == {k: b.meta.wcsinfo.instance[k] for k in keys}
+            if step == "bsub":
+                assert a.meta.background.scaling_factor == b.meta.background.scaling_factor
+                np.testing.assert_array_equal(a.mask, b.mask)
             return
         assert len(a.slits) == len(b.slits) > 20
         for sa, sb in zip(a.slits, b.slits):
@@ -113,11 +117,16 @@ def test_x1d_matches_jwst(wfss_jwst, wfss_spec2):
 
 
 def test_closure_isolated_point_sources(wfss_sim, wfss_spec2):
-    """Bright point sources whose cut-out no other source's trace crosses: the extracted
+    """The scaled reference background recovers the injected sky scale within 0.5 %;
+    bright point sources whose cut-out no other source's trace crosses: the extracted
     spectrum (aperture-corrected) recovers the injected one within 3 % (median over the
     band); the emission lines (three times the continuum) are where they were put."""
     from stdatamodels.jwst import datamodels
 
+    from spec2_nircam.simulate_wfss import SKY_SCALE
+
+    with datamodels.open(wfss_spec2 / f"{STEM}_bsub.fits") as bsub:
+        assert bsub.meta.background.scaling_factor == pytest.approx(SKY_SCALE, rel=0.005)
     sources, spectra = wfss_sim["sources"], wfss_sim["spectra"]
     with datamodels.open(wfss_spec2 / f"{STEM}_cal.fits") as cal:
         boxes = {int(s.source_id): (s.xstart, s.xstart + s.xsize, s.ystart, s.ystart + s.ysize) for s in cal.slits}

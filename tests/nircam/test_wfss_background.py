@@ -53,7 +53,12 @@ def bkg_setup(tmp_path_factory):
     bkg_path = root / "wfssbkg.fits"
     ref.save(bkg_path)
 
-    model.data = (model.data + SKY_SCALE * bkg).astype(np.float32)
+    # swap the simulator's own sky for this test's reference shape
+    from spec2_nircam import instrument as ins
+    from spec2_nircam.simulate_wfss import SKY_SCALE as SIM_SKY
+
+    sim_sky = SIM_SKY * ins.sky_pattern(shape) * ins.flat_pattern(shape)
+    model.data = (model.data - sim_sky + SKY_SCALE * bkg).astype(np.float32)
     with datamodels.NIRCAMGrismModel(paths["specwcs"]) as specwcs, \
             datamodels.DistortionModel(paths["distortion"]) as dist, \
             datamodels.FilteroffsetModel(paths["filteroffset"]) as offsets:
