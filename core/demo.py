@@ -29,6 +29,8 @@ class DemoCase:
     truth_flux: np.ndarray  # Jy, out of transit for time series
     light_curve: np.ndarray | None = None  # relative flux per integration (time series)
     wavelength_range: tuple[float, float] | None = None  # where to compare (micron)
+    source_id: int | None = None  # WFSS: the catalog source the truth belongs to
+    spectral_order: int = 1  # WFSS: the order compared
     products: list[Path] = field(default_factory=list)
 
 
@@ -45,17 +47,33 @@ def compare_spectrum(wavelength, flux, case: DemoCase):
     return float(np.median(dev)), float(np.percentile(dev, 90))
 
 
-def _x1d_arrays(path):
-    """(wavelength, flux) of the first spectrum; time series: the mean over integrations."""
+def _x1d_arrays(path, case=None):
+    """(wavelength, flux) of the first spectrum (WFSS: the case's source in the case's
+    order); time series: one row per integration."""
     from stdatamodels.jwst import datamodels
 
     with datamodels.open(path) as m:
+        if isinstance(m, datamodels.WFSSMultiSpecModel):
+            return _wfss_row(m, case)
         spec = m.spec[0]
         wl = np.asarray(spec.spec_table["WAVELENGTH"], float)
         flux = np.asarray(spec.spec_table["FLUX"], float)
     if flux.ndim == 2:
         return wl[0], flux
     return wl, flux
+
+
+def _wfss_row(model, case):
+    """(wavelength, flux) of ``case.source_id`` in the table of ``case.spectral_order``
+    of a WFSS x1d (NaN when the source has no spectrum there)."""
+    for table in model.spec:
+        if table.spectral_order != case.spectral_order:
+            continue
+        for row in table.spec_table:
+            if int(row["SOURCE_ID"]) == case.source_id:
+                n = int(row["N_ALONGDISP"])
+                return np.asarray(row["WAVELENGTH"][:n], float), np.asarray(row["FLUX"][:n], float)
+    return np.array([np.nan]), np.array([np.nan])
 
 
 def run_demo(directory: Path) -> int:
@@ -109,7 +127,7 @@ def _nanmedian_rows(flux):
 
 
 def _describe_x1d(path, case):
-    wl, flux = _x1d_arrays(path)
+    wl, flux = _x1d_arrays(path, case)
     if flux.ndim == 2:
         texts = []
         if case.light_curve is not None:
@@ -127,7 +145,8 @@ def _describe_x1d(path, case):
         )
         return texts
     med, p90 = compare_spectrum(wl, flux, case)
-    return [f"extracted vs injected spectrum: median |ratio-1| = {med:.2%}, 90th percentile {p90:.2%}"]
+    which = "" if case.source_id is None else f"source {case.source_id}, order {case.spectral_order}: "
+    return [f"{which}extracted vs injected spectrum: median |ratio-1| = {med:.2%}, 90th percentile {p90:.2%}"]
 
 
 def _plot(cases, path: Path):
@@ -144,7 +163,7 @@ def _plot(cases, path: Path):
         ax.plot(case.truth_wavelength, case.truth_flux * 1e3, "k-", lw=2, alpha=0.4, label="injected")
         for product in case.products:
             if product.name.endswith(("_x1d.fits", "_x1dints.fits")):
-                wl, flux = _x1d_arrays(product)
+                wl, flux = _x1d_arrays(product, case)
                 if flux.ndim == 2:
                     flux = _nanmedian_rows(flux)
                 ax.plot(wl, flux * 1e3, lw=1, label=product.name)

@@ -18,6 +18,7 @@ building these objects from the astropy models of a reference file is
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -297,7 +298,8 @@ def order_boxes(g: GrismOrder, corner_x0, corner_y0, centre_x0, centre_y0, wavel
     xb, yb = dispersed_position(g, corner_x0, corner_y0, lmax, rotation)
     xs = np.concatenate([np.atleast_2d(xa), np.atleast_2d(xb)], axis=1)
     ys = np.concatenate([np.atleast_2d(ya), np.atleast_2d(yb)], axis=1)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: a source off the imaging WCS
         xmin, xmax = np.nanmin(xs, axis=1), np.nanmax(xs, axis=1)
         ymin, ymax = np.nanmin(ys, axis=1), np.nanmax(ys, axis=1)
     if half_height is not None:
@@ -307,7 +309,9 @@ def order_boxes(g: GrismOrder, corner_x0, corner_y0, centre_x0, centre_y0, wavel
             centre = cy if dispaxis == 1 else cx
             lo, hi = (ymin, ymax) if dispaxis == 1 else (xmin, xmax)
             lo[point], hi[point] = centre - half_height, centre + half_height
-    xmin, xmax, ymin, ymax = (to_index(v) for v in (xmin, xmax, ymin, ymax))
+    placed = np.isfinite(xmin) & np.isfinite(xmax) & np.isfinite(ymin) & np.isfinite(ymax)
+    with np.errstate(invalid="ignore"):  # unplaced sources get arbitrary integers, dropped below
+        xmin, xmax, ymin, ymax = (to_index(v) for v in (xmin, xmax, ymin, ymax))
     ny, nx = shape
     if dispaxis == 1:
         along = (xmax > 0) & (nx - 1 - xmin > 0)
@@ -315,7 +319,7 @@ def order_boxes(g: GrismOrder, corner_x0, corner_y0, centre_x0, centre_y0, wavel
     else:
         along = (ymax > 0) & (ny - 1 - ymin > 0)
         across = (xmax >= 0) & (nx - 1 - xmin >= 0)
-    keep = along & across
+    keep = along & across & placed
     inside_lo = (xmin >= 0) & (xmin <= nx - 1) & (ymin >= 0) & (ymin <= ny - 1)
     inside_hi = (xmax >= 0) & (xmax <= nx - 1) & (ymax >= 0) & (ymax <= ny - 1)
     partial = keep & ~(inside_lo & inside_hi)

@@ -80,6 +80,14 @@ def grism_boxes(catalog: SourceCatalog, sky_to_detector, orders: dict[int, Grism
     has_box = np.zeros(len(cat), bool)
     for *_, kept, _partial in per_order.values():
         has_box |= kept
+    # a centroid off the imaging WCS's domain (a catalog source beyond the detector edge
+    # whose bounding box reaches onto it) has no trace model to cut or wavelengths to
+    # give: dropped (jwst 3.0.0 keeps it and then fails evaluating its NIRISS wavelengths)
+    unplaced = has_box & ~(np.isfinite(x0) & np.isfinite(y0))
+    if unplaced.any():
+        log.warning("%d source(s) centred off the detector dropped: %s", unplaced.sum(),
+                    ", ".join(str(v) for v in cat.label[unplaced]))
+        has_box &= ~unplaced
     if source_ids is not None:
         for order, (*_, kept, _p) in per_order.items():
             for label in cat.label[~kept]:

@@ -14,8 +14,9 @@ from spec2.recipe import optional_int_list
 WFSS = "NIS_WFSS"
 
 # calwebb_spec2's grism branch for WFSS: the reference background is scaled and subtracted
-# before the flat, the flat before the cut-outs; photom works on the cut-outs.
-_WFSS_CALIBRATE = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "photom")
+# before the flat, the flat before the cut-outs; photom works on the cut-outs (after the
+# contamination correction, which is off unless asked for).
+_WFSS_CALIBRATE = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "wfss_contam", "photom")
 
 
 def _is_mine(model) -> bool:
@@ -117,3 +118,46 @@ def extract(model, refs, params):
     m = model.meta.instrument
     return extract_wfss(model, apcorr, match={"filter": m.filter, "pupil": m.pupil},
                         options=extraction_options(params))
+
+
+@hookimpl
+def wfss_contam(model, refs, params, members):
+    if not _is_mine(model):
+        return None
+    from spec2.steps.wfss_contam import run_wfss_contam
+
+    return run_wfss_contam(model, refs, params, members)
+
+
+@hookimpl
+def spec2_demo_data(directory, cache):
+    """A crowded GR150C field; the truth shown is the brightest point source without
+    emission lines (NIRISS does not resolve them) whose first-order trace no other
+    source's crosses."""
+    import numpy as np
+
+    from spec2.demo import DemoCase
+    from spec2_niriss.simulate import simulate_wfss
+
+    out = simulate_wfss(directory / "niriss_wfss", cache, n_sources=40, grism="GR150C")
+    s = out["sources"]
+    chosen = None
+    for i in np.argsort(s.abmag):
+        others = np.arange(s.label.size) != i
+        near = others & (np.abs(s.y - s.y[i]) < 15) & (np.abs(s.x - s.x[i]) < 450)
+        if not s.is_extended[i] and i % 3 != 0 and 60 < s.x[i] < 1700 and 20 < s.y[i] < 2028 and not near.any():
+            chosen = int(i)
+            break
+    wl = np.linspace(1.25, 1.75, 1001)
+    return [DemoCase(
+        name="NIRISS WFSS",
+        description=f"GR150C/F150W field of {s.label.size} sources (orders 1 and 2 cut out), "
+                    f"the dispersed sky subtracted; truth shown: source {s.label[chosen]} "
+                    f"(AB {s.abmag[chosen]:.1f})",
+        inputs=[out["asn"]],
+        truth_wavelength=wl,
+        truth_flux=out["spectra"][chosen](wl),
+        wavelength_range=(1.36, 1.64),
+        source_id=int(s.label[chosen]),
+        spectral_order=1,
+    )]

@@ -45,8 +45,9 @@ class Sources:
     is_extended: np.ndarray
 
 
-def random_sources(n, seed=5, shape=ins.FULL_SHAPE, margin=-30):
-    """``n`` sources scattered over (and a little beyond: ``margin`` < 0) the detector."""
+def random_sources(n, seed=5, shape=ins.FULL_SHAPE, margin=0):
+    """``n`` sources scattered over the detector (the direct image is taken with the same
+    detector, so catalog centroids are on it; their extent may reach beyond the edges)."""
     rng = np.random.default_rng(seed)
     ny, nx = shape
     x = rng.uniform(margin, nx - 1 - margin, n)
@@ -195,6 +196,79 @@ def write_catalog(path, sources: Sources, detector_to_sky, half_size=3.0):
     return path
 
 
+DIRECT_SKY = 0.05  # MJy/sr, the direct image's sky (jwst's wfss_contam estimates and removes it)
+DIRECT_NOISE = 0.004  # MJy/sr rms per pixel
+SEGMENT_LEVEL = 0.02  # MJy/sr: a pixel belongs to the brightest source above this (noiseless)
+BAND_GRID = (1.25, 1.75)  # micron, where the F150W throughput weights a spectrum
+
+
+def band_flux(spectrum, velocity_factor=1.0):
+    """F_nu (Jy) a source shows in the F150W direct image: its observed spectrum averaged
+    over the band with the filter throughput as weight."""
+    wl = np.linspace(BAND_GRID[0], BAND_GRID[1], 801)
+    w = ins.throughput(wl)
+    return float(np.sum(spectrum(wl * velocity_factor) * w) / np.sum(w))
+
+
+def direct_scene(sources: Sources, fluxes, shape=ins.FULL_SHAPE, radius=3.5):
+    """(image, segmentation) of the field in the direct image, noiseless: each source a
+    pixel-integrated Gaussian (its own sigma and the PSF at 1.5 micron) holding ``fluxes``
+    (Jy) in MJy/sr; each pixel labelled with the source that puts most light in it, where
+    that exceeds SEGMENT_LEVEL within ``radius`` sigma of the centre (0: background)."""
+    from scipy.special import erf
+
+    image = np.zeros(shape)
+    best = np.zeros(shape)
+    seg = np.zeros(shape, np.uint32)
+    ny, nx = shape
+    for label, x0, y0, sigma, flux in zip(sources.label, sources.x, sources.y, sources.sigma, fluxes):
+        width = float(np.hypot(sigma, ins.psf_sigma(1.5)))
+        reach = int(np.ceil(radius * width)) + 1
+        x_lo, x_hi = max(int(np.floor(x0)) - reach, 0), min(int(np.ceil(x0)) + reach, nx - 1)
+        y_lo, y_hi = max(int(np.floor(y0)) - reach, 0), min(int(np.ceil(y0)) + reach, ny - 1)
+        if x_hi < x_lo or y_hi < y_lo:
+            continue
+
+        def fractions(lo, hi, c):
+            edges = np.arange(lo, hi + 2) - 0.5
+            return np.diff(0.5 * (1 + erf((edges - c) / (np.sqrt(2.0) * width))))
+
+        stamp = np.outer(fractions(y_lo, y_hi, y0), fractions(x_lo, x_hi, x0)) * flux * 1e-6 / ins.PIXAR_SR
+        yy, xx = np.mgrid[y_lo : y_hi + 1, x_lo : x_hi + 1]
+        near = np.hypot(xx - x0, yy - y0) <= radius * width
+        cut = np.s_[y_lo : y_hi + 1, x_lo : x_hi + 1]
+        image[cut] += stamp
+        mine = near & (stamp > SEGMENT_LEVEL) & (stamp > best[cut])
+        seg[cut][mine] = label
+        best[cut][mine] = stamp[mine]
+    return image, seg
+
+
+def write_direct_image(directory, sources, spectra, imaging, velocity_factor, seed):
+    """The F150W direct image (ImageModel in MJy/sr with the imaging gwcs, sky and noise
+    added) and its segmentation map, as jwst's image3 products; returns their paths."""
+    from stdatamodels.jwst import datamodels
+
+    rng = np.random.default_rng(seed)
+    fluxes = [band_flux(s, velocity_factor) for s in spectra]
+    image, seg = direct_scene(sources, fluxes)
+    image = image + DIRECT_SKY + DIRECT_NOISE * rng.standard_normal(image.shape)
+    direct = datamodels.ImageModel(image.astype(np.float32))
+    direct.meta.instrument.name, direct.meta.instrument.detector = "NIRISS", ins.DETECTOR
+    direct.meta.instrument.filter, direct.meta.instrument.pupil = "CLEAR", ins.BLOCKING_FILTER
+    direct.meta.exposure.type = "NIS_IMAGE"
+    direct.meta.bunit_data = "MJy/sr"
+    direct.meta.wcs = imaging
+    direct.meta.filename = "jw01571-o010_t001_niriss_clear-f150w_i2d.fits"
+    segm = datamodels.SegmentationMapModel(seg)
+    segm.meta.filename = "jw01571-o010_t001_niriss_clear-f150w_segm.fits"
+    paths = []
+    for m in (direct, segm):
+        paths.append(Path(directory) / m.meta.filename)
+        m.save(paths[-1])
+    return paths, np.asarray(fluxes)
+
+
 def simulate_wfss(directory, cache, n_sources=60, seed=5, grism="GR150C"):
     """Write the NIRISS WFSS references into ``cache`` and one full-frame exposure with
     its source catalog and association into ``directory``. Returns the paths and the
@@ -239,11 +313,15 @@ def simulate_wfss(directory, cache, n_sources=60, seed=5, grism="GR150C"):
     model.meta.filename = f"{STEM}_rate.fits"
     path = directory / model.meta.filename
     model.save(path)
+    (direct, segm), fluxes = write_direct_image(directory, sources, spectra, imaging,
+                                                velocity_factor(model.meta.wcsinfo.velosys), seed + 2)
     asn = {"asn_type": "spec2", "asn_rule": "Asn_Lv2WFSS", "asn_id": "a3001", "asn_pool": "sim",
            "program": "01571", "products": [{"name": STEM, "members": [
                {"expname": path.name, "exptype": "science"},
-               {"expname": catalog.name, "exptype": "sourcecat"}]}]}
+               {"expname": catalog.name, "exptype": "sourcecat"},
+               {"expname": segm.name, "exptype": "segmap"},
+               {"expname": direct.name, "exptype": "direct_image"}]}]}
     asn_path = directory / "jw01571-o010_20240410t044800_spec2_00001_asn.json"
     asn_path.write_text(json.dumps(asn, indent=1))
     return {"references": refs, "rate": path, "catalog": catalog, "asn": asn_path, "sources": sources,
-            "spectra": spectra, "grism": grism}
+            "spectra": spectra, "grism": grism, "direct_image": direct, "segmap": segm, "band_flux": fluxes}
