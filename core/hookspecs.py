@@ -111,6 +111,15 @@ def srctype(model, refs, params, members):
 
 
 @hookspec(firstresult=True)
+def wfss_contam(model, refs, params, members):
+    """Remove from each WFSS cut-out (a MultiSlitModel in DN/s) the dispersed light of
+    the other sources, modelled from the association's ``direct_image`` and ``segmap``
+    members through the exposure's grism WCS (wavelengthrange and photom references).
+    Raise StepSkipped when there is nothing to model.
+    """
+
+
+@hookspec(firstresult=True)
 def flat(model, refs, params, members):
     """Divide by the flat field, propagating ERR, VAR_POISSON, VAR_RNOISE into VAR_FLAT
     and OR-ing the flat's DQ.

@@ -194,7 +194,8 @@ def run_step(pm, stepdef, model, refs, params, members, skip=False):
     t0 = time.perf_counter()
     if skip:
         set_status(model, stepdef, SKIPPED)
-        log.info("  %-14s SKIPPED (--skip)", stepdef.name)
+        why = "--skip" if params.get("skip") is not True else f"off unless --set {stepdef.name}.skip=false"
+        log.info("  %-14s SKIPPED (%s)", stepdef.name, why)
         return model, SKIPPED, 0.0, {}
     hook = getattr(pm.hook, stepdef.hook)
     refs.set_model(model)
@@ -288,10 +289,11 @@ def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
         if on_step is not None:
             on_step(exposure.name, name)
         t0 = time.perf_counter()
+        params = step_params(stepdef, recipe, options)
         try:
             out, status, dt, used = run_step(
-                pm, stepdef, current, refs, step_params(stepdef, recipe, options), members,
-                skip=name in options.skip,
+                pm, stepdef, current, refs, params, members,
+                skip=name in options.skip or params.get("skip") is True,
             )
         except Exception:
             # the report names the step that failed and what it had asked for

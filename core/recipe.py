@@ -18,7 +18,9 @@ class StepDef:
     name      -- the jwst step alias, used in ``--skip NAME`` and ``--set NAME.PARAM=V``
     hook      -- the hook that runs it (a hookspec name)
     cal_step  -- the ``meta.cal_step`` attribute set to COMPLETE/SKIPPED (the S_* keyword)
-    params    -- parameter names and defaults; the type of the default parses ``--set``
+    params    -- parameter names and defaults; the type of the default parses ``--set``.
+                 A ``skip`` parameter makes the step optional: True (the default given)
+                 records it SKIPPED unless the user sets ``NAME.skip=false``
     summary   -- one line for ``spec2 plugins`` and the docs
     suffix    -- file suffix of the step's intermediate product (--save-intermediate);
                  jwst's step suffix, which is the step name unless jwst says otherwise
@@ -58,6 +60,15 @@ CORE_STEPS = {
             "cut out slits or sources",
         ),
         StepDef("srctype", "srctype", "srctype", {"source_type": ""}, "POINT or EXTENDED"),
+        StepDef(
+            "wfss_contam",
+            "wfss_contam",
+            "wfss_contam",
+            # off by default as in jwst (--set wfss_contam.skip=false runs it); jwst's names:
+            # orders "" = the wavelengthrange's, magnitude_limit "" = every source
+            {"skip": True, "orders": "", "magnitude_limit": "", "wl_oversample": 2, "max_pixels_per_chunk": 5000},
+            "remove the other sources' dispersed light from WFSS cut-outs (off by default)",
+        ),
         StepDef("flat_field", "flat", "flat_field", {}, "divide by the flat field"),
         StepDef("pathloss", "pathloss", "pathloss", {}, "slit-loss correction"),
         StepDef("photom", "photom", "photom", {}, "DN/s to MJy/sr or MJy"),

@@ -194,6 +194,7 @@ def write_photom(path):
         row["reluncertainty"] = 0.01
     m = _reference_meta(NisWfssPhotomModel(), "photom", "Simulated NIRISS WFSS flux calibration", BOTH)
     m.phot_table = table
+    m.phot_unit = "MJy micron s / (DN sr)"  # as delivered files state it (jwst's contam model needs it)
     m.meta.photometry.pixelarea_steradians = ins.PIXAR_SR
     m.meta.photometry.pixelarea_arcsecsq = ins.PIXAR_A2
     m.meta.exposure.type = WFSS
