@@ -217,3 +217,31 @@ def test_matches_the_niriss_grism_transforms(tmp_path):
             mx, my = dispersed_position(ours[order], xs, ys, 1.5, rotation=-theta)
             np.testing.assert_allclose(mx, bx, rtol=1e-14)
             np.testing.assert_allclose(my, by, rtol=1e-14)
+
+
+def test_sources_centred_off_the_detector_are_dropped():
+    """Two sources whose boxes reach the detector, one centred where the imaging WCS
+    gives NaN (beyond its domain): only the placed one gets a box, brightest first."""
+    from spec2.grism_catalog import SourceCatalog
+    from spec2.steps.grism_objects import grism_boxes
+
+    g = GrismOrder(order=1, dx=TracePolynomial(legacy=Poly1D((0.0, 100.0))),
+                   dy=TracePolynomial(legacy=Poly1D((0.0, 0.0))),
+                   wavelength=TracePolynomial(legacy=Poly1D((1.0, 1.0))),
+                   inverse_wavelength=TracePolynomial(legacy=Poly1D((-1.0, 1.0))))
+    # "sky" coordinates are pixels here; x < 0 is off the imaging WCS's domain
+    def to_detector(ra, dec):
+        ra, dec = np.asarray(ra, float), np.asarray(dec, float)
+        return np.where(ra < 0, np.nan, ra), dec
+
+    corners_x = np.array([[48.0, 52.0, 48.0, 52.0], [-3.0, 2.0, -3.0, 2.0]])
+    corners_y = np.array([[18.0, 18.0, 22.0, 22.0], [58.0, 58.0, 62.0, 62.0]])
+    cat = SourceCatalog(label=np.array([1, 2]), xcentroid=np.array([50.0, -0.6]), ycentroid=np.array([20.0, 60.0]),
+                        ra=np.array([50.0, -0.6]), dec=np.array([20.0, 60.0]), corner_ra=corners_x,
+                        corner_dec=corners_y, abmag=np.array([21.0, 19.0]), abmag_err=np.full(2, 0.1),
+                        is_extended=np.array([True, True]))
+    boxes = grism_boxes(cat, to_detector, {1: g}, {1: (1.2, 1.8)}, dispaxis=1, shape=(100, 200))
+    assert [b.label for b in boxes] == [1]
+    b = boxes[0]
+    # corners x 48..52 dispersed by 100 * (lambda - 1) for lambda 1.2..1.8: 68..132
+    assert (b.xmin, b.xmax, b.ymin, b.ymax) == (68, 132, 18, 22)
