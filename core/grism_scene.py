@@ -1,0 +1,144 @@
+"""Simulated slitless fields, shared by the instrument plugins' simulators: a catalog of
+sources (positions, sizes, magnitudes), its ECSV as jwst's source_catalog writes it,
+and the dispersed count rate of every source in every order along the traces of a
+grism reference (:mod:`spec2.algorithms.grism`), for either dispersion direction and
+any filter-wheel turn of the traces.
+
+The instrument supplies what is its own: the photom conversion (how many Jy one DN/s
+is at a wavelength, per order) and the PSF width.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Sources:
+    """Direct-image (0-based full-frame pixels) positions, Gaussian sigma (pixels), AB
+    magnitude and extendedness of each source."""
+
+    label: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    sigma: np.ndarray
+    abmag: np.ndarray
+    is_extended: np.ndarray
+
+
+def random_sources(n, *, seed, shape, margin=0.0, sigma=(0.7, 3.5), abmag=(17.5, 24.5), extended_above=2.2):
+    """``n`` sources scattered over the detector of ``shape`` (and beyond its edges by
+    -``margin`` pixels when ``margin`` < 0); sources wider than ``extended_above`` are
+    extended."""
+    rng = np.random.default_rng(seed)
+    ny, nx = shape
+    x = rng.uniform(margin, nx - 1 - margin, n)
+    y = rng.uniform(margin, ny - 1 - margin, n)
+    widths = rng.uniform(*sigma, n)
+    return Sources(label=np.arange(1, n + 1), x=x, y=y, sigma=widths, abmag=rng.uniform(*abmag, n),
+                   is_extended=widths > extended_above)
+
+
+def write_catalog(path, sources: Sources, detector_to_sky, half_size=3.0):
+    """The ECSV catalog of ``sources``: centroids, sky centroid and the sky corners of a
+    box of +- ``half_size`` sigma (whole pixels, as a segmentation map's bounding box).
+    ``detector_to_sky(x, y)`` -> (ra, dec) in degrees."""
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+    from astropy.table import QTable
+
+    def sky(x, y):
+        ra, dec = detector_to_sky(np.asarray(x, float), np.asarray(y, float))
+        return SkyCoord(ra * u.deg, dec * u.deg, frame="icrs")
+
+    reach = np.ceil(half_size * sources.sigma)
+    xmin, xmax = np.round(sources.x - reach), np.round(sources.x + reach)
+    ymin, ymax = np.round(sources.y - reach), np.round(sources.y + reach)
+    table = QTable()
+    table["label"] = sources.label.astype(np.int32)
+    table["xcentroid"] = sources.x
+    table["ycentroid"] = sources.y
+    table["sky_centroid"] = sky(sources.x, sources.y)
+    table["isophotal_abmag"] = sources.abmag
+    table["isophotal_abmag_err"] = np.full(sources.x.size, 0.02)
+    table["sky_bbox_ll"] = sky(xmin - 0.5, ymin - 0.5)
+    table["sky_bbox_lr"] = sky(xmax + 0.5, ymin - 0.5)
+    table["sky_bbox_ul"] = sky(xmin - 0.5, ymax + 0.5)
+    table["sky_bbox_ur"] = sky(xmax + 0.5, ymax + 0.5)
+    table["is_extended"] = sources.is_extended
+    table.write(path, format="ascii.ecsv", overwrite=True)
+    return path
+
+
+def trace_stamp(g, x0, y0, sigma, spectrum, *, axis, jy_per_rate, psf_sigma, rotation=0.0,
+                velocity_factor=1.0, shape):
+    """(rows, columns, stamp) of one source's trace in one order, in DN/s; None when it
+    misses the detector.
+
+    g           -- the order's GrismOrder; the trace is placed as the backward
+                   dispersion places it: (x0, y0) + the offsets at t, turned by
+                   ``rotation`` degrees
+    axis        -- "row" (dispersion along x) or "column"
+    jy_per_rate -- f(order, wavelength, dispersion) -> Jy per DN/s of one pixel (the
+                   photom conversion the pipeline will apply)
+    psf_sigma   -- f(wavelength) -> the PSF's Gaussian sigma across the dispersion (px)
+    spectrum    -- f(barycentric wavelength) -> F_nu in Jy
+
+    Each along-dispersion pixel gets the spectrum at its wavelength, smeared along by the
+    source's own sigma; across, a Gaussian of the source and the PSF integrated over
+    each pixel."""
+    from scipy.ndimage import gaussian_filter1d
+    from scipy.special import erf
+
+    from spec2.algorithms.grism import rotate
+
+    t = np.linspace(0.0, 1.0, 2001)
+    dx, dy = g.dx(t, x0, y0), g.dy(t, x0, y0)
+    if rotation != 0.0:
+        dx, dy = rotate(dx, dy, rotation)
+    dx, dy = np.broadcast_to(dx, t.shape), np.broadcast_to(dy, t.shape)
+    along_t, across_t = (x0 + dx, y0 + dy) if axis == "row" else (y0 + dy, x0 + dx)
+    n_along = shape[1] if axis == "row" else shape[0]
+    n_across = shape[0] if axis == "row" else shape[1]
+    lo = max(int(np.floor(along_t.min())) - 8, 0)
+    hi = min(int(np.ceil(along_t.max())) + 8, n_along - 1)
+    if hi - lo < 2:
+        return None
+    pix = np.arange(lo, hi + 1, dtype=float)
+    order = np.argsort(along_t)
+    tp = np.interp(pix, along_t[order], t[order], left=np.nan, right=np.nan)
+    on = np.isfinite(tp)
+    tp = np.where(on, tp, 0.5)
+    wl = np.broadcast_to(g.wavelength(tp, x0, y0), tp.shape)  # observed frame
+    dispersion = np.where(on, np.abs(np.gradient(wl)), 1.0)  # off the trace: no light, any value
+    rate = np.where(on, spectrum(wl * velocity_factor) / jy_per_rate(g.order, wl, dispersion), 0.0)
+    rate = gaussian_filter1d(rate, sigma, mode="constant")
+    centre = np.interp(tp, t, across_t)
+    width = np.sqrt(sigma**2 + psf_sigma(wl) ** 2)
+    c0 = max(int(np.floor(np.min(centre) - 5 * width.max())), 0)
+    c1 = min(int(np.ceil(np.max(centre) + 5 * width.max())), n_across - 1)
+    if c1 < c0:
+        return None
+    edges = np.arange(c0, c1 + 2) - 0.5
+    cdf = 0.5 * (1 + erf((edges[:, None] - centre[None, :]) / (np.sqrt(2.0) * width[None, :])))
+    stamp = np.diff(cdf, axis=0) * rate[None, :]  # (across, along)
+    across_slice, along_slice = slice(c0, c1 + 1), slice(lo, hi + 1)
+    if axis == "row":
+        return across_slice, along_slice, stamp
+    return along_slice, across_slice, stamp.T
+
+
+def dispersed_rate(sources: Sources, spectra, orders, *, shape, **trace_options):
+    """Noiseless count rate (DN/s) of every source in every order of ``orders``
+    ({order: GrismOrder}) on a detector of ``shape``; ``trace_options`` as
+    :func:`trace_stamp` takes them."""
+    image = np.zeros(shape)
+    for g in orders.values():
+        for x0, y0, sigma, spectrum in zip(sources.x, sources.y, sources.sigma, spectra):
+            stamp = trace_stamp(g, x0, y0, sigma, spectrum, shape=shape, **trace_options)
+            if stamp is not None:
+                rows, cols, values = stamp
+                image[rows, cols] += values
+    return image
