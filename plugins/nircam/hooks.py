@@ -19,7 +19,7 @@ EXPOSURE_TYPES = (TSGRISM, WFSS)
 # calwebb_spec2's grism branch (_process_grism): for a time series bkg_subtract subtracts
 # association backgrounds (SKIPPED without), for WFSS the scaled WFSSBKG reference.
 _TSGRISM_CALIBRATE = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "photom")
-_WFSS_CALIBRATE = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "photom")
+_WFSS_CALIBRATE = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "wfss_contam", "photom")
 
 
 def _is_tsgrism(model) -> bool:
@@ -193,3 +193,13 @@ def spec2_demo_data(directory, cache):
         light_curve=out["light_curve"],
         wavelength_range=(3.95, 4.9),
     )]
+
+
+@hookimpl
+def wfss_contam(model, refs, params, members):
+    """Off by default; needs the association's direct_image and segmap members."""
+    if not _is_wfss(model):
+        return None
+    from spec2.steps.wfss_contam import run_wfss_contam
+
+    return run_wfss_contam(model, refs, params, members)
