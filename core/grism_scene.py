@@ -142,3 +142,91 @@ def dispersed_rate(sources: Sources, spectra, orders, *, shape, **trace_options)
                 rows, cols, values = stamp
                 image[rows, cols] += values
     return image
+
+
+def band_flux(spectrum, throughput, grid, velocity_factor=1.0):
+    """F_nu (Jy) a source shows in a direct image: its observed spectrum averaged over
+    ``grid`` (micron) weighted by the filter ``throughput``."""
+    wl = np.linspace(grid[0], grid[1], 801)
+    w = throughput(wl)
+    return float(np.sum(spectrum(wl * velocity_factor) * w) / np.sum(w))
+
+
+def direct_scene(sources: Sources, fluxes, *, shape, psf_sigma, pixar_sr, segment_level, radius=3.5):
+    """(image, segmentation) of the field in the direct image, noiseless: each source a
+    pixel-integrated Gaussian (its own sigma and the PSF's ``psf_sigma`` px) holding
+    ``fluxes`` (Jy) in MJy/sr; each pixel labelled with the source that puts most light
+    in it, where that exceeds ``segment_level`` (MJy/sr) within ``radius`` sigma of the
+    centre (0: background)."""
+    from scipy.special import erf
+
+    image = np.zeros(shape)
+    best = np.zeros(shape)
+    seg = np.zeros(shape, np.uint32)
+    ny, nx = shape
+    for label, x0, y0, sigma, flux in zip(sources.label, sources.x, sources.y, sources.sigma, fluxes):
+        width = float(np.hypot(sigma, psf_sigma))
+        reach = int(np.ceil(radius * width)) + 1
+        x_lo, x_hi = max(int(np.floor(x0)) - reach, 0), min(int(np.ceil(x0)) + reach, nx - 1)
+        y_lo, y_hi = max(int(np.floor(y0)) - reach, 0), min(int(np.ceil(y0)) + reach, ny - 1)
+        if x_hi < x_lo or y_hi < y_lo:
+            continue
+
+        def fractions(lo, hi, c):
+            edges = np.arange(lo, hi + 2) - 0.5
+            return np.diff(0.5 * (1 + erf((edges - c) / (np.sqrt(2.0) * width))))
+
+        stamp = np.outer(fractions(y_lo, y_hi, y0), fractions(x_lo, x_hi, x0)) * flux * 1e-6 / pixar_sr
+        yy, xx = np.mgrid[y_lo : y_hi + 1, x_lo : x_hi + 1]
+        near = np.hypot(xx - x0, yy - y0) <= radius * width
+        cut = np.s_[y_lo : y_hi + 1, x_lo : x_hi + 1]
+        image[cut] += stamp
+        mine = near & (stamp > segment_level) & (stamp > best[cut])
+        seg[cut][mine] = label
+        best[cut][mine] = stamp[mine]
+    return image, seg
+
+
+def write_direct_image(directory, names, image, seg, imaging, instrument: dict, exp_type):
+    """Save the direct image (ImageModel in MJy/sr carrying the ``imaging`` gwcs) and its
+    segmentation map (SegmentationMapModel) as jwst's image3 products named ``names``
+    (i2d, segm); ``instrument`` the meta.instrument values. Returns their paths."""
+    from pathlib import Path
+
+    from stdatamodels.jwst import datamodels
+
+    direct = datamodels.ImageModel(np.asarray(image, np.float32))
+    for key, value in instrument.items():
+        setattr(direct.meta.instrument, key, value)
+    direct.meta.exposure.type = exp_type
+    direct.meta.bunit_data = "MJy/sr"
+    direct.meta.wcs = imaging
+    direct.meta.filename = names[0]
+    segm = datamodels.SegmentationMapModel(np.asarray(seg, np.uint32))
+    segm.meta.filename = names[1]
+    paths = []
+    for m in (direct, segm):
+        paths.append(Path(directory) / m.meta.filename)
+        m.save(paths[-1])
+    return paths
+
+
+def detector_exposure(model, rate, *, exptime, gain, read_noise_var, seed, n_bad=300):
+    """Fill a rate ImageModel from a noiseless ``rate`` (DN/s): Poisson and read noise
+    with their variances, ``n_bad`` dead pixels (NaN, DO_NOT_USE|DEAD), reference-pixel
+    flags on the 4-pixel border."""
+    rng = np.random.default_rng(seed)
+    shape = rate.shape
+    var_p = np.clip(rate, 0, None) / (gain * exptime)
+    var_r = np.full(shape, read_noise_var)
+    data = rate + rng.standard_normal(shape) * np.sqrt(var_p + var_r)
+    dq = np.zeros(shape, np.uint32)
+    ys, xs = rng.integers(4, shape[0] - 4, n_bad), rng.integers(4, shape[1] - 4, n_bad)
+    dq[ys, xs] = 1 | 2048
+    data[ys, xs] = np.nan
+    for edge in (np.s_[:4, :], np.s_[-4:, :], np.s_[:, :4], np.s_[:, -4:]):
+        dq[edge] |= 2**31  # reference pixels
+    model.data = data.astype(np.float32)
+    model.dq, model.var_poisson, model.var_rnoise = dq, var_p.astype(np.float32), var_r.astype(np.float32)
+    model.err = np.sqrt(model.var_poisson + model.var_rnoise)
+    return model

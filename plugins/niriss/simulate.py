@@ -14,11 +14,11 @@ WFSSBKG shape times SKY_SCALE), the flat, Poisson and read noise, and bad pixels
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from spec2 import grism_scene as scene
 from spec2_niriss import instrument as ins
 
 FIELD_RA, FIELD_DEC = 150.1163, 2.2058  # deg, the reference point (COSMOS-like field)
@@ -30,31 +30,6 @@ GAIN = 1.6
 READ_NOISE_VAR = 2.0e-4  # (DN/s)^2
 LINES = (1.41, 1.56)  # micron: emission lines given to every third source
 STEM = "jw01571010001_04101_00001_nis"
-
-
-@dataclass
-class Sources:
-    """Direct-image (0-based full-frame pixels) positions, Gaussian sigma (pixels), AB
-    magnitude and extendedness of each source."""
-
-    label: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    sigma: np.ndarray
-    abmag: np.ndarray
-    is_extended: np.ndarray
-
-
-def random_sources(n, seed=5, shape=ins.FULL_SHAPE, margin=0):
-    """``n`` sources scattered over the detector (the direct image is taken with the same
-    detector, so catalog centroids are on it; their extent may reach beyond the edges)."""
-    rng = np.random.default_rng(seed)
-    ny, nx = shape
-    x = rng.uniform(margin, nx - 1 - margin, n)
-    y = rng.uniform(margin, ny - 1 - margin, n)
-    sigma = rng.uniform(0.7, 3.5, n)
-    return Sources(label=np.arange(1, n + 1), x=x, y=y, sigma=sigma, abmag=rng.uniform(17.5, 24.5, n),
-                   is_extended=sigma > 2.2)
 
 
 def source_spectrum(abmag, slope, line_strength=0.0):
@@ -70,7 +45,7 @@ def source_spectrum(abmag, slope, line_strength=0.0):
     return spectrum
 
 
-def spectra_for(sources: Sources, seed=9):
+def spectra_for(sources: scene.Sources, seed=9):
     """One spectrum per source: random slopes, lines for every third source."""
     rng = np.random.default_rng(seed)
     slopes = rng.uniform(-2.0, 1.5, len(sources.label))
@@ -78,61 +53,32 @@ def spectra_for(sources: Sources, seed=9):
             for i, (m, s) in enumerate(zip(sources.abmag, slopes))]
 
 
-def trace_stamp(g, x0, y0, sigma, spectrum, *, axis, rotation, velocity_factor, shape):
-    """(rows, columns, stamp) of one source's trace in one order, in DN/s; None when it
-    misses the detector. ``rotation`` turns the trace offsets (degrees), ``axis`` is
-    "row" (dispersion along x) or "column"."""
-    from scipy.ndimage import gaussian_filter1d
-    from scipy.special import erf
-
-    from spec2.algorithms.grism import rotate
-
-    t = np.linspace(0.0, 1.0, 2001)
-    dx, dy = rotate(g.dx(t, x0, y0), g.dy(t, x0, y0), rotation)
-    along_t, across_t = (x0 + dx, y0 + dy) if axis == "row" else (y0 + dy, x0 + dx)
-    n_along = shape[1] if axis == "row" else shape[0]
-    n_across = shape[0] if axis == "row" else shape[1]
-    lo = max(int(np.floor(along_t.min())) - 8, 0)
-    hi = min(int(np.ceil(along_t.max())) + 8, n_along - 1)
-    if hi - lo < 2:
-        return None
-    pix = np.arange(lo, hi + 1, dtype=float)
-    order = np.argsort(along_t)
-    tp = np.interp(pix, along_t[order], t[order], left=np.nan, right=np.nan)
-    on = np.isfinite(tp)
-    tp = np.where(on, tp, 0.5)
-    wl = g.wavelength(tp, x0, y0)  # observed frame
-    dispersion = np.where(on, np.abs(np.gradient(wl)), 1.0)  # off the trace: no light, any value
-    per_count = ins.PHOTMJSR[g.order] * ins.relative_response(wl) / dispersion * ins.PIXAR_SR * 1e6
-    rate = np.where(on, spectrum(wl * velocity_factor) / per_count, 0.0)
-    rate = gaussian_filter1d(rate, sigma, mode="constant")
-    centre = np.interp(tp, t, across_t)
-    width = np.sqrt(sigma**2 + ins.psf_sigma(wl) ** 2)
-    c0 = max(int(np.floor(np.min(centre) - 5 * width.max())), 0)
-    c1 = min(int(np.ceil(np.max(centre) + 5 * width.max())), n_across - 1)
-    if c1 < c0:
-        return None
-    edges = np.arange(c0, c1 + 2) - 0.5
-    cdf = 0.5 * (1 + erf((edges[:, None] - centre[None, :]) / (np.sqrt(2.0) * width[None, :])))
-    stamp = np.diff(cdf, axis=0) * rate[None, :]  # (across, along)
-    across_slice, along_slice = slice(c0, c1 + 1), slice(lo, hi + 1)
-    if axis == "row":
-        return across_slice, along_slice, stamp
-    return along_slice, across_slice, stamp.T
+def random_sources(n, seed=5):
+    """``n`` sources scattered over the detector (the direct image is taken with the same
+    detector, so catalog centroids are on it; their extent may reach beyond the edges)."""
+    return scene.random_sources(n, seed=seed, shape=ins.FULL_SHAPE, sigma=(0.7, 3.5), abmag=(17.5, 24.5),
+                                extended_above=2.2)
 
 
-def dispersed_rate(sources: Sources, spectra, orders, *, grism, rotation, velocity_factor, shape=ins.FULL_SHAPE):
-    """Noiseless count rate (DN/s) of every source in every order on the detector."""
-    axis = "row" if ins.DISPERSION_AXIS[grism] == 1 else "column"
-    image = np.zeros(shape)
-    for g in orders.values():
-        for x0, y0, sigma, spectrum in zip(sources.x, sources.y, sources.sigma, spectra):
-            stamp = trace_stamp(g, x0, y0, sigma, spectrum, axis=axis, rotation=rotation,
-                                velocity_factor=velocity_factor, shape=shape)
-            if stamp is not None:
-                rows, cols, values = stamp
-                image[rows, cols] += values
-    return image
+def jy_per_rate(order, wavelength, dispersion):
+    """Jy per DN/s of one pixel: the photom conversion the pipeline applies."""
+    return ins.PHOTMJSR[order] * ins.relative_response(wavelength) / dispersion * ins.PIXAR_SR * 1e6
+
+
+def write_direct_image(directory, sources, spectra, imaging, velocity_factor, seed):
+    """The F150W direct image (MJy/sr with the imaging gwcs, sky and noise added) and its
+    segmentation map, as jwst's image3 products; returns their paths and the sources'
+    band fluxes (Jy)."""
+    rng = np.random.default_rng(seed)
+    fluxes = [scene.band_flux(s, ins.throughput, BAND_GRID, velocity_factor) for s in spectra]
+    image, seg = scene.direct_scene(sources, fluxes, shape=ins.FULL_SHAPE, psf_sigma=float(ins.psf_sigma(1.5)),
+                                    pixar_sr=ins.PIXAR_SR, segment_level=SEGMENT_LEVEL)
+    image = image + DIRECT_SKY + DIRECT_NOISE * rng.standard_normal(image.shape)
+    paths = scene.write_direct_image(
+        directory, ("jw01571-o010_t001_niriss_clear-f150w_i2d.fits", "jw01571-o010_t001_niriss_clear-f150w_segm.fits"),
+        image, seg, imaging, {"name": "NIRISS", "detector": ins.DETECTOR, "filter": "CLEAR",
+                              "pupil": ins.BLOCKING_FILTER}, "NIS_IMAGE")
+    return paths, np.asarray(fluxes)
 
 
 def fill_header(m, grism):
@@ -166,107 +112,10 @@ def fill_header(m, grism):
     return m
 
 
-def write_catalog(path, sources: Sources, detector_to_sky, half_size=3.0):
-    """The ECSV catalog of ``sources``: centroids, sky centroid and the sky corners of a
-    box of +- ``half_size`` sigma (whole pixels, as a segmentation map's bounding box)."""
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
-    from astropy.table import QTable
-
-    def sky(x, y):
-        ra, dec = detector_to_sky(np.asarray(x, float), np.asarray(y, float))
-        return SkyCoord(ra * u.deg, dec * u.deg, frame="icrs")
-
-    reach = np.ceil(half_size * sources.sigma)
-    xmin, xmax = np.round(sources.x - reach), np.round(sources.x + reach)
-    ymin, ymax = np.round(sources.y - reach), np.round(sources.y + reach)
-    table = QTable()
-    table["label"] = sources.label.astype(np.int32)
-    table["xcentroid"] = sources.x
-    table["ycentroid"] = sources.y
-    table["sky_centroid"] = sky(sources.x, sources.y)
-    table["isophotal_abmag"] = sources.abmag
-    table["isophotal_abmag_err"] = np.full(sources.x.size, 0.02)
-    table["sky_bbox_ll"] = sky(xmin - 0.5, ymin - 0.5)
-    table["sky_bbox_lr"] = sky(xmax + 0.5, ymin - 0.5)
-    table["sky_bbox_ul"] = sky(xmin - 0.5, ymax + 0.5)
-    table["sky_bbox_ur"] = sky(xmax + 0.5, ymax + 0.5)
-    table["is_extended"] = sources.is_extended
-    table.write(path, format="ascii.ecsv", overwrite=True)
-    return path
-
-
 DIRECT_SKY = 0.05  # MJy/sr, the direct image's sky (jwst's wfss_contam estimates and removes it)
 DIRECT_NOISE = 0.004  # MJy/sr rms per pixel
 SEGMENT_LEVEL = 0.02  # MJy/sr: a pixel belongs to the brightest source above this (noiseless)
 BAND_GRID = (1.25, 1.75)  # micron, where the F150W throughput weights a spectrum
-
-
-def band_flux(spectrum, velocity_factor=1.0):
-    """F_nu (Jy) a source shows in the F150W direct image: its observed spectrum averaged
-    over the band with the filter throughput as weight."""
-    wl = np.linspace(BAND_GRID[0], BAND_GRID[1], 801)
-    w = ins.throughput(wl)
-    return float(np.sum(spectrum(wl * velocity_factor) * w) / np.sum(w))
-
-
-def direct_scene(sources: Sources, fluxes, shape=ins.FULL_SHAPE, radius=3.5):
-    """(image, segmentation) of the field in the direct image, noiseless: each source a
-    pixel-integrated Gaussian (its own sigma and the PSF at 1.5 micron) holding ``fluxes``
-    (Jy) in MJy/sr; each pixel labelled with the source that puts most light in it, where
-    that exceeds SEGMENT_LEVEL within ``radius`` sigma of the centre (0: background)."""
-    from scipy.special import erf
-
-    image = np.zeros(shape)
-    best = np.zeros(shape)
-    seg = np.zeros(shape, np.uint32)
-    ny, nx = shape
-    for label, x0, y0, sigma, flux in zip(sources.label, sources.x, sources.y, sources.sigma, fluxes):
-        width = float(np.hypot(sigma, ins.psf_sigma(1.5)))
-        reach = int(np.ceil(radius * width)) + 1
-        x_lo, x_hi = max(int(np.floor(x0)) - reach, 0), min(int(np.ceil(x0)) + reach, nx - 1)
-        y_lo, y_hi = max(int(np.floor(y0)) - reach, 0), min(int(np.ceil(y0)) + reach, ny - 1)
-        if x_hi < x_lo or y_hi < y_lo:
-            continue
-
-        def fractions(lo, hi, c):
-            edges = np.arange(lo, hi + 2) - 0.5
-            return np.diff(0.5 * (1 + erf((edges - c) / (np.sqrt(2.0) * width))))
-
-        stamp = np.outer(fractions(y_lo, y_hi, y0), fractions(x_lo, x_hi, x0)) * flux * 1e-6 / ins.PIXAR_SR
-        yy, xx = np.mgrid[y_lo : y_hi + 1, x_lo : x_hi + 1]
-        near = np.hypot(xx - x0, yy - y0) <= radius * width
-        cut = np.s_[y_lo : y_hi + 1, x_lo : x_hi + 1]
-        image[cut] += stamp
-        mine = near & (stamp > SEGMENT_LEVEL) & (stamp > best[cut])
-        seg[cut][mine] = label
-        best[cut][mine] = stamp[mine]
-    return image, seg
-
-
-def write_direct_image(directory, sources, spectra, imaging, velocity_factor, seed):
-    """The F150W direct image (ImageModel in MJy/sr with the imaging gwcs, sky and noise
-    added) and its segmentation map, as jwst's image3 products; returns their paths."""
-    from stdatamodels.jwst import datamodels
-
-    rng = np.random.default_rng(seed)
-    fluxes = [band_flux(s, velocity_factor) for s in spectra]
-    image, seg = direct_scene(sources, fluxes)
-    image = image + DIRECT_SKY + DIRECT_NOISE * rng.standard_normal(image.shape)
-    direct = datamodels.ImageModel(image.astype(np.float32))
-    direct.meta.instrument.name, direct.meta.instrument.detector = "NIRISS", ins.DETECTOR
-    direct.meta.instrument.filter, direct.meta.instrument.pupil = "CLEAR", ins.BLOCKING_FILTER
-    direct.meta.exposure.type = "NIS_IMAGE"
-    direct.meta.bunit_data = "MJy/sr"
-    direct.meta.wcs = imaging
-    direct.meta.filename = "jw01571-o010_t001_niriss_clear-f150w_i2d.fits"
-    segm = datamodels.SegmentationMapModel(seg)
-    segm.meta.filename = "jw01571-o010_t001_niriss_clear-f150w_segm.fits"
-    paths = []
-    for m in (direct, segm):
-        paths.append(Path(directory) / m.meta.filename)
-        m.save(paths[-1])
-    return paths, np.asarray(fluxes)
 
 
 def simulate_wfss(directory, cache, n_sources=60, seed=5, grism="GR150C"):
@@ -283,7 +132,6 @@ def simulate_wfss(directory, cache, n_sources=60, seed=5, grism="GR150C"):
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     refs = write_reference_set(cache)
-    rng = np.random.default_rng(seed)
     shape = ins.FULL_SHAPE
     model = fill_header(datamodels.ImageModel(np.zeros(shape, np.float32)), grism)
     specwcs = datamodels.NIRISSGrismModel(refs["specwcs"][grism])
@@ -293,23 +141,14 @@ def simulate_wfss(directory, cache, n_sources=60, seed=5, grism="GR150C"):
                                    datamodels.FilteroffsetModel(refs["filteroffset"])))
     sources = random_sources(n_sources, seed=seed)
     spectra = spectra_for(sources, seed=seed + 1)
-    catalog = write_catalog(directory / "jw01571-o010_t001_niriss_clear-f150w_cat.ecsv", sources, imaging)
-    rate = dispersed_rate(sources, spectra, niriss_orders(specwcs), grism=grism,
-                          rotation=-wheel_angle(model, specwcs),
-                          velocity_factor=velocity_factor(model.meta.wcsinfo.velosys), shape=shape)
+    catalog = scene.write_catalog(directory / "jw01571-o010_t001_niriss_clear-f150w_cat.ecsv", sources, imaging)
+    rate = scene.dispersed_rate(sources, spectra, niriss_orders(specwcs), shape=shape,
+                                axis="row" if ins.DISPERSION_AXIS[grism] == 1 else "column",
+                                rotation=-wheel_angle(model, specwcs), jy_per_rate=jy_per_rate,
+                                psf_sigma=ins.psf_sigma,
+                                velocity_factor=velocity_factor(model.meta.wcsinfo.velosys))
     rate = (rate + SKY_SCALE * ins.sky_pattern(shape, grism)) * ins.flat_pattern(shape)
-    var_p = np.clip(rate, 0, None) / (GAIN * EXPTIME)
-    var_r = np.full(shape, READ_NOISE_VAR)
-    data = rate + rng.standard_normal(shape) * np.sqrt(var_p + var_r)
-    dq = np.zeros(shape, np.uint32)
-    ys, xs = rng.integers(4, shape[0] - 4, 300), rng.integers(4, shape[1] - 4, 300)
-    dq[ys, xs] = 1 | 2048
-    data[ys, xs] = np.nan
-    for edge in (np.s_[:4, :], np.s_[-4:, :], np.s_[:, :4], np.s_[:, -4:]):
-        dq[edge] |= 2**31  # reference pixels
-    model.data = data.astype(np.float32)
-    model.dq, model.var_poisson, model.var_rnoise = dq, var_p.astype(np.float32), var_r.astype(np.float32)
-    model.err = np.sqrt(model.var_poisson + model.var_rnoise)
+    scene.detector_exposure(model, rate, exptime=EXPTIME, gain=GAIN, read_noise_var=READ_NOISE_VAR, seed=seed)
     model.meta.filename = f"{STEM}_rate.fits"
     path = directory / model.meta.filename
     model.save(path)
