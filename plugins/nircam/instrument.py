@@ -1,4 +1,5 @@
-"""The simulated NIRCam long-wavelength grism channel (module A, GRISMR + F444W).
+"""The simulated NIRCam long-wavelength grism channel (F444W with GRISMR or GRISMC, in
+module A or B; time series: module A, GRISMR).
 
 Analytic functions from which the simulator draws exposures and the reference writers
 sample their files, so simulated data and references agree by construction and tests can
@@ -27,6 +28,18 @@ V2_REF, V3_REF = 95.043034, -556.150466  # arcsec, V2/V3 of the reference point
 V3_YANGLE = -0.5536
 VPARITY = -1
 FILTER_OFFSET = (0.35, -0.25)  # column, row offset of F444W+GRISMR in the filteroffset file
+
+# Per module: detector, aperture V2/V3 and angle, the sign of the dispersion along the
+# rows (GRISMR) or columns (GRISMC) -- module B's grisms disperse the other way -- and
+# the filteroffset per grism. Module A's values are the ones above.
+MODULES = {
+    "A": dict(detector="NRCALONG", v2_ref=V2_REF, v3_ref=V3_REF, v3_yangle=V3_YANGLE, along_sign=1.0,
+              filter_offset={"GRISMR": FILTER_OFFSET, "GRISMC": (0.18, 0.42)}),
+    "B": dict(detector="NRCBLONG", v2_ref=-89.2613, v3_ref=-556.7452, v3_yangle=-0.2496, along_sign=-1.0,
+              filter_offset={"GRISMR": (-0.29, 0.21), "GRISMC": (-0.15, -0.37)}),
+}
+GRISMS = ("GRISMR", "GRISMC")
+DISPERSION_AXIS = {"GRISMR": 1, "GRISMC": 2}
 
 # Dispersion, order 1 (trace parameter t in [0, 1]):
 #   lambda(t; x0, y0) = C0 + C1 t + C2 t^2, coefficients linear in the field position;
@@ -83,17 +96,21 @@ def flat_pattern(shape, seed=11):
     return (large * (1.0 + 0.015 * rng.standard_normal(shape))).astype(np.float32)
 
 
-def sky_pattern(shape):
+def sky_pattern(shape, pupil="GRISMR", module="A"):
     """The shape of the dispersed sky in DN/s (normalised to a median near 1): the
-    F444W band's zodiacal light dispersed along rows, fading where the first order of
-    the sky leaves the detector's left edge, with gentle ripples."""
+    F444W band's zodiacal light dispersed along the grism's axis, fading where the first
+    order of the sky leaves the detector's trailing edge, with gentle ripples."""
     rows, cols = np.indices(shape, dtype=float)
-    edge = 1.0 / (1.0 + np.exp(-(cols - 90.0) / 35.0))
-    ripple = 1.0 + 0.02 * np.sin(rows / 131.0) + 0.03 * np.cos(cols / 173.0)
+    along, across = (cols, rows) if DISPERSION_AXIS[pupil] == 1 else (rows, cols)
+    n = shape[1] if DISPERSION_AXIS[pupil] == 1 else shape[0]
+    if MODULES[module]["along_sign"] < 0:
+        along = n - 1 - along
+    edge = 1.0 / (1.0 + np.exp(-(along - 90.0) / 35.0))
+    ripple = 1.0 + 0.02 * np.sin(across / 131.0) + 0.03 * np.cos(along / 173.0)
     return (0.3 + 0.75 * edge * ripple).astype(np.float32)
 
 
-def ideal_to_v2v3_matrix():
+def ideal_to_v2v3_matrix(v3_yangle=V3_YANGLE):
     """2x2 matrix from ideal-frame arcsec to (V2, V3) offsets (SIAF convention)."""
-    a = np.deg2rad(V3_YANGLE)
+    a = np.deg2rad(v3_yangle)
     return np.array([[VPARITY * np.cos(a), np.sin(a)], [-VPARITY * np.sin(a), np.cos(a)]])

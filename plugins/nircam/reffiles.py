@@ -18,12 +18,11 @@ from spec2_nircam import instrument as ins
 TSGRISM = "NRC_TSGRISM"
 WFSS = "NRC_WFSS"
 PARKEYS = ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.TYPE")
-MATCH = (ins.DETECTOR, f"{TSGRISM}|{WFSS}")  # references both grism modes use
 USEAFTER = "2022-01-01T00:00:00"
 ASDF_REFTYPES = ("specwcs", "distortion", "filteroffset", "wavelengthrange")
 
 
-def _reference_meta(model, reftype, description):
+def _reference_meta(model, reftype, description, module="A"):
     # ASDF (WCS) reference models check the lower-case name, FITS ones take either
     model.meta.reftype = reftype if reftype in ASDF_REFTYPES else reftype.upper()
     model.meta.author = "spec2 simulator"
@@ -31,8 +30,8 @@ def _reference_meta(model, reftype, description):
     model.meta.description = description
     model.meta.useafter = USEAFTER
     model.meta.instrument.name = "NIRCAM"
-    model.meta.instrument.detector = ins.DETECTOR
-    model.meta.instrument.module = ins.MODULE
+    model.meta.instrument.detector = ins.MODULES[module]["detector"]
+    model.meta.instrument.module = module
     model.meta.telescope = "JWST"
     return model
 
@@ -45,31 +44,36 @@ def _field_polynomial(const, dx0, dy0):
     return Polynomial2D(1, c0_0=const - dx0 * x - dy0 * y, c1_0=dx0, c0_1=dy0)
 
 
-def dispersion_models():
-    """(orders, displ, dispx, dispy, invdispx) as the specwcs stores them."""
+def dispersion_models(module="A", pupil="GRISMR"):
+    """(orders, displ, dispx, dispy, invdispx, invdispy) as the specwcs stores them: the
+    straight along-dispersion offset (x for GRISMR, y for GRISMC; reversed in module B)
+    with its inverse, the field-dependent cross-dispersion offset and wavelength."""
     from astropy.modeling.models import Polynomial1D
 
+    sign = ins.MODULES[module]["along_sign"]
     displ = [[_field_polynomial(*c) for c in ins.LAMBDA_COEFFS], [Polynomial1D(1, c0=ins.LAMBDA2[0], c1=ins.LAMBDA2[1])]]
-    dispx = [[Polynomial1D(1, c0=ins.DX1[0], c1=ins.DX1[1])], [Polynomial1D(1, c0=ins.DX2[0], c1=ins.DX2[1])]]
-    dispy = [[_field_polynomial(*c) for c in ins.DY1], [Polynomial1D(1, c0=ins.DY2[0], c1=ins.DY2[1])]]
+    along = [[Polynomial1D(1, c0=sign * c0, c1=sign * c1)] for c0, c1 in (ins.DX1, ins.DX2)]
+    across = [[_field_polynomial(*c) for c in ins.DY1], [Polynomial1D(1, c0=ins.DY2[0], c1=ins.DY2[1])]]
     # one model per order (jwst calls it directly on the offset)
-    invdispx = [
-        Polynomial1D(1, c0=-ins.DX1[0] / ins.DX1[1], c1=1.0 / ins.DX1[1]),
-        Polynomial1D(1, c0=-ins.DX2[0] / ins.DX2[1], c1=1.0 / ins.DX2[1]),
-    ]
-    return [1, 2], displ, dispx, dispy, invdispx
+    inverse = [Polynomial1D(1, c0=-c0 / c1, c1=1.0 / (sign * c1)) for c0, c1 in (ins.DX1, ins.DX2)]
+    if ins.DISPERSION_AXIS[pupil] == 1:
+        return [1, 2], displ, along, across, inverse, []
+    return [1, 2], displ, across, along, [], inverse
 
 
-def write_specwcs(path):
+def write_specwcs(path, module="A", pupil="GRISMR"):
     from stdatamodels.jwst.datamodels import NIRCAMGrismModel
 
-    orders, displ, dispx, dispy, invdispx = dispersion_models()
-    m = _reference_meta(NIRCAMGrismModel(), "specwcs", "Simulated GRISMR dispersion model parameters")
+    orders, displ, dispx, dispy, invdispx, invdispy = dispersion_models(module, pupil)
+    m = _reference_meta(NIRCAMGrismModel(), "specwcs", f"Simulated {pupil} dispersion model parameters", module)
     m.displ, m.dispx, m.dispy = displ, dispx, dispy
-    m.invdispx = invdispx
+    if invdispx:
+        m.invdispx = invdispx
+    if invdispy:
+        m.invdispy = invdispy
     m.invdispl = []
     m.orders = orders
-    m.meta.instrument.pupil = ins.PUPIL
+    m.meta.instrument.pupil = pupil
     m.meta.instrument.filter = "N/A"
     m.meta.exposure.type = "NRC_WFSS"
     m.meta.exposure.p_exptype = "NRC_WFSS|NRC_TSGRISM|"
@@ -79,22 +83,23 @@ def write_specwcs(path):
     return path
 
 
-def distortion_model():
+def distortion_model(module="A"):
     """Full-frame 0-based detector (x, y) -> (V2, V3) arcsec: affine about the TSO
     reference point, with an analytic inverse."""
     from astropy.modeling import models
 
+    mod = ins.MODULES[module]
     x0, y0 = ins.TSO_REF[0] - 1, ins.TSO_REF[1] - 1
-    matrix = ins.ideal_to_v2v3_matrix() * ins.PIXEL_SCALE
+    matrix = ins.ideal_to_v2v3_matrix(mod["v3_yangle"]) * ins.PIXEL_SCALE
     return (models.Shift(-x0) & models.Shift(-y0)) | models.AffineTransformation2D(
-        matrix=matrix, translation=[ins.V2_REF, ins.V3_REF])
+        matrix=matrix, translation=[mod["v2_ref"], mod["v3_ref"]])
 
 
-def write_distortion(path):
+def write_distortion(path, module="A"):
     from stdatamodels.jwst.datamodels import DistortionModel
 
-    m = _reference_meta(DistortionModel(), "distortion", "Simulated NIRCam LW imaging distortion")
-    m.model = distortion_model()
+    m = _reference_meta(DistortionModel(), "distortion", "Simulated NIRCam LW imaging distortion", module)
+    m.model = distortion_model(module)
     m.meta.input_units = "pixel"
     m.meta.output_units = "arcsec"
     m.meta.instrument.channel = "LONG"
@@ -108,12 +113,12 @@ def write_distortion(path):
     return path
 
 
-def write_filteroffset(path):
+def write_filteroffset(path, module="A"):
     from stdatamodels.jwst.datamodels import FilteroffsetModel
 
-    m = _reference_meta(FilteroffsetModel(), "filteroffset", "Simulated NIRCam filter offsets")
-    col, row = ins.FILTER_OFFSET
-    m.filters = [{"filter": ins.FILTER, "pupil": ins.PUPIL, "column_offset": col, "row_offset": row}]
+    m = _reference_meta(FilteroffsetModel(), "filteroffset", "Simulated NIRCam filter offsets", module)
+    m.filters = [{"filter": ins.FILTER, "pupil": pupil, "column_offset": col, "row_offset": row}
+                 for pupil, (col, row) in ins.MODULES[module]["filter_offset"].items()]
     m.meta.instrument.channel = "LONG"
     m.meta.exposure.type = "NRC_IMAGE"
     m.meta.exposure.p_exptype = "NRC_IMAGE|NRC_TSIMAGE|NRC_TSGRISM|NRC_WFSS|"
@@ -181,12 +186,13 @@ def write_photom(path):
     from stdatamodels.jwst.datamodels import NrcWfssPhotomModel
 
     n = PHOTOM_WAVE.size
-    table = np.zeros(2, dtype=[
+    rows = [(pupil, order) for pupil in ins.GRISMS for order in (1, 2)]
+    table = np.zeros(len(rows), dtype=[
         ("filter", "S12"), ("pupil", "S15"), ("order", "i2"), ("photmjsr", "f4"), ("uncertainty", "f4"),
         ("nelem", "i2"), ("wavelength", "f4", (n,)), ("relresponse", "f4", (n,)), ("reluncertainty", "f4", (n,)),
     ])
-    for row, order in zip(table, (1, 2)):
-        row["filter"], row["pupil"], row["order"] = ins.FILTER, ins.PUPIL, order
+    for row, (pupil, order) in zip(table, rows):
+        row["filter"], row["pupil"], row["order"] = ins.FILTER, pupil, order
         row["photmjsr"], row["uncertainty"], row["nelem"] = ins.PHOTMJSR * order, 0.001, n
         row["wavelength"] = PHOTOM_WAVE
         row["relresponse"] = ins.relative_response(PHOTOM_WAVE)
@@ -223,17 +229,17 @@ def write_extract1d(path):
     return path
 
 
-def write_background(path):
+def write_background(path, module="A", pupil="GRISMR"):
     """WfssBkgModel: the dispersed sky's shape as the detector records it (DN/s, flat
     pattern included), a few flagged pixels."""
     from stdatamodels.jwst.datamodels import WfssBkgModel
 
-    m = _reference_meta(WfssBkgModel(), "bkg", "Simulated NIRCam F444W/GRISMR sky background")
-    m.data = ins.sky_pattern(ins.FULL_SHAPE) * ins.flat_pattern(ins.FULL_SHAPE)
+    m = _reference_meta(WfssBkgModel(), "bkg", f"Simulated NIRCam F444W/{pupil} sky background", module)
+    m.data = ins.sky_pattern(ins.FULL_SHAPE, pupil, module) * ins.flat_pattern(ins.FULL_SHAPE)
     m.err = np.full(ins.FULL_SHAPE, 0.002, np.float32)
     m.dq = np.zeros(ins.FULL_SHAPE, np.uint32)
     m.dq[900:903, 1200] = 4  # an arbitrary flag the step ORs into the science DQ
-    m.meta.instrument.filter, m.meta.instrument.pupil = ins.FILTER, ins.PUPIL
+    m.meta.instrument.filter, m.meta.instrument.pupil = ins.FILTER, pupil
     m.meta.exposure.type = WFSS
     m.meta.subarray.name = "FULL"
     m.meta.subarray.xstart, m.meta.subarray.ystart = 1, 1
@@ -256,12 +262,12 @@ def write_apcorr(path):
     nwl, nsize = APCORR_WAVE.size, APCORR_SIZE.size
     sigma = ins.psf_sigma(APCORR_WAVE)[:, None]
     corr = 1.0 / erf(APCORR_SIZE[None, :] / 2.0 / (np.sqrt(2.0) * sigma))
-    table = np.zeros(1, dtype=[
+    table = np.zeros(len(ins.GRISMS), dtype=[
         ("filter", "S12"), ("pupil", "S15"), ("wavelength", "f4", (nwl,)), ("nelem_wl", "i2"),
         ("size", "u1", (nsize,)), ("nelem_size", "i2"), ("apcorr", "f4", (nwl, nsize)),
         ("apcorr_err", "f4", (nwl, nsize)),
     ])
-    table["filter"], table["pupil"] = ins.FILTER, ins.PUPIL
+    table["filter"], table["pupil"] = ins.FILTER, ins.GRISMS
     table["wavelength"], table["nelem_wl"] = APCORR_WAVE, nwl
     table["size"], table["nelem_size"] = APCORR_SIZE, nsize
     table["apcorr"], table["apcorr_err"] = corr, 0.001
@@ -273,44 +279,83 @@ def write_apcorr(path):
     return path
 
 
-WRITERS = {
-    "specwcs": ("nircam_grismr_specwcs.asdf", write_specwcs),
-    "distortion": ("nircam_nrcalong_distortion.asdf", write_distortion),
-    "filteroffset": ("nircam_nrcalong_filteroffset.asdf", write_filteroffset),
-    "flat": ("nircam_f444w_grismr_flat.fits", write_flat),
+PUPIL_PARKEYS = (*PARKEYS, "META.INSTRUMENT.PUPIL")
+
+PER_MODULE = {
+    "distortion": ("nircam_{det}_distortion.asdf", write_distortion),
+    "filteroffset": ("nircam_{det}_filteroffset.asdf", write_filteroffset),
+}
+"""References of one module (detector) that every grism mode of it uses."""
+
+SHARED = {
+    "flat": ("nircam_f444w_grism_flat.fits", write_flat),
     "photom": ("nircam_grism_photom.fits", write_photom),
 }
-"""References shared by the time series and WFSS."""
+"""One file for both modules (the simulated detectors share a flat and a response)."""
 
 PER_MODE = {
     TSGRISM: {
         "wavelengthrange": ("nircam_tsgrism_wavelengthrange.asdf", write_wavelengthrange),
         "extract1d": ("nircam_tsgrism_extract1d.json", write_extract1d),
         "apcorr": None,
-        "bkg": None,
     },
     WFSS: {
         "wavelengthrange": ("nircam_wfss_wavelengthrange.asdf", write_wfss_wavelengthrange),
         "extract1d": None,  # jwst extracts WFSS cut-outs whole, without an extract1d file
         "apcorr": ("nircam_wfss_apcorr.fits", write_apcorr),
-        "bkg": ("nircam_f444w_grismr_wfssbkg.fits", write_background),
     },
 }
 """References of one mode (None: N/A for that mode)."""
 
 
-def write_reference_set(cache) -> dict[str, Path]:
-    """Write every NIRCam grism reference into the cache's NIRCam folder and register it;
-    returns {reftype: path} with the mode-specific ones as {reftype: {exp_type: path}}."""
-    paths: dict = {reftype: cache.publish("nircam", reftype, PARKEYS, MATCH, f"spec2sim_{name}", writer)
-                   for reftype, (name, writer) in WRITERS.items()}
-    for exp_type, refs in PER_MODE.items():
-        for reftype, entry in refs.items():
-            match = (ins.DETECTOR, exp_type)
-            if entry is None:
-                cache.not_applicable("nircam", reftype, PARKEYS, match)
+def _modes(module):
+    return f"{TSGRISM}|{WFSS}" if module == "A" else WFSS  # time series: module A only
+
+
+def write_reference_set(cache) -> dict:
+    """Write every NIRCam grism reference into the cache's NIRCam folder and register it.
+    Returns {reftype: {key: path}} with key the module ("A"/"B") for per-module and
+    shared files, (module, pupil) for specwcs and bkg, the EXP_TYPE for per-mode ones."""
+    paths: dict = {}
+
+    def publish(reftype, parkeys, match, name, writer, *args):
+        return cache.publish("nircam", reftype, parkeys, match, f"spec2sim_{name}", writer, *args)
+
+    for module, mod in ins.MODULES.items():
+        det, modes = mod["detector"], _modes(module)
+        for reftype, (name, writer) in PER_MODULE.items():
+            paths.setdefault(reftype, {})[module] = publish(reftype, PARKEYS, (det, modes),
+                                                            name.format(det=det.lower()), writer, module)
+        for reftype, (name, writer) in SHARED.items():
+            paths.setdefault(reftype, {})[module] = publish(reftype, PARKEYS, (det, modes), name, writer)
+        for pupil in ins.GRISMS:
+            tag = f"{det.lower()}_{pupil.lower()}"
+            paths.setdefault("specwcs", {})[(module, pupil)] = publish(
+                "specwcs", PUPIL_PARKEYS, (det, modes, pupil), f"nircam_{tag}_specwcs.asdf", write_specwcs,
+                module, pupil)
+            paths.setdefault("bkg", {})[(module, pupil)] = publish(
+                "bkg", PUPIL_PARKEYS, (det, WFSS, pupil), f"nircam_{tag}_wfssbkg.fits", write_background,
+                module, pupil)
+        if module == "A":
+            cache.not_applicable("nircam", "bkg", PUPIL_PARKEYS, (det, TSGRISM, "|".join(ins.GRISMS)))
+        for exp_type, refs in PER_MODE.items():
+            if exp_type not in modes.split("|"):
                 continue
-            name, writer = entry
-            paths.setdefault(reftype, {})[exp_type] = cache.publish(
-                "nircam", reftype, PARKEYS, match, f"spec2sim_{name}", writer)
+            for reftype, entry in refs.items():
+                if entry is None:
+                    cache.not_applicable("nircam", reftype, PARKEYS, (det, exp_type))
+                    continue
+                name, writer = entry
+                paths.setdefault(reftype, {})[exp_type] = publish(reftype, PARKEYS, (det, exp_type), name, writer)
     return paths
+
+
+def exposure_references(paths, module="A", pupil="GRISMR", exp_type=WFSS) -> dict:
+    """The paths one exposure uses, {reftype: path}, out of :func:`write_reference_set`'s."""
+    out = {}
+    for reftype, by_key in paths.items():
+        for key in ((module, pupil), module, exp_type):
+            if key in by_key:
+                out[reftype] = by_key[key]
+                break
+    return out

@@ -43,7 +43,7 @@ def order1():
     from spec2.wcs.grism import grism_orders
     from spec2_nircam.reffiles import dispersion_models
 
-    orders, displ, dispx, dispy, invdispx = dispersion_models()
+    orders, displ, dispx, dispy, invdispx, _ = dispersion_models()
     return grism_orders(orders, displ, dispx, dispy, [], invdispx)[1]
 
 
@@ -88,17 +88,18 @@ def _int_times(start_mjd, nints):
     return table
 
 
-def fill_nircam_keywords(m, exp_type, pupil, ra_ref, dec_ref, roll_ref, velosys):
+def fill_nircam_keywords(m, exp_type, pupil, ra_ref, dec_ref, roll_ref, velosys, module="A"):
     """The keywords every simulated NIRCam LW grism exposure shares: instrument, the
     aperture geometry and attitude (V2/V3_REF on RA/DEC_REF at ROLL_REF), units and
     the stage-1 steps done."""
+    mod = ins.MODULES[module]
     m.meta.telescope = "JWST"
     i = m.meta.instrument
-    i.name, i.detector, i.channel, i.module = "NIRCAM", ins.DETECTOR, "LONG", ins.MODULE
+    i.name, i.detector, i.channel, i.module = "NIRCAM", mod["detector"], "LONG", module
     i.filter, i.pupil = ins.FILTER, pupil
     m.meta.exposure.type = exp_type
     w = m.meta.wcsinfo
-    w.v2_ref, w.v3_ref, w.v3yangle, w.vparity = ins.V2_REF, ins.V3_REF, ins.V3_YANGLE, ins.VPARITY
+    w.v2_ref, w.v3_ref, w.v3yangle, w.vparity = mod["v2_ref"], mod["v3_ref"], mod["v3_yangle"], ins.VPARITY
     w.ra_ref, w.dec_ref, w.roll_ref, w.velosys = ra_ref, dec_ref, roll_ref, velosys
     m.meta.pointing.ra_v1, m.meta.pointing.dec_v1, m.meta.pointing.pa_v3 = ra_ref, dec_ref, roll_ref
     m.meta.velocity_aberration.scale_factor = 1.0

@@ -53,7 +53,7 @@ def test_products_and_status_keywords(tsgrism_sim, tsgrism_spec2):
         s = cal.meta.cal_step
         assert (s.assign_wcs, s.flat_field, s.extract_2d, s.srctype, s.photom) == ("COMPLETE",) * 5
         assert s.bkg_subtract == "SKIPPED"
-        assert cal.meta.ref_file.specwcs.name == "crds://spec2sim_nircam_grismr_specwcs.asdf"
+        assert cal.meta.ref_file.specwcs.name == "crds://spec2sim_nircam_nrcalong_grismr_specwcs.asdf"
         assert cal.meta.bunit_data == "MJy/sr" and cal.source_type == "POINT"
 
 

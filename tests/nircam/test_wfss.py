@@ -18,17 +18,22 @@ pytestmark = pytest.mark.slow
 N_SOURCES = 40
 STEPS = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "photom")
 PRODUCTS = ("assign_wcs", "bsub", "flat_field", "extract_2d", "srctype", "photom", "cal")
-STEM = "jw02738005001_02103_00001_nrcalong"
 
 
-@pytest.fixture(scope="module")
-def wfss_sim(tmp_path_factory):
+# (module, grism, sources, seed): GRISMR and GRISMC disperse along rows and columns;
+# module B's grisms disperse the other way
+CONFIGS = [("A", "GRISMR", N_SOURCES, 5), ("A", "GRISMC", 25, 5), ("B", "GRISMR", 25, 7)]
+
+
+@pytest.fixture(scope="module", params=CONFIGS, ids=lambda c: f"{c[0]}-{c[1]}")
+def wfss_sim(request, tmp_path_factory):
     from spec2.crds_cache import LocalCache
     from spec2_nircam.simulate_wfss import simulate_wfss
 
-    root = tmp_path_factory.mktemp("nrc_wfss")
+    module, pupil, n_sources, seed = request.param
+    root = tmp_path_factory.mktemp(f"nrc_wfss_{module}_{pupil}")
     cache = LocalCache(root / "crds")
-    out = simulate_wfss(root / "data", cache, n_sources=N_SOURCES)
+    out = simulate_wfss(root / "data", cache, n_sources=n_sources, seed=seed, pupil=pupil, module=module)
     cache.finish()
     out["root"], out["crds"] = root, root / "crds"
     return out
@@ -60,13 +65,13 @@ def _same_arrays(a, b, what):
 
 @pytest.mark.parity
 @pytest.mark.parametrize("step", PRODUCTS)
-def test_each_step_matches_jwst(step, wfss_jwst, wfss_spec2):
+def test_each_step_matches_jwst(step, wfss_sim, wfss_jwst, wfss_spec2):
     """Bit for bit after every step: the exposure (with its FITS SIP approximation of the
     imaging WCS), then every cut-out (pixels, wavelengths, identity, units, PHOTMJSR)
     and the world coordinates of every slit WCS."""
     from stdatamodels.jwst import datamodels
 
-    name = f"{STEM}_{step}.fits"
+    name = f"{wfss_sim['stem']}_{step}.fits"
     with datamodels.open(wfss_spec2 / name) as a, datamodels.open(wfss_jwst / name) as b:
         assert type(a) is type(b)
         if not isinstance(b, datamodels.MultiSlitModel):
@@ -77,7 +82,7 @@ def test_each_step_matches_jwst(step, wfss_jwst, wfss_spec2):
                 assert a.meta.background.scaling_factor == b.meta.background.scaling_factor
                 np.testing.assert_array_equal(a.mask, b.mask)
             return
-        assert len(a.slits) == len(b.slits) > 20
+        assert len(a.slits) == len(b.slits) > 15
         for sa, sb in zip(a.slits, b.slits):
             _same_arrays(sa, sb, f"{step} slit {sb.name}")
             assert [getattr(sa, k) for k in SLIT_ATTRS] == [getattr(sb, k) for k in SLIT_ATTRS]
@@ -92,13 +97,13 @@ def test_each_step_matches_jwst(step, wfss_jwst, wfss_spec2):
 
 
 @pytest.mark.parity
-def test_x1d_matches_jwst(wfss_jwst, wfss_spec2):
+def test_x1d_matches_jwst(wfss_sim, wfss_jwst, wfss_spec2):
     """The WFSS x1d layout (one table per order, a row per source) with every column of
     every row identical, units included; jwst records the full path of its _cal file as
     FILENAME, spec2 the file's name."""
     from stdatamodels.jwst import datamodels
 
-    name = f"{STEM}_x1d.fits"
+    name = f"{wfss_sim['stem']}_x1d.fits"
     with datamodels.open(wfss_spec2 / name) as a, datamodels.open(wfss_jwst / name) as b:
         assert type(a) is type(b) is datamodels.WFSSMultiSpecModel
         assert len(a.spec) == len(b.spec) == 1
@@ -125,12 +130,12 @@ def test_closure_isolated_point_sources(wfss_sim, wfss_spec2):
 
     from spec2_nircam.simulate_wfss import SKY_SCALE
 
-    with datamodels.open(wfss_spec2 / f"{STEM}_bsub.fits") as bsub:
+    with datamodels.open(wfss_spec2 / f"{wfss_sim['stem']}_bsub.fits") as bsub:
         assert bsub.meta.background.scaling_factor == pytest.approx(SKY_SCALE, rel=0.005)
     sources, spectra = wfss_sim["sources"], wfss_sim["spectra"]
-    with datamodels.open(wfss_spec2 / f"{STEM}_cal.fits") as cal:
+    with datamodels.open(wfss_spec2 / f"{wfss_sim['stem']}_cal.fits") as cal:
         boxes = {int(s.source_id): (s.xstart, s.xstart + s.xsize, s.ystart, s.ystart + s.ysize) for s in cal.slits}
-    with datamodels.open(wfss_spec2 / f"{STEM}_x1d.fits") as x1d:
+    with datamodels.open(wfss_spec2 / f"{wfss_sim['stem']}_x1d.fits") as x1d:
         t = x1d.spec[0].spec_table
         rows = {int(r["SOURCE_ID"]): r for r in t}
 
@@ -151,7 +156,7 @@ def test_closure_isolated_point_sources(wfss_sim, wfss_spec2):
         truth = spectra[i](wl[band])
         assert np.median(flux[band] / truth) == pytest.approx(1.0, abs=0.03), label
         checked += 1
-    assert checked >= 2
+    assert checked >= 1
 
 
 @pytest.mark.parametrize("damage", ["no_catalog_member", "catalog_missing_column"])

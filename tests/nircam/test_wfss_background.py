@@ -35,7 +35,7 @@ def bkg_setup(tmp_path_factory):
     refs = sim["references"]
     paths = {"specwcs": str(refs["specwcs"]), "distortion": str(refs["distortion"]),
              "filteroffset": str(refs["filteroffset"]),
-             "wavelengthrange": str(refs["wavelengthrange"]["NRC_WFSS"])}
+             "wavelengthrange": str(refs["wavelengthrange"])}
 
     model = datamodels.ImageModel(sim["rate"])
     shape = model.data.shape
