@@ -199,6 +199,7 @@ def write_photom(path):
         row["reluncertainty"] = 0.01
     m = _reference_meta(NrcWfssPhotomModel(), "photom", "Simulated NIRCam grism flux calibration")
     m.phot_table = table
+    m.phot_unit = "MJy micron s / (DN sr)"  # as delivered files state it (jwst's contam model needs it)
     m.meta.photometry.pixelarea_steradians = ins.PIXAR_SR
     m.meta.photometry.pixelarea_arcsecsq = ins.PIXAR_A2
     m.meta.exposure.p_exptype = "NRC_TSGRISM|NRC_WFSS|"
