@@ -230,3 +230,24 @@ def detector_exposure(model, rate, *, exptime, gain, read_noise_var, seed, n_bad
     model.dq, model.var_poisson, model.var_rnoise = dq, var_p.astype(np.float32), var_r.astype(np.float32)
     model.err = np.sqrt(model.var_poisson + model.var_rnoise)
     return model
+
+
+def point_source_apcorr_table(filters, pupils, wavelength, sizes, psf_sigma):
+    """The APCORR table of a WFSS aperture-correction reference (Nrc/NisWfssApcorrModel):
+    one row per (filter, pupil) pair, each 1 / the fraction of a Gaussian point source
+    of ``psf_sigma(wavelength)`` inside a box of ``sizes`` pixels across the dispersion."""
+    from scipy.special import erf
+
+    nwl, nsize = len(wavelength), len(sizes)
+    sigma = psf_sigma(np.asarray(wavelength, float))[:, None]
+    corr = 1.0 / erf(np.asarray(sizes, float)[None, :] / 2.0 / (np.sqrt(2.0) * sigma))
+    table = np.zeros(max(np.size(filters), np.size(pupils)), dtype=[
+        ("filter", "S12"), ("pupil", "S15"), ("wavelength", "f4", (nwl,)), ("nelem_wl", "i2"),
+        ("size", "u1", (nsize,)), ("nelem_size", "i2"), ("apcorr", "f4", (nwl, nsize)),
+        ("apcorr_err", "f4", (nwl, nsize)),
+    ])
+    table["filter"], table["pupil"] = filters, pupils
+    table["wavelength"], table["nelem_wl"] = wavelength, nwl
+    table["size"], table["nelem_size"] = sizes, nsize
+    table["apcorr"], table["apcorr_err"] = corr, 0.001
+    return table

@@ -210,21 +210,11 @@ APCORR_SIZE = np.arange(1, 41, dtype=np.uint8)
 def write_apcorr(path):
     """NisWfssApcorrModel: 1 / the fraction of a point source inside a box of ``size``
     pixels across the dispersion (the simulator's Gaussian PSF)."""
-    from scipy.special import erf
     from stdatamodels.jwst.datamodels import NisWfssApcorrModel
 
-    nwl, nsize = APCORR_WAVE.size, APCORR_SIZE.size
-    sigma = ins.psf_sigma(APCORR_WAVE)[:, None]
-    corr = 1.0 / erf(APCORR_SIZE[None, :] / 2.0 / (np.sqrt(2.0) * sigma))
-    table = np.zeros(len(ins.GRISMS), dtype=[
-        ("filter", "S12"), ("pupil", "S15"), ("wavelength", "f4", (nwl,)), ("nelem_wl", "i2"),
-        ("size", "u1", (nsize,)), ("nelem_size", "i2"), ("apcorr", "f4", (nwl, nsize)),
-        ("apcorr_err", "f4", (nwl, nsize)),
-    ])
-    table["filter"], table["pupil"] = ins.GRISMS, ins.BLOCKING_FILTER
-    table["wavelength"], table["nelem_wl"] = APCORR_WAVE, nwl
-    table["size"], table["nelem_size"] = APCORR_SIZE, nsize
-    table["apcorr"], table["apcorr_err"] = corr, 0.001
+    from spec2.grism_scene import point_source_apcorr_table
+
+    table = point_source_apcorr_table(ins.GRISMS, ins.BLOCKING_FILTER, APCORR_WAVE, APCORR_SIZE, ins.psf_sigma)
     m = _reference_meta(NisWfssApcorrModel(), "apcorr", "Simulated NIRISS WFSS aperture correction", BOTH)
     m.apcorr_table = table
     m.sizeunit = "pixels"

@@ -61,6 +61,23 @@ def spec2_failure(sim, target, out):
     return failed[0]
 
 
+ARRAYS = ("data", "err", "dq", "var_poisson", "var_rnoise", "var_flat", "wavelength")
+SLIT_ATTRS = ("name", "source_id", "source_type", "is_extended", "xstart", "xsize", "ystart", "ysize",
+              "source_xpos", "source_ypos", "source_ra", "source_dec")
+
+
+def same_arrays(a, b, what):
+    """Every pixel array of two models (or slits) identical; absent or empty alike."""
+    import numpy as np
+
+    for name in ARRAYS:
+        x, y = getattr(a, name, None), getattr(b, name, None)
+        if y is None or not np.size(y):
+            assert x is None or not np.size(x), (what, name)
+            continue
+        np.testing.assert_array_equal(x, y, err_msg=f"{what} {name}")
+
+
 @pytest.fixture(scope="session")
 def tsgrism_jwst(tsgrism_sim):
     return run_jwst(tsgrism_sim, tsgrism_sim["tso"], tsgrism_sim["root"] / "jwst", STEPS)

@@ -11,7 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.nircam.conftest import run_jwst, run_spec2, spec2_failure
+from tests.nircam.conftest import (
+    SLIT_ATTRS,
+    run_jwst,
+    run_spec2,
+    same_arrays,
+    spec2_failure,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -49,20 +55,6 @@ def wfss_spec2(wfss_sim):
     return run_spec2(wfss_sim, wfss_sim["asn"], wfss_sim["root"] / "spec2")
 
 
-ARRAYS = ("data", "err", "dq", "var_poisson", "var_rnoise", "var_flat", "wavelength")
-SLIT_ATTRS = ("name", "source_id", "source_type", "is_extended", "xstart", "xsize", "ystart", "ysize",
-              "source_xpos", "source_ypos", "source_ra", "source_dec")
-
-
-def _same_arrays(a, b, what):
-    for name in ARRAYS:
-        x, y = getattr(a, name, None), getattr(b, name, None)
-        if y is None or not np.size(y):
-            assert x is None or not np.size(x), (what, name)
-            continue
-        np.testing.assert_array_equal(x, y, err_msg=f"{what} {name}")
-
-
 @pytest.mark.parity
 @pytest.mark.parametrize("step", PRODUCTS)
 def test_each_step_matches_jwst(step, wfss_sim, wfss_jwst, wfss_spec2):
@@ -75,7 +67,7 @@ def test_each_step_matches_jwst(step, wfss_sim, wfss_jwst, wfss_spec2):
     with datamodels.open(wfss_spec2 / name) as a, datamodels.open(wfss_jwst / name) as b:
         assert type(a) is type(b)
         if not isinstance(b, datamodels.MultiSlitModel):
-            _same_arrays(a, b, step)
+            same_arrays(a, b, step)
             keys = [k for k in b.meta.wcsinfo.instance if k != "s_region"]
             assert {k: a.meta.wcsinfo.instance.get(k) for k in keys} == {k: b.meta.wcsinfo.instance[k] for k in keys}
             if step == "bsub":
@@ -84,7 +76,7 @@ def test_each_step_matches_jwst(step, wfss_sim, wfss_jwst, wfss_spec2):
             return
         assert len(a.slits) == len(b.slits) > 15
         for sa, sb in zip(a.slits, b.slits):
-            _same_arrays(sa, sb, f"{step} slit {sb.name}")
+            same_arrays(sa, sb, f"{step} slit {sb.name}")
             assert [getattr(sa, k) for k in SLIT_ATTRS] == [getattr(sb, k) for k in SLIT_ATTRS]
             assert sa.meta.wcsinfo.instance == sb.meta.wcsinfo.instance
             assert sa.meta.bunit_data == sb.meta.bunit_data

@@ -9,7 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.nircam.conftest import run_jwst, run_spec2, spec2_failure
+from tests.nircam.conftest import (
+    SLIT_ATTRS,
+    run_jwst,
+    run_spec2,
+    same_arrays,
+    spec2_failure,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -34,20 +40,6 @@ def nis_wfss(request, tmp_path_factory):
     return sim, run_jwst(sim, sim["asn"], root / "jwst", STEPS), run_spec2(sim, sim["asn"], root / "spec2")
 
 
-ARRAYS = ("data", "err", "dq", "var_poisson", "var_rnoise", "var_flat", "wavelength")
-SLIT_ATTRS = ("name", "source_id", "source_type", "is_extended", "xstart", "xsize", "ystart", "ysize",
-              "source_xpos", "source_ypos", "source_ra", "source_dec")
-
-
-def _same_arrays(a, b, what):
-    for name in ARRAYS:
-        x, y = getattr(a, name, None), getattr(b, name, None)
-        if y is None or not np.size(y):
-            assert x is None or not np.size(x), (what, name)
-            continue
-        np.testing.assert_array_equal(x, y, err_msg=f"{what} {name}")
-
-
 @pytest.mark.parity
 def test_each_step_matches_jwst(nis_wfss):
     """Bit for bit after every step: the exposure (its SIP approximation of the imaging
@@ -62,7 +54,7 @@ def test_each_step_matches_jwst(nis_wfss):
         with datamodels.open(spec2_out / name) as a, datamodels.open(jwst_out / name) as b:
             assert type(a) is type(b)
             if not isinstance(b, datamodels.MultiSlitModel):
-                _same_arrays(a, b, step)
+                same_arrays(a, b, step)
                 keys = [k for k in b.meta.wcsinfo.instance if k != "s_region"]
                 assert {k: a.meta.wcsinfo.instance.get(k) for k in keys} == {k: b.meta.wcsinfo.instance[k] for k in keys}
                 if step == "bsub":
@@ -73,7 +65,7 @@ def test_each_step_matches_jwst(nis_wfss):
             assert len(a.slits) == len(b.slits) > 15
             assert {s.meta.wcsinfo.spectral_order for s in b.slits} == {1, 2}
             for sa, sb in zip(a.slits, b.slits):
-                _same_arrays(sa, sb, f"{step} slit {sb.name}")
+                same_arrays(sa, sb, f"{step} slit {sb.name}")
                 assert [getattr(sa, k) for k in SLIT_ATTRS] == [getattr(sb, k) for k in SLIT_ATTRS]
                 assert sa.meta.wcsinfo.instance == sb.meta.wcsinfo.instance
                 if sb.meta.photometry.conversion_megajanskys is not None:
