@@ -1,7 +1,6 @@
 """NIRCam WFSS groundwork: the exposure's WCS and the cut-out boxes of a crowded catalog,
 against jwst 3.0.0's ``nircam.wfss`` pipeline and ``create_grism_bbox`` on the same
-reference files and catalog. (The mode is not in a recipe yet: extract_2d, photom and
-the WFSS x1d follow.)"""
+reference files and catalog."""
 
 from __future__ import annotations
 
@@ -15,13 +14,10 @@ N_SOURCES = 150
 def wfss_setup(tmp_path_factory):
     from stdatamodels.jwst import datamodels
 
+    from spec2.grism_scene import write_catalog
     from spec2_nircam import reffiles
     from spec2_nircam.assign_wcs import build_wfss_wcs
-    from spec2_nircam.simulate_wfss import (
-        fill_wfss_header,
-        random_sources,
-        write_catalog,
-    )
+    from spec2_nircam.simulate_wfss import fill_wfss_header, random_sources
 
     d = tmp_path_factory.mktemp("wfss")
     refs = {
@@ -35,7 +31,7 @@ def wfss_setup(tmp_path_factory):
                          datamodels.DistortionModel(refs["distortion"]),
                          datamodels.FilteroffsetModel(refs["filteroffset"]))
     to_sky = wcs.get_transform("detector", "world")
-    sources = random_sources(N_SOURCES)
+    sources = random_sources(N_SOURCES, margin=-40)  # some centred beyond the edges too
     catalog = write_catalog(d / "cat.ecsv", sources, lambda x, y: to_sky(x, y, 1.0, 1)[:2])
     model.meta.source_catalog = str(catalog)
     return {"model": model, "wcs": wcs, "refs": refs, "catalog": catalog, "sources": sources}
