@@ -41,6 +41,31 @@ def random_sources(n, *, seed, shape, margin=0.0, sigma=(0.7, 3.5), abmag=(17.5,
                    is_extended=widths > extended_above)
 
 
+def source_spectrum(abmag, slope, *, pivot, lines=(), line_sigma=0.0, line_strength=0.0):
+    """F_nu (Jy) of a source as a function of wavelength (micron): AB magnitude ``abmag``
+    at ``pivot`` micron, a power law of index ``slope``, and Gaussian emission lines at
+    ``lines`` (sigma ``line_sigma``, peak ``line_strength`` times the continuum)."""
+    f0 = 3631.0 * 10 ** (-0.4 * abmag)
+
+    def spectrum(wavelength):
+        wl = np.asarray(wavelength, float)
+        cont = f0 * (wl / pivot) ** slope
+        bump = sum(np.exp(-0.5 * ((wl - line) / line_sigma) ** 2) for line in lines)
+        return cont * (1.0 + line_strength * bump)
+
+    return spectrum
+
+
+def spectra_for(sources: Sources, *, seed, slopes, pivot, lines, line_sigma, line_strength=3.0):
+    """One spectrum per source: a power law with a random index in ``slopes`` (low,
+    high) and, for every third source, the emission ``lines``."""
+    rng = np.random.default_rng(seed)
+    indices = rng.uniform(*slopes, len(sources.label))
+    return [source_spectrum(m, s, pivot=pivot, lines=lines, line_sigma=line_sigma,
+                            line_strength=line_strength if i % 3 == 0 else 0.0)
+            for i, (m, s) in enumerate(zip(sources.abmag, indices))]
+
+
 def write_catalog(path, sources: Sources, detector_to_sky, half_size=3.0):
     """The ECSV catalog of ``sources``: centroids, sky centroid and the sky corners of a
     box of +- ``half_size`` sigma (whole pixels, as a segmentation map's bounding box).

@@ -59,26 +59,9 @@ def fill_wfss_header(m, pupil="GRISMR", module="A"):
 LINES = (4.05, 4.65)  # micron: emission lines given to every third source
 
 
-def source_spectrum(abmag, slope, line_strength=0.0):
-    """F_nu (Jy) of a source: AB magnitude at 4.4 micron, a power law, and optional
-    emission lines (peak ``line_strength`` times the continuum, 0.004 micron sigma)."""
-    f0 = 3631.0 * 10 ** (-0.4 * abmag)
-
-    def spectrum(wavelength):
-        wl = np.asarray(wavelength, float)
-        cont = f0 * (wl / 4.4) ** slope
-        bump = sum(np.exp(-0.5 * ((wl - line) / 0.004) ** 2) for line in LINES)
-        return cont * (1.0 + line_strength * bump)
-
-    return spectrum
-
-
 def spectra_for(sources: scene.Sources, seed=9):
-    """One spectrum per source: random slopes, lines for every third source."""
-    rng = np.random.default_rng(seed)
-    slopes = rng.uniform(-2.5, 1.0, len(sources.label))
-    return [source_spectrum(m, s, 3.0 if i % 3 == 0 else 0.0)
-            for i, (m, s) in enumerate(zip(sources.abmag, slopes))]
+    """One spectrum per source: power laws about 4.4 micron, lines for every third source."""
+    return scene.spectra_for(sources, seed=seed, slopes=(-2.5, 1.0), pivot=4.4, lines=LINES, line_sigma=0.004)
 
 
 SKY_SCALE = 0.7  # the dispersed sky is SKY_SCALE x the WFSSBKG reference (DN/s)

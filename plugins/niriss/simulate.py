@@ -32,25 +32,9 @@ LINES = (1.41, 1.56)  # micron: emission lines given to every third source
 STEM = "jw01571010001_04101_00001_nis"
 
 
-def source_spectrum(abmag, slope, line_strength=0.0):
-    """F_nu (Jy) of a source: AB magnitude at 1.5 micron, a power law, and optional
-    emission lines (peak ``line_strength`` times the continuum, 0.002 micron sigma)."""
-    f0 = 3631.0 * 10 ** (-0.4 * abmag)
-
-    def spectrum(wavelength):
-        wl = np.asarray(wavelength, float)
-        bump = sum(np.exp(-0.5 * ((wl - line) / 0.002) ** 2) for line in LINES)
-        return f0 * (wl / 1.5) ** slope * (1.0 + line_strength * bump)
-
-    return spectrum
-
-
 def spectra_for(sources: scene.Sources, seed=9):
-    """One spectrum per source: random slopes, lines for every third source."""
-    rng = np.random.default_rng(seed)
-    slopes = rng.uniform(-2.0, 1.5, len(sources.label))
-    return [source_spectrum(m, s, 3.0 if i % 3 == 0 else 0.0)
-            for i, (m, s) in enumerate(zip(sources.abmag, slopes))]
+    """One spectrum per source: power laws about 1.5 micron, lines for every third source."""
+    return scene.spectra_for(sources, seed=seed, slopes=(-2.0, 1.5), pivot=1.5, lines=LINES, line_sigma=0.002)
 
 
 def random_sources(n, seed=5):
