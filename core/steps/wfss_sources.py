@@ -46,6 +46,15 @@ def record_members(model, members) -> Path:
     return path
 
 
+def listed_orders(wavelengthrange, filter_name) -> list:
+    """The orders a wavelengthrange reference (WFSS or time-series form) extracts for
+    ``filter_name`` (its last entry for that name, as jwst reads it)."""
+    listed = [orders for name, orders in wavelengthrange.extract_orders if name == filter_name]
+    if not listed:
+        raise ReferenceFileError(f"wavelengthrange lists no orders to extract for filter {filter_name}")
+    return list(listed[-1])
+
+
 def wavelength_ranges(wavelengthrange, filter_name, extract_orders=None):
     """{order: (lambda_min, lambda_max)} of the orders to extract (the reference's
     extract_orders for ``filter_name`` unless given) from a WFSS wavelengthrange
@@ -53,10 +62,7 @@ def wavelength_ranges(wavelengthrange, filter_name, extract_orders=None):
     if "WFSS" not in str(wavelengthrange.meta.exposure.type):
         raise ReferenceFileError("wavelengthrange reference is not for WFSS")
     if extract_orders is None:
-        listed = [orders for name, orders in wavelengthrange.extract_orders if name == filter_name]
-        if not listed:
-            raise ReferenceFileError(f"wavelengthrange lists no orders to extract for filter {filter_name}")
-        extract_orders = list(listed[-1])
+        extract_orders = listed_orders(wavelengthrange, filter_name)
     ranges = {}
     for order in extract_orders:
         rows = [(r[2], r[3]) for r in wavelengthrange.wavelengthrange if r[0] == order and r[1] == filter_name]

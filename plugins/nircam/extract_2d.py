@@ -28,10 +28,9 @@ def extraction_order(wavelengthrange, filter_name, extract_orders=None):
     if wavelengthrange.meta.instrument.name != "NIRCAM" or wavelengthrange.meta.exposure.type != "NRC_TSGRISM":
         raise ReferenceFileError("wavelengthrange reference is not for NIRCam NRC_TSGRISM")
     if extract_orders is None:
-        listed = [orders for name, orders in wavelengthrange.extract_orders if name == filter_name]
-        if not listed:
-            raise ReferenceFileError(f"wavelengthrange lists no orders to extract for filter {filter_name}")
-        extract_orders = list(listed[-1])
+        from spec2.steps.wfss_sources import listed_orders
+
+        extract_orders = listed_orders(wavelengthrange, filter_name)
     if len(extract_orders) != 1:
         raise InputError("extracting more than one order of a grism time series is not supported (jwst neither)")
     order = int(extract_orders[0])
