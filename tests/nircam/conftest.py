@@ -78,6 +78,36 @@ def same_arrays(a, b, what):
         np.testing.assert_array_equal(x, y, err_msg=f"{what} {name}")
 
 
+def same_wfss_product(a, b, step, grid):
+    """A WFSS step product of spec2 (``a``) and jwst (``b``) identical: an exposure's
+    pixels and wcsinfo (but S_REGION), with the background's scaling factor and mask
+    after bkg_subtract; or every cut-out's pixels, identity, wcsinfo, units, photometry
+    keywords and slit-WCS world coordinates on a grid of (rows, columns) steps ``grid``."""
+    import numpy as np
+    from stdatamodels.jwst import datamodels
+
+    assert type(a) is type(b)
+    if not isinstance(b, datamodels.MultiSlitModel):
+        same_arrays(a, b, step)
+        keys = [k for k in b.meta.wcsinfo.instance if k != "s_region"]
+        assert {k: a.meta.wcsinfo.instance.get(k) for k in keys} == {k: b.meta.wcsinfo.instance[k] for k in keys}
+        if step == "bsub":
+            assert a.meta.background.scaling_factor == b.meta.background.scaling_factor
+            np.testing.assert_array_equal(a.mask, b.mask)
+        return
+    assert len(a.slits) == len(b.slits) > 15
+    for sa, sb in zip(a.slits, b.slits):
+        same_arrays(sa, sb, f"{step} slit {sb.name}")
+        assert [getattr(sa, k) for k in SLIT_ATTRS] == [getattr(sb, k) for k in SLIT_ATTRS]
+        assert sa.meta.wcsinfo.instance == sb.meta.wcsinfo.instance
+        assert sa.meta.bunit_data == sb.meta.bunit_data
+        if sb.meta.photometry.conversion_megajanskys is not None:
+            assert sa.meta.photometry.instance == sb.meta.photometry.instance
+        yy, xx = np.mgrid[0 : sb.data.shape[0] : grid[0], 0 : sb.data.shape[1] : grid[1]].astype(float)
+        for p, q in zip(sa.meta.wcs(xx, yy), sb.meta.wcs(xx, yy)):
+            np.testing.assert_array_equal(p, q)
+
+
 @pytest.fixture(scope="session")
 def tsgrism_jwst(tsgrism_sim):
     return run_jwst(tsgrism_sim, tsgrism_sim["tso"], tsgrism_sim["root"] / "jwst", STEPS)
