@@ -46,7 +46,6 @@ def _parse_pairs(values, what):
 def build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs):
     """Validate --ref/--skip/--set against the known steps; return RunOptions."""
     from spec2.pipeline import RunOptions
-    from spec2.recipe import parse_value
 
     overrides = {k.lower(): v for k, v in _parse_pairs(ref, "REFTYPE=PATH").items()}
     for name in skip:
@@ -57,14 +56,14 @@ def build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs):
         step, dot, param = key.partition(".")
         if not dot or step not in stepdefs:
             raise click.BadParameter(f"unknown step in {key!r} (steps: {', '.join(stepdefs)})", param_hint="--set")
-        defaults = stepdefs[step].params
-        if param not in defaults:
+        names = [p.name for p in stepdefs[step].params]
+        if param not in names:
             raise click.BadParameter(
-                f"step {step} has no parameter {param!r} (parameters: {', '.join(defaults) or 'none'})",
+                f"step {step} has no parameter {param!r} (parameters: {', '.join(names)}; see `spec2 steps {step}`)",
                 param_hint="--set",
             )
         try:
-            settings.setdefault(step, {})[param] = parse_value(text, defaults[param])
+            settings.setdefault(step, {})[param] = stepdefs[step].param(param).parse(text)
         except ValueError as exc:
             raise click.BadParameter(f"{key}: {exc}", param_hint="--set") from None
     return RunOptions(Path(output_dir), overrides, frozenset(skip), settings, save_intermediate)
@@ -100,14 +99,19 @@ def main():
 @click.option("--resume", is_flag=True, help="Skip exposures whose products an earlier run completed.")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors; no live progress line.")
-def process(inputs, output_dir, ref, skip, set_, save_intermediate, jobs, scheduler, resume, verbose, quiet):
+@click.option("--trace", is_flag=True, help="Log every hook call: the plugin that answered and its time (or $SPEC2_TRACE=1).")
+def process(inputs, output_dir, ref, skip, set_, save_intermediate, jobs, scheduler, resume, verbose, quiet, trace):
     """Calibrate _rate/_rateints files and level-2 association JSON files.
 
     Exposures run in parallel; a run report (spec2_report.json) is written next to the
     products. Exit status 0 only when every exposure succeeded.
     """
+    import os
+
     from spec2.progress import LiveProgress, make_progress
 
+    if trace:  # the environment carries it to worker processes too
+        os.environ["SPEC2_TRACE"] = "1"
     progress = make_progress(sys.stderr, quiet)
     if isinstance(progress, LiveProgress):
         # the live line says what is happening; the log keeps to problems unless -v
@@ -117,9 +121,9 @@ def process(inputs, output_dir, ref, skip, set_, save_intermediate, jobs, schedu
         _setup_logging(verbose, quiet)
     from spec2.batch import default_jobs
     from spec2.batch import process as run_batch
-    from spec2.plugins import get_plugin_manager, step_definitions
+    from spec2.plugins import step_definitions
 
-    pm = get_plugin_manager()
+    pm = _plugin_manager()
     options = build_options(output_dir, ref, skip, set_, save_intermediate, step_definitions(pm))
     results, report = run_batch(
         inputs, options, jobs=jobs or default_jobs(), scheduler=scheduler, progress=progress,
@@ -133,12 +137,24 @@ def process(inputs, output_dir, ref, skip, set_, save_intermediate, jobs, schedu
     sys.exit(status)
 
 
+def _plugin_manager():
+    """The plugin manager, or exit 2 with the one-line reason the plugins do not load."""
+    from spec2.errors import PluginError
+    from spec2.plugins import get_plugin_manager
+
+    try:
+        return get_plugin_manager()
+    except PluginError as exc:
+        click.echo(f"spec2: {exc}", err=True)
+        sys.exit(2)
+
+
 @main.command()
 def plugins():
-    """List loaded plugins: version, origin, exposure types and hooks."""
-    from spec2.plugins import describe_plugins, get_plugin_manager
+    """List loaded plugins: version, origin, the modes and steps each owns, its hooks."""
+    from spec2.plugins import describe_plugins
 
-    pm = get_plugin_manager()
+    pm = _plugin_manager()
     infos = describe_plugins(pm)
     if not infos:
         click.echo("no spec2 plugins are installed")
@@ -146,7 +162,30 @@ def plugins():
         click.echo(f"{info.name} {info.version}")
         click.echo(f"  origin:         {info.origin}")
         click.echo(f"  exposure types: {', '.join(info.exposure_types) or '-'}")
+        for exp_type, steps in info.claims.items():
+            owner = "recipe + " if exp_type in info.exposure_types else "steps "
+            click.echo(f"    {exp_type}: {owner}{', '.join(steps) or '-'}")
         click.echo(f"  hooks:          {', '.join(info.hooks) or '-'}")
+
+
+@main.command()
+@click.argument("step", required=False)
+@click.option("--markdown", is_flag=True, help="The user guide's step table (Markdown).")
+def steps(step, markdown):
+    """List the steps: what each does, its hook, status keyword, reference types and
+    parameters (type, default, help, and the plugin that added it)."""
+    from spec2.plugins import step_definitions
+    from spec2.step_help import describe_step, markdown_table
+
+    pm = _plugin_manager()
+    stepdefs = step_definitions(pm)
+    if markdown:
+        click.echo(markdown_table(stepdefs), nl=False)
+        return
+    if step is not None and step not in stepdefs:
+        raise click.BadParameter(f"unknown step {step!r} (steps: {', '.join(stepdefs)})", param_hint="STEP")
+    for name in [step] if step else stepdefs:
+        click.echo(describe_step(pm, stepdefs[name], detailed=step is not None))
 
 
 @main.command()

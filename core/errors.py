@@ -18,6 +18,11 @@ class UnsupportedModeError(Spec2Error):
     """No loaded plugin handles this EXP_TYPE (or this step for it)."""
 
 
+class PluginError(Spec2Error):
+    """The installed plugins do not fit together: a hook with no specification, a step or
+    parameter defined twice, two plugins claiming one mode or step. Raised at load."""
+
+
 class AssociationError(Spec2Error):
     """An association file is malformed or names a member that does not exist."""
 

@@ -25,7 +25,7 @@ from spec2.errors import (
     StepSkipped,
     UnsupportedModeError,
 )
-from spec2.recipe import Recipe, StepDef
+from spec2.recipe import PRODUCT_SUFFIXES, Recipe, SlitGroups, Step, StepDef
 
 log = logging.getLogger("spec2")
 
@@ -139,24 +139,55 @@ def native_byte_order(model):
             setattr(model, name, array.view(array.dtype.newbyteorder("=")))
 
 
-def find_recipe(pm, model, path) -> Recipe:
-    """The recipe a plugin gives for this exposure, or a clear UnsupportedModeError."""
+def find_recipe(pm, model, path, input_dir=None) -> Recipe:
+    """The recipe the owning plugin gives for this exposure, or a clear UnsupportedModeError."""
     from stdatamodels.jwst.datamodels import CubeModel
 
+    from spec2.plugins import claims_of, recipe_caller
+
     exp_type = model.meta.exposure.type
-    recipe = pm.hook.spec2_recipe(exp_type=exp_type, multi_int=isinstance(model, CubeModel))
-    if recipe is not None:
+    caller = recipe_caller(pm, exp_type)
+    if caller is not None:
+        recipe = caller(exp_type=exp_type, multi_int=isinstance(model, CubeModel), meta=model.meta,
+                        input_dir=input_dir)
+        if recipe is None:
+            raise UnsupportedModeError(f"{path}: the plugin claiming EXP_TYPE={exp_type} gave no recipe for it")
         return recipe
     if exp_type.endswith(_NOT_SPECTROSCOPY_SUFFIXES) or exp_type in _NOT_SPECTROSCOPY:
         raise UnsupportedModeError(
             f"{path}: EXP_TYPE={exp_type} is not a spectroscopic exposure; "
             "spec2 calibrates spectra (use calwebb_image2 for imaging)"
         )
-    supported = sorted({t for types in pm.hook.spec2_exposure_types() for t in types or ()})
+    supported = claims_of(pm).exposure_types()
     raise UnsupportedModeError(
         f"{path}: no installed plugin calibrates EXP_TYPE={exp_type} "
         f"(supported: {', '.join(supported) or 'none'}; see `spec2 plugins`)"
     )
+
+
+def check_recipe(pm, recipe: Recipe, exp_type: str, stepdefs) -> None:
+    """Raise UnsupportedModeError unless every step of the recipe is defined and claimed
+    for ``exp_type``, and no slit group makes a new product (a group's slits are merged
+    back into the model they were split from)."""
+    from spec2.plugins import claims_of
+
+    unknown = [s for s in recipe.steps if s not in stepdefs]
+    if unknown:
+        raise UnsupportedModeError(f"recipe for {exp_type} names unknown steps {unknown}")
+    claims = claims_of(pm)
+    unclaimed = [s for s in recipe.steps if claims.owner(exp_type, s) is None]
+    if unclaimed:
+        raise UnsupportedModeError(
+            f"no plugin implements step{'s' if len(unclaimed) > 1 else ''} {', '.join(unclaimed)} "
+            f"for EXP_TYPE={exp_type} (see `spec2 plugins`)")
+    for entry in recipe.entries:
+        if isinstance(entry, SlitGroups):
+            for group in entry.groups:
+                for step in group.steps:
+                    if not isinstance(step, Step) or stepdefs[step.name].makes:
+                        raise UnsupportedModeError(
+                            f"recipe for {exp_type}: slit group {group.name} runs {getattr(step, 'name', step)}, "
+                            "which makes a new product; groups hold calibration steps only")
 
 
 # ---------------------------------------------------------------------------------------
@@ -164,15 +195,17 @@ def find_recipe(pm, model, path) -> Recipe:
 # ---------------------------------------------------------------------------------------
 
 
-def step_params(stepdef: StepDef, recipe: Recipe, options: RunOptions) -> dict:
-    params = dict(stepdef.params)
-    params.update(recipe.params.get(stepdef.name, {}))
+def step_params(stepdef: StepDef, step: Step, options: RunOptions) -> dict:
+    """The step's defaults, then the recipe's, then the user's."""
+    params = stepdef.defaults
+    params.update(step.params)
     params.update(options.settings.get(stepdef.name, {}))
     return params
 
 
 def set_status(model, stepdef: StepDef, status: str):
-    setattr(model.meta.cal_step, stepdef.cal_step, status)
+    if stepdef.cal_step:
+        setattr(model.meta.cal_step, stepdef.cal_step, status)
 
 
 def record_references(model, used: dict, context):
@@ -185,23 +218,23 @@ def record_references(model, used: dict, context):
         model.meta.ref_file.crds.context_used = context
 
 
-def run_step(pm, stepdef, model, refs, params, members, skip=False):
+def run_step(hook, stepdef, model, refs, params, context, skip=None):
     """Run one step's hook; return (model, status, seconds, {reftype: name used}).
 
-    A user skip or a StepSkipped from the hook records SKIPPED and returns the input; a
-    StepFailed records FAILED and returns the input as the hook left it (metadata only).
+    ``hook`` is the owner's hook caller; ``context`` the other hook arguments (members,
+    input_dir, pm, extra_products). ``skip`` (why, or None) records SKIPPED and returns
+    the input; a StepSkipped from the hook does too; a StepFailed records FAILED and
+    returns the input as the hook left it (metadata only).
     """
     t0 = time.perf_counter()
     if skip:
         set_status(model, stepdef, SKIPPED)
-        why = "--skip" if params.get("skip") is not True else f"off unless --set {stepdef.name}.skip=false"
-        log.info("  %-14s SKIPPED (%s)", stepdef.name, why)
+        log.info("  %-14s SKIPPED (%s)", stepdef.name, skip)
         return model, SKIPPED, 0.0, {}
-    hook = getattr(pm.hook, stepdef.hook)
     refs.set_model(model)
     refs.take_used()
     try:
-        result = hook(model=model, refs=refs, params=params, members=members)
+        result = hook(model=model, refs=refs, params=params, **context)
     except (StepSkipped, StepFailed) as exc:
         status = SKIPPED if isinstance(exc, StepSkipped) else FAILED
         set_status(model, stepdef, status)
@@ -212,8 +245,7 @@ def run_step(pm, stepdef, model, refs, params, members, skip=False):
         return model, status, dt, used
     if result is None:
         raise UnsupportedModeError(
-            f"no plugin implements step {stepdef.name} (hook {stepdef.hook}) for "
-            f"EXP_TYPE={model.meta.exposure.type}"
+            f"step {stepdef.name} (hook {stepdef.hook}) returned nothing for EXP_TYPE={model.meta.exposure.type}"
         )
     set_status(result, stepdef, COMPLETE)
     used = refs.take_used()
@@ -271,58 +303,133 @@ def _error_text(exc, science):
     return f"{science}: {type(exc).__name__}: {exc}"
 
 
+def input_folder(exposure) -> Path:
+    """The folder of the association, or of the bare input file."""
+    return Path(exposure.source or exposure.science).resolve().parent
+
+
 def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
     from spec2.refs import RefResolver
 
     model = open_exposure(exposure.science)
-    recipe = find_recipe(pm, model, exposure.science)
-    unknown = [s for s in recipe.steps if s not in stepdefs]
-    if unknown:
-        raise UnsupportedModeError(f"recipe for {model.meta.exposure.type} names unknown steps {unknown}")
-    multi_int = model.data.ndim == 3
-    refs = RefResolver(model, options.overrides)
-    members = {k: list(v) for k, v in exposure.members.items()}
-    products: list[tuple[str, object]] = []
+    input_dir = input_folder(exposure)
+    recipe = find_recipe(pm, model, exposure.science, input_dir)
+    exp_type = model.meta.exposure.type
+    check_recipe(pm, recipe, exp_type, stepdefs)
+    run = RecipeRun(pm, exposure, options, stepdefs, result, on_step, exp_type, model.data.ndim == 3,
+                    RefResolver(model, options.overrides), input_dir)
+    for entry in recipe.entries:
+        model = run.entry(entry, model)
+    return run.products
 
-    def run(name, current):
-        stepdef = stepdefs[name]
-        if on_step is not None:
-            on_step(exposure.name, name)
+
+class RecipeRun:
+    """The state of one exposure's run through its recipe: the products marked so far,
+    the kind of model at hand (``cal`` until a step makes an ``s2d``, ``x1d``, ...)."""
+
+    def __init__(self, pm, exposure, options, stepdefs, result, on_step, exp_type, multi_int, refs, input_dir):
+        from spec2.plugins import step_caller
+
+        self.exposure, self.options, self.stepdefs = exposure, options, stepdefs
+        self.result, self.on_step, self.multi_int, self.refs = result, on_step, multi_int, refs
+        self.kind = "cal"
+        self.products: list[tuple[str, object]] = []
+        self._saved: set[int] = set()  # ids of models held as products
+        self._members = {k: list(v) for k, v in exposure.members.items()}
+        self._hooks = {name: step_caller(pm, name, exp_type, stepdefs) for name in stepdefs
+                       if _claimed(pm, exp_type, name)}
+        self._context = dict(members=self._members, input_dir=input_dir, pm=pm)
+
+    def entry(self, entry, model):
+        if isinstance(entry, SlitGroups):
+            return self.groups(entry, model)
+        return self.step(entry, model)
+
+    def step(self, step: Step, model, group=None):
+        stepdef = self.stepdefs[step.name]
+        label = step.name if group is None else f"{step.name}[{group}]"
+        if self.on_step is not None:
+            self.on_step(self.exposure.name, label)
+        params = step_params(stepdef, step, self.options)
+        skip = self._skip_reason(stepdef, params)
+        if not skip and stepdef.makes is None and id(model) in self._saved:
+            model = model.copy()  # the product marked earlier keeps its state at its mark
+        extras: dict = {}
         t0 = time.perf_counter()
-        params = step_params(stepdef, recipe, options)
         try:
-            out, status, dt, used = run_step(
-                pm, stepdef, current, refs, params, members,
-                skip=name in options.skip or params.get("skip") is True,
-            )
+            out, status, dt, used = run_step(self._hooks[step.name], stepdef, model, self.refs, params,
+                                             dict(self._context, extra_products=extras), skip=skip)
         except Exception:
             # the report names the step that failed and what it had asked for
-            result.steps.append(StepRecord(name, FAILED, time.perf_counter() - t0, refs.take_used()))
+            self.result.steps.append(StepRecord(label, FAILED, time.perf_counter() - t0, self.refs.take_used()))
             raise
-        result.steps.append(StepRecord(name, status, dt, used))
-        return out, status
+        self.result.steps.append(StepRecord(label, status, dt, used))
+        if step.required and status != COMPLETE and step.name not in self.options.skip:
+            raise Spec2Error(f"{self.exposure.science}: {step.name} did not complete; cannot calibrate")
+        if status == COMPLETE and stepdef.makes and out is not model:
+            self.kind = stepdef.makes
+        for suffix, extra in extras.items():
+            if suffix not in stepdef.extra_products:
+                raise Spec2Error(f"step {step.name} handed back product {suffix!r}, which its StepDef does not "
+                                 f"declare (extra_products: {stepdef.extra_products})")
+            self._add(suffix, extra)
+        if self.options.save_intermediate and stepdef.makes is None and group is None:
+            self.products.append((f"{self.exposure.name}_{intermediate_suffix(stepdef, self.multi_int)}.fits",
+                                  out.copy()))
+        if step.product and group is None:
+            self.mark(step.product, out, status)
+        return out
 
-    for name in recipe.calibrate:
-        model, status = run(name, model)
-        if name == "assign_wcs" and status != COMPLETE and name not in options.skip:
-            raise Spec2Error(f"{exposure.science}: assign_wcs did not complete; cannot calibrate")
-        if options.save_intermediate:
-            suffix = intermediate_suffix(stepdefs[name], multi_int)
-            products.append((f"{exposure.name}_{suffix}.fits", model.copy()))
-    products.append((f"{exposure.name}_{'calints' if multi_int else 'cal'}.fits", model))
+    def mark(self, product, model, status):
+        """Hold ``model`` as ``product`` if it is that kind of product (a ``cal`` after
+        the step that was to make an ``s2d`` was skipped is no ``_s2d``)."""
+        if product in PRODUCT_SUFFIXES:
+            if product != self.kind:
+                return
+            product = PRODUCT_SUFFIXES[product][1 if self.multi_int else 0]
+        elif status != COMPLETE:
+            return
+        self._add(product, model)
 
-    to_extract = model
-    if recipe.resample:
-        resampled, status = run(recipe.resample, model)
-        if status == COMPLETE and resampled is not model:
-            suffix = "s3d" if recipe.resample == "cube_build" else "s2d"
-            products.append((f"{exposure.name}_{suffix}.fits", resampled))
-            to_extract = resampled
-    if recipe.extract:
-        spectra, status = run(recipe.extract, to_extract)
-        if status == COMPLETE and spectra is not to_extract:
-            products.append((f"{exposure.name}_{'x1dints' if multi_int else 'x1d'}.fits", spectra))
-    return products
+    def _add(self, suffix, model):
+        """Hold a product; a later mark of the same product replaces the earlier one."""
+        filename = f"{self.exposure.name}_{suffix}.fits"
+        self.products = [(f, m) for f, m in self.products if f != filename]
+        self.products.append((filename, model))
+        self._saved.add(id(model))
+
+    def _skip_reason(self, stepdef, params):
+        if stepdef.name in self.options.skip:
+            return "--skip"
+        if params.get("skip"):
+            if stepdef.off_by_default and "skip" not in self.options.settings.get(stepdef.name, {}):
+                return f"off unless --set {stepdef.name}.skip=false"
+            return f"{stepdef.name}.skip=true"
+        return None
+
+    def groups(self, entry: SlitGroups, model):
+        """Run each group's steps on its slits, then merge the groups in their order."""
+        from spec2.slit_groups import merge_slits, split_slits
+
+        parts = split_slits(model, [g.select for g in entry.groups])
+        done = []
+        for group, part in zip(entry.groups, parts, strict=True):
+            if part is None:
+                log.info("  slit group %s: no slits", group.name)
+                continue
+            for step in group.steps:
+                part = self.step(step, part, group=group.name)
+            done.append(part)
+        merged = merge_slits(model, done, [self.stepdefs[s.name] for g in entry.groups for s in g.steps])
+        if entry.product:
+            self.mark(entry.product, merged, COMPLETE)
+        return merged
+
+
+def _claimed(pm, exp_type, step):
+    from spec2.plugins import claims_of
+
+    return claims_of(pm).owner(exp_type, step) is not None
 
 
 # ---------------------------------------------------------------------------------------
@@ -332,7 +439,7 @@ def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
 
 STAGING_PREFIX = ".spec2-staging-"
 #: Suffixes of the calibrated, resampled and extracted products (``<name>_<suffix>.fits``).
-FINAL_SUFFIXES = ("cal", "calints", "s2d", "s3d", "x1d", "x1dints")
+FINAL_SUFFIXES = tuple(dict.fromkeys(s for pair in PRODUCT_SUFFIXES.values() for s in pair))
 
 
 def intermediate_suffix(stepdef: StepDef, multi_int: bool) -> str:
@@ -348,6 +455,7 @@ def product_suffixes(stepdefs) -> set[str]:
     suffixes = set(FINAL_SUFFIXES)
     for stepdef in stepdefs.values():
         suffixes |= {intermediate_suffix(stepdef, False), intermediate_suffix(stepdef, True)}
+        suffixes |= set(stepdef.extra_products)
     return suffixes
 
 

@@ -34,3 +34,14 @@ def divide_flat(sci, var_p, var_r, flat, flat_err):
     var_r /= f2
     var_f = sci**2 / f2 * flat_err**2
     return sci, var_p, var_r, var_f.astype(np.float32, copy=False)
+
+
+def multiply_flat(sci, var_p, var_r, flat):
+    """Undo a flat division in place (the inverse flat of master background):
+    sci *= f, VP *= f^2, VR *= f^2; returns (sci, var_poisson, var_rnoise, var_flat) with
+    VAR_FLAT zero, as jwst's inverse flat leaves it."""
+    f2 = flat * flat
+    sci *= flat
+    var_p *= f2
+    var_r *= f2
+    return sci, var_p, var_r, np.zeros(sci.shape, np.float32)

@@ -106,5 +106,5 @@ def subtract_association_backgrounds(model, params, members):
     paths = members.get("background", [])
     if not paths:
         raise StepSkipped("no background members in the association")
-    maxiters = params["maxiters"] if params["maxiters"] >= 0 else None
-    return subtract_background(model, [read_background(p) for p in paths], sigma=params["sigma"], maxiters=maxiters)
+    return subtract_background(model, [read_background(p) for p in paths], sigma=params["sigma"],
+                               maxiters=params["maxiters"])

@@ -38,21 +38,10 @@ SPEC_IF_SET = ("source_name", "source_alias", "source_type", "stellarity", "quad
 
 
 def extraction_options(params):
-    """The extract_1d step parameters as keyword arguments of the extraction functions:
-    "" and negative numbers (the StepDef's "as the reference says") become None."""
-    from spec2.recipe import optional_bool
-
-    def non_negative(key):
-        return None if params[key] < 0 else params[key]
-
-    return {
-        "use_source_posn": optional_bool(params["use_source_posn"]),
-        "subtract_background": optional_bool(params["subtract_background"]),
-        "bkg_fit": params["bkg_fit"] or None,
-        "bkg_order": non_negative("bkg_order"),
-        "smoothing_length": non_negative("smoothing_length"),
-        "position_offset": params["position_offset"],
-    }
+    """The extract_1d step parameters as keyword arguments of the extraction functions
+    (None: as the extract1d reference says)."""
+    keys = ("use_source_posn", "subtract_background", "bkg_fit", "bkg_order", "smoothing_length", "position_offset")
+    return {k: params[k] for k in keys}
 
 
 def _cross_keys(disp):

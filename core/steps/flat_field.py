@@ -6,7 +6,7 @@ import numpy as np
 
 from spec2.algorithms import dq as dqflags
 from spec2.algorithms.blocks import integration_blocks
-from spec2.algorithms.flat import divide_flat, prepare_flat
+from spec2.algorithms.flat import divide_flat, multiply_flat, prepare_flat
 from spec2.algorithms.subarray import window
 
 
@@ -34,12 +34,13 @@ def flat_for_frame(model, flat):
     return data[cut], None if err is None else err[cut], None if dq is None else dq[cut]
 
 
-def apply_flat(model, flat):
+def apply_flat(model, flat, inverse=False):
     """Divide the science data by the flat in place; return the model.
 
     SCI, VAR_POISSON, VAR_RNOISE are divided (the variances by f^2), VAR_FLAT is the
     flat's own error, ERR = sqrt(VP + VR + VF); the flat's DQ is OR-ed in, and NaN/flag
     consistency is enforced. A time series is taken a block of integrations at a time.
+    ``inverse`` multiplies instead (VAR_FLAT zero): it undoes the division.
     """
     f, ferr, fdq = prepare_flat(*flat_for_frame(model, flat))
     data = model.data
@@ -49,7 +50,10 @@ def apply_flat(model, flat):
     err = np.empty(data.shape, np.float32)
     dq = model.dq | fdq
     for b in integration_blocks(data.shape):
-        _, p, r, vf[b] = divide_flat(data[b], vp[b], vr[b], f, ferr)
+        if inverse:
+            _, p, r, vf[b] = multiply_flat(data[b], vp[b], vr[b], f)
+        else:
+            _, p, r, vf[b] = divide_flat(data[b], vp[b], vr[b], f, ferr)
         err[b] = np.sqrt(p + r + vf[b])
         dqflags.match_nans_and_flags(data[b], dq[b], (err[b], vp[b], vr[b], vf[b]))
     model.var_poisson, model.var_rnoise, model.var_flat, model.err, model.dq = vp, vr, vf, err, dq

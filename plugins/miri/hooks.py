@@ -1,17 +1,18 @@
 """MIRI plugin hook implementations: LRS fixed slit and LRS slitless.
 
-Each hook is a thin adapter: it claims the exposure (returns None for others), fetches
-reference files through ``refs``, and calls the step module that does the work
-(``assign_wcs``, ``pathloss``, ``photom``, ``resample_spec``, ``extract_1d`` here; the
-instrument-agnostic ones in :mod:`spec2.steps`). Heavy imports happen inside the hooks so
-that loading the plugin costs nothing.
+The plugin claims its exposure types and steps in ``spec2_claims``; the core calls these
+hooks only for them. Each hook is a thin adapter: it fetches reference files through
+``refs`` and calls the step module that does the work (``assign_wcs``, ``pathloss``,
+``photom``, ``resample_spec``, ``extract_1d`` here; the instrument-agnostic ones in
+:mod:`spec2.steps`). Heavy imports happen inside the hooks so that loading the plugin
+costs nothing.
 """
 
 from __future__ import annotations
 
 from spec2 import hookimpl
 from spec2.errors import StepSkipped
-from spec2.recipe import Recipe
+from spec2.recipe import Claim, Recipe, Step
 
 LRS_FIXEDSLIT = "MIR_LRS-FIXEDSLIT"
 LRS_SLITLESS = "MIR_LRS-SLITLESS"
@@ -19,11 +20,8 @@ EXPOSURE_TYPES = (LRS_FIXEDSLIT, LRS_SLITLESS)
 
 # calwebb_spec2's order for LRS (_process_common); pathloss and bkg_subtract stay in the
 # list so their S_* keywords say SKIPPED where jwst's do.
-_CALIBRATE = ("assign_wcs", "bkg_subtract", "srctype", "flat_field", "pathloss", "photom")
-
-
-def _is_lrs(model) -> bool:
-    return model.meta.exposure.type in EXPOSURE_TYPES
+_CALIBRATE = (Step("assign_wcs", required=True), "bkg_subtract", "srctype", "flat_field", "pathloss",
+              Step("photom", product="cal"))
 
 
 def _is_multi_integration(model) -> bool:
@@ -31,24 +29,24 @@ def _is_multi_integration(model) -> bool:
 
 
 @hookimpl
-def spec2_exposure_types():
-    return list(EXPOSURE_TYPES)
+def spec2_claims():
+    return [Claim(EXPOSURE_TYPES, {
+        "assign_wcs": ("distortion", "specwcs"), "bkg_subtract": (), "srctype": (), "flat_field": ("flat",),
+        "pathloss": ("pathloss",), "photom": ("photom", "area"), "resample_spec": (),
+        "extract_1d": ("extract1d", "apcorr"),
+    })]
 
 
 @hookimpl
 def spec2_recipe(exp_type, multi_int):
-    if exp_type not in EXPOSURE_TYPES:
-        return None
     # jwst resamples only fixed-slit, single-integration data (the _s2d), and extracts
     # fixed-slit spectra from the _s2d; slitless and time series are extracted from _cal(ints).
-    resample = "resample_spec" if exp_type == LRS_FIXEDSLIT and not multi_int else None
-    return Recipe(_CALIBRATE, resample=resample, extract="extract_1d")
+    resample = (Step("resample_spec", product="s2d"),) if exp_type == LRS_FIXEDSLIT and not multi_int else ()
+    return Recipe(_CALIBRATE + resample + (Step("extract_1d", product="x1d"),))
 
 
 @hookimpl
 def assign_wcs(model, refs):
-    if not _is_lrs(model):
-        return None
     distortion, specwcs = refs.open("distortion"), refs.open("specwcs")
     from spec2_miri.assign_wcs import as_slit_model, assign_lrs_wcs
 
@@ -60,8 +58,6 @@ def assign_wcs(model, refs):
 
 @hookimpl
 def background(model, params, members):
-    if not _is_lrs(model):
-        return None
     from spec2.steps.background import subtract_association_backgrounds
 
     return subtract_association_backgrounds(model, params, members)
@@ -69,27 +65,24 @@ def background(model, params, members):
 
 @hookimpl
 def srctype(model, params):
-    if not _is_lrs(model):
-        return None
     from spec2.steps.srctype import set_source_type
 
-    return set_source_type(model, source_type=params["source_type"] or None)
+    return set_source_type(model, source_type=params["source_type"])
 
 
 @hookimpl
-def flat(model, refs):
-    if not _is_lrs(model):
-        return None
+def flat(model, refs, params):
     flat_model = refs.open("flat")
     from spec2.steps.flat_field import apply_flat
 
-    return apply_flat(model, flat_model)
+    return apply_flat(model, flat_model, inverse=params["inverse"])
 
 
 @hookimpl
-def pathloss(model, refs):
-    if not _is_lrs(model):
-        return None
+def pathloss(model, refs, params):
+    from spec2.steps.call import forward_only
+
+    forward_only(params, "MIRI LRS pathloss")
     if model.meta.exposure.type == LRS_SLITLESS or _is_multi_integration(model):
         raise StepSkipped("no slit loss for slitless or time-series LRS")
     pathloss_model = refs.open("pathloss")
@@ -99,9 +92,10 @@ def pathloss(model, refs):
 
 
 @hookimpl
-def photom(model, refs):
-    if not _is_lrs(model):
-        return None
+def photom(model, refs, params):
+    from spec2.steps.call import forward_only
+
+    forward_only(params, "MIRI LRS photom")
     photom_model = refs.open("photom")
     area = refs.open("area") if refs.path("area") is not None else None
     from spec2_miri.photom import apply_lrs_photom
@@ -111,8 +105,6 @@ def photom(model, refs):
 
 @hookimpl
 def resample_spec(model, params):
-    if not _is_lrs(model):
-        return None
     from spec2_miri.resample_spec import resample_lrs
 
     return resample_lrs(
@@ -126,8 +118,6 @@ def resample_spec(model, params):
 
 @hookimpl
 def extract(model, refs, params):
-    if not _is_lrs(model):
-        return None
     ref = refs.load_json("extract1d") if refs.path("extract1d") is not None else None
     apcorr = None
     if params["apply_apcorr"] and refs.path("apcorr") is not None:

@@ -1,8 +1,8 @@
 """NIRCam plugin hook implementations: grism time series (NRC_TSGRISM) and wide-field
 slitless spectroscopy (NRC_WFSS).
 
-Each hook claims the exposure (returns None for others), fetches its reference files
-through ``refs`` and calls the module that does the work. Heavy imports happen inside the
+The plugin claims its exposure types and steps in ``spec2_claims``; each hook fetches its
+reference files through ``refs`` and calls the module that does the work. Heavy imports happen inside the
 hooks, so loading the plugin costs nothing.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from spec2 import hookimpl
 from spec2.errors import StepSkipped
-from spec2.recipe import optional_int_list
+from spec2.recipe import Claim, Recipe, Step, optional_int_list
 
 TSGRISM = "NRC_TSGRISM"
 WFSS = "NRC_WFSS"
@@ -18,42 +18,36 @@ EXPOSURE_TYPES = (TSGRISM, WFSS)
 
 # calwebb_spec2's grism branch (_process_grism): for a time series bkg_subtract subtracts
 # association backgrounds (SKIPPED without), for WFSS the scaled WFSSBKG reference.
-_TSGRISM_CALIBRATE = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "photom")
-_WFSS_CALIBRATE = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "wfss_contam", "photom")
-
-
-def _is_tsgrism(model) -> bool:
-    return model.meta.exposure.type == TSGRISM
+_TSGRISM_CALIBRATE = (Step("assign_wcs", required=True), "bkg_subtract", "flat_field", "extract_2d", "srctype",
+                      Step("photom", product="cal"), Step("extract_1d", product="x1d"))
+_WFSS_CALIBRATE = (Step("assign_wcs", required=True), "bkg_subtract", "flat_field", "extract_2d", "srctype",
+                   "wfss_contam", Step("photom", product="cal"), Step("extract_1d", product="x1d"))
+_GRISM_REFS = ("specwcs", "distortion", "filteroffset")
 
 
 def _is_wfss(model) -> bool:
     return model.meta.exposure.type == WFSS
 
 
-def _is_mine(model) -> bool:
-    return model.meta.exposure.type in EXPOSURE_TYPES
-
-
 @hookimpl
-def spec2_exposure_types():
-    return list(EXPOSURE_TYPES)
+def spec2_claims():
+    common = {"assign_wcs": _GRISM_REFS, "flat_field": ("flat",), "srctype": (), "photom": ("photom",)}
+    return [
+        Claim((TSGRISM,), {**common, "bkg_subtract": (), "extract_2d": ("specwcs", "wavelengthrange"),
+                           "extract_1d": ("extract1d",)}),
+        Claim((WFSS,), {**common, "bkg_subtract": ("bkg", "specwcs", "wavelengthrange"),
+                        "extract_2d": ("specwcs", "wavelengthrange"), "wfss_contam": ("wavelengthrange", "photom"),
+                        "extract_1d": ("apcorr",)}),
+    ]
 
 
 @hookimpl
 def spec2_recipe(exp_type, multi_int):
-    from spec2.recipe import Recipe
-
-    if exp_type == WFSS:
-        return Recipe(_WFSS_CALIBRATE, resample=None, extract="extract_1d")
-    if exp_type != TSGRISM:
-        return None
-    return Recipe(_TSGRISM_CALIBRATE, resample=None, extract="extract_1d")
+    return Recipe(_WFSS_CALIBRATE if exp_type == WFSS else _TSGRISM_CALIBRATE)
 
 
 @hookimpl
 def assign_wcs(model, refs, members):
-    if not _is_mine(model):
-        return None
     filteroffset = refs.open("filteroffset") if refs.path("filteroffset") is not None else None
     if _is_wfss(model):
         from spec2_nircam.wfss import assign_wfss_wcs
@@ -79,27 +73,21 @@ def background(model, refs, params, members):
         return run_wfss_background(
             model, refs.open("bkg"), params,
             lambda mmag: background_mask(model, catalog, wavelengthrange, orders, mmag_extract=mmag))
-    if not _is_tsgrism(model):
-        return None
     from spec2.steps.background import subtract_association_backgrounds
 
     return subtract_association_backgrounds(model, params, members)
 
 
 @hookimpl
-def flat(model, refs):
-    if not _is_mine(model):
-        return None
+def flat(model, refs, params):
     flat_model = refs.open("flat")
     from spec2.steps.flat_field import apply_flat
 
-    return apply_flat(model, flat_model)
+    return apply_flat(model, flat_model, inverse=params["inverse"])
 
 
 @hookimpl
 def extract_2d(model, refs, params, members):
-    if not _is_mine(model):
-        return None
     from spec2.wcs.grism import nircam_orders
 
     orders = nircam_orders(refs.open("specwcs"))
@@ -108,36 +96,33 @@ def extract_2d(model, refs, params, members):
         from spec2.steps.wfss_sources import catalog_path
         from spec2_nircam.wfss import extract_wfss
 
-        mmag = params["wfss_mmag_extract"]
         return extract_wfss(
             model, catalog_path(model, members), refs.open("wavelengthrange"), orders,
             extract_orders=extract_orders, half_height=params["wfss_extract_half_height"],
-            mmag_extract=None if mmag >= 999 else mmag, nbright=params["wfss_nbright"],
+            mmag_extract=params["wfss_mmag_extract"], nbright=params["wfss_nbright"],
             source_ids=optional_int_list(params["source_ids"], "extract_2d.source_ids"))
     from spec2_nircam.extract_2d import extract_tso
 
-    height = params["tsgrism_extract_height"]
     return extract_tso(model, refs.open("wavelengthrange"), orders, extract_orders=extract_orders,
-                       extract_height=None if height is None or height < 0 else height)
+                       extract_height=params["tsgrism_extract_height"])
 
 
 @hookimpl
 def srctype(model, params):
-    if not _is_mine(model):
-        return None
     if _is_wfss(model):
         from spec2.steps.srctype import set_slit_source_types
 
-        return set_slit_source_types(model, source_type=params["source_type"] or None)
+        return set_slit_source_types(model, source_type=params["source_type"])
     from spec2.steps.srctype import set_source_type
 
-    return set_source_type(model, source_type=params["source_type"] or None)
+    return set_source_type(model, source_type=params["source_type"])
 
 
 @hookimpl
-def photom(model, refs):
-    if not _is_mine(model):
-        return None
+def photom(model, refs, params):
+    from spec2.steps.call import forward_only
+
+    forward_only(params, "NIRCam grism photom")
     photom_model = refs.open("photom")
     from spec2.steps.grism_photom import (
         apply_grism_photom,
@@ -157,8 +142,6 @@ def photom(model, refs):
 
 @hookimpl
 def extract(model, refs, params):
-    if not _is_mine(model):
-        return None
     from spec2.steps.extract_slit import extraction_options
 
     if _is_wfss(model):
@@ -198,8 +181,6 @@ def spec2_demo_data(directory, cache):
 @hookimpl
 def wfss_contam(model, refs, params, members):
     """Off by default; needs the association's direct_image and segmap members."""
-    if not _is_wfss(model):
-        return None
     from spec2.steps.wfss_contam import run_wfss_contam
 
     return run_wfss_contam(model, refs, params, members)

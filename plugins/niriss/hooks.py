@@ -1,7 +1,7 @@
 """NIRISS plugin hook implementations: wide-field slitless spectroscopy (NIS_WFSS).
 
-Each hook claims the exposure (returns None for others), fetches its reference files
-through ``refs`` and calls the module that does the work. Heavy imports happen inside the
+The plugin claims its exposure types and steps in ``spec2_claims``; each hook fetches its
+reference files through ``refs`` and calls the module that does the work. Heavy imports happen inside the
 hooks, so loading the plugin costs nothing.
 """
 
@@ -9,38 +9,33 @@ from __future__ import annotations
 
 from spec2 import hookimpl
 from spec2.errors import StepSkipped
-from spec2.recipe import optional_int_list
+from spec2.recipe import Claim, Recipe, Step, optional_int_list
 
 WFSS = "NIS_WFSS"
 
 # calwebb_spec2's grism branch for WFSS: the reference background is scaled and subtracted
 # before the flat, the flat before the cut-outs; photom works on the cut-outs (after the
 # contamination correction, which is off unless asked for).
-_WFSS_CALIBRATE = ("assign_wcs", "bkg_subtract", "flat_field", "extract_2d", "srctype", "wfss_contam", "photom")
-
-
-def _is_mine(model) -> bool:
-    return model.meta.exposure.type == WFSS
+_WFSS_CALIBRATE = (Step("assign_wcs", required=True), "bkg_subtract", "flat_field", "extract_2d", "srctype",
+                   "wfss_contam", Step("photom", product="cal"), Step("extract_1d", product="x1d"))
 
 
 @hookimpl
-def spec2_exposure_types():
-    return [WFSS]
+def spec2_claims():
+    return [Claim((WFSS,), {
+        "assign_wcs": ("specwcs", "distortion", "filteroffset"), "bkg_subtract": ("bkg", "specwcs", "wavelengthrange"),
+        "flat_field": ("flat",), "extract_2d": ("specwcs", "wavelengthrange"), "srctype": (),
+        "wfss_contam": ("wavelengthrange", "photom"), "photom": ("photom",), "extract_1d": ("apcorr",),
+    })]
 
 
 @hookimpl
 def spec2_recipe(exp_type, multi_int):
-    from spec2.recipe import Recipe
-
-    if exp_type != WFSS:
-        return None
-    return Recipe(_WFSS_CALIBRATE, resample=None, extract="extract_1d")
+    return Recipe(_WFSS_CALIBRATE)
 
 
 @hookimpl
 def assign_wcs(model, refs, members):
-    if not _is_mine(model):
-        return None
     from spec2_niriss.wfss import assign_wfss_wcs, grism_name
 
     grism_name(model)  # a clear error for a non-grism FILTER before any reference is looked up
@@ -50,8 +45,6 @@ def assign_wcs(model, refs, members):
 
 @hookimpl
 def background(model, refs, params, members):
-    if not _is_mine(model):
-        return None
     if refs.path("bkg") is None:
         raise StepSkipped("no WFSS background reference")
     from spec2.steps.wfss_background import run_wfss_background
@@ -66,42 +59,36 @@ def background(model, refs, params, members):
 
 
 @hookimpl
-def flat(model, refs):
-    if not _is_mine(model):
-        return None
+def flat(model, refs, params):
     from spec2.steps.flat_field import apply_flat
 
-    return apply_flat(model, refs.open("flat"))
+    return apply_flat(model, refs.open("flat"), inverse=params["inverse"])
 
 
 @hookimpl
 def extract_2d(model, refs, params, members):
-    if not _is_mine(model):
-        return None
     from spec2.steps.wfss_sources import catalog_path
     from spec2_niriss.wfss import extract_wfss
 
-    mmag = params["wfss_mmag_extract"]
     return extract_wfss(
         model, catalog_path(model, members), refs.open("wavelengthrange"), refs.open("specwcs"),
         extract_orders=optional_int_list(params["extract_orders"], "extract_2d.extract_orders"),
-        half_height=params["wfss_extract_half_height"], mmag_extract=None if mmag >= 999 else mmag,
+        half_height=params["wfss_extract_half_height"], mmag_extract=params["wfss_mmag_extract"],
         nbright=params["wfss_nbright"], source_ids=optional_int_list(params["source_ids"], "extract_2d.source_ids"))
 
 
 @hookimpl
 def srctype(model, params):
-    if not _is_mine(model):
-        return None
     from spec2.steps.srctype import set_slit_source_types
 
-    return set_slit_source_types(model, source_type=params["source_type"] or None)
+    return set_slit_source_types(model, source_type=params["source_type"])
 
 
 @hookimpl
-def photom(model, refs):
-    if not _is_mine(model):
-        return None
+def photom(model, refs, params):
+    from spec2.steps.call import forward_only
+
+    forward_only(params, "NIRISS WFSS photom")
     from spec2.steps.grism_photom import calibrate_slits
 
     return calibrate_slits(model, refs.open("photom"))
@@ -109,8 +96,6 @@ def photom(model, refs):
 
 @hookimpl
 def extract(model, refs, params):
-    if not _is_mine(model):
-        return None
     from spec2.steps.extract_slit import extraction_options
     from spec2.steps.extract_wfss import extract_wfss
 
@@ -122,8 +107,6 @@ def extract(model, refs, params):
 
 @hookimpl
 def wfss_contam(model, refs, params, members):
-    if not _is_mine(model):
-        return None
     from spec2.steps.wfss_contam import run_wfss_contam
 
     return run_wfss_contam(model, refs, params, members)

@@ -1,8 +1,9 @@
 """NIRSpec plugin hook implementations: fixed slit (NRS_FIXEDSLIT) and bright-object time
 series (NRS_BRIGHTOBJ).
 
-Thin adapters, as in the MIRI plugin: claim the exposure, fetch reference files through
-``refs``, call the step module. The recipe is calwebb_spec2's for NIRSpec slits
+Thin adapters, as in the MIRI plugin: the plugin claims its exposure types and steps in
+``spec2_claims``, and each hook fetches reference files through ``refs`` and calls the
+step module. The recipe is calwebb_spec2's for NIRSpec slits
 (``_process_nirspec_slits``). wavecorr is a step of this plugin's own: its hook
 specification is added through ``spec2_addhooks`` and its StepDef through
 ``spec2_step_definitions``, as a third-party plugin would add one.
@@ -11,6 +12,7 @@ specification is added through ``spec2_addhooks`` and its StepDef through
 from __future__ import annotations
 
 from spec2 import hookimpl
+from spec2.recipe import Claim, Recipe, Step
 
 FIXEDSLIT = "NRS_FIXEDSLIT"
 BRIGHTOBJ = "NRS_BRIGHTOBJ"
@@ -18,15 +20,9 @@ EXPOSURE_TYPES = (FIXEDSLIT, BRIGHTOBJ)
 # the instrument-model reference types the slit WCS is built from
 WCS_REFTYPES = ("disperser", "wavelengthrange", "fpa", "camera", "collimator", "msa", "fore", "ote")
 
-_FS_CALIBRATE = ("assign_wcs", "bkg_subtract", "extract_2d", "srctype", "wavecorr", "flat_field",
-                 "pathloss", "photom")
 # bkg_subtract and pathloss stay in the list so their S_* keywords say SKIPPED, as jwst's
-_BOTS_CALIBRATE = ("assign_wcs", "bkg_subtract", "extract_2d", "srctype", "wavecorr", "flat_field", "pathloss",
-                   "photom")
-
-
-def _is_nirspec_slit(model) -> bool:
-    return model.meta.exposure.type in EXPOSURE_TYPES
+_CALIBRATE = (Step("assign_wcs", required=True), "bkg_subtract", "extract_2d", "srctype", "wavecorr",
+              "flat_field", "pathloss", Step("photom", product="cal"))
 
 
 @hookimpl
@@ -40,30 +36,28 @@ def spec2_addhooks(pluginmanager):
 def spec2_step_definitions():
     from spec2.recipe import StepDef
 
-    return [StepDef("wavecorr", "wavecorr", "wavecorr", {}, "NIRSpec: wavelength zero point of off-centre point sources")]
+    return [StepDef("wavecorr", "wavecorr", "wavecorr", (),
+                    "NIRSpec: wavelength zero point of off-centre point sources", reftypes=("wavecorr",))]
 
 
 @hookimpl
-def spec2_exposure_types():
-    return list(EXPOSURE_TYPES)
+def spec2_claims():
+    return [Claim(EXPOSURE_TYPES, {
+        "assign_wcs": WCS_REFTYPES, "bkg_subtract": (), "extract_2d": (), "srctype": (), "wavecorr": ("wavecorr",),
+        "flat_field": ("fflat", "sflat", "dflat"), "pathloss": ("pathloss",), "photom": ("photom", "area"),
+        "resample_spec": (), "extract_1d": ("extract1d", "apcorr"),
+    })]
 
 
 @hookimpl
 def spec2_recipe(exp_type, multi_int):
-    from spec2.recipe import Recipe
-
-    if exp_type == BRIGHTOBJ:
-        return Recipe(_BOTS_CALIBRATE, resample=None, extract="extract_1d")
-    if exp_type == FIXEDSLIT:
-        # jwst resamples single-integration fixed-slit data only
-        return Recipe(_FS_CALIBRATE, resample=None if multi_int else "resample_spec", extract="extract_1d")
-    return None
+    # jwst resamples single-integration fixed-slit data only
+    resample = (Step("resample_spec", product="s2d"),) if exp_type == FIXEDSLIT and not multi_int else ()
+    return Recipe(_CALIBRATE + resample + (Step("extract_1d", product="x1d"),))
 
 
 @hookimpl
 def assign_wcs(model, refs):
-    if not _is_nirspec_slit(model):
-        return None
     from spec2_nirspec.wcs_model import build_slit_wcs
 
     wcs, _slits = build_slit_wcs(model, {k: refs.open(k) for k in WCS_REFTYPES})
@@ -75,8 +69,6 @@ def assign_wcs(model, refs):
 
 @hookimpl
 def extract_2d(model):
-    if not _is_nirspec_slit(model):
-        return None
     from spec2_nirspec.extract_2d import extract_fixed_slits
 
     return extract_fixed_slits(model)
@@ -84,11 +76,9 @@ def extract_2d(model):
 
 @hookimpl
 def srctype(model, params):
-    if not _is_nirspec_slit(model):
-        return None
     from spec2.steps.srctype import set_source_type
 
-    set_source_type(model, source_type=params["source_type"] or None)
+    set_source_type(model, source_type=params["source_type"])
     if model.meta.exposure.type == FIXEDSLIT and hasattr(model, "slits"):
         # the decision applies to the primary slit; the others hold whatever is there
         primary = model.meta.instrument.fixed_slit
@@ -104,8 +94,6 @@ def srctype(model, params):
 
 @hookimpl
 def wavecorr(model, refs):
-    if not _is_nirspec_slit(model):
-        return None
     from spec2.errors import StepSkipped
     from spec2_nirspec.wavecorr import apply_wavecorr
 
@@ -119,19 +107,17 @@ def wavecorr(model, refs):
 
 @hookimpl
 def background(model, params, members):
-    if not _is_nirspec_slit(model):
-        return None
     from spec2.steps.background import subtract_association_backgrounds
 
     return subtract_association_backgrounds(model, params, members)
 
 
 @hookimpl
-def pathloss(model, refs):
-    if not _is_nirspec_slit(model):
-        return None
+def pathloss(model, refs, params):
     from spec2.errors import StepSkipped
+    from spec2.steps.call import forward_only
 
+    forward_only(params, "NIRSpec fixed-slit pathloss")
     if model.meta.exposure.type == BRIGHTOBJ:
         raise StepSkipped("no slit loss for bright-object time series")
     from spec2_nirspec.pathloss import apply_fs_pathloss
@@ -143,9 +129,10 @@ def pathloss(model, refs):
 
 
 @hookimpl
-def photom(model, refs):
-    if not _is_nirspec_slit(model):
-        return None
+def photom(model, refs, params):
+    from spec2.steps.call import forward_only
+
+    forward_only(params, "NIRSpec fixed-slit and BOTS photom")
     from spec2_nirspec.photom import apply_bots_photom, apply_fs_photom
     from spec2_nirspec.wavecorr import uncorrected_wavelength
 
@@ -156,9 +143,10 @@ def photom(model, refs):
 
 
 @hookimpl
-def flat(model, refs):
-    if not _is_nirspec_slit(model):
-        return None
+def flat(model, refs, params):
+    from spec2.steps.call import forward_only
+
+    forward_only(params, "NIRSpec fixed-slit and BOTS flat_field")
     from spec2_nirspec.flat_field import apply_bots_flat, apply_fs_flat
     from spec2_nirspec.wavecorr import uncorrected_wavelength
 
@@ -170,8 +158,6 @@ def flat(model, refs):
 
 @hookimpl
 def resample_spec(model, params):
-    if not _is_nirspec_slit(model) or model.meta.exposure.type != FIXEDSLIT:
-        return None
     from spec2.errors import StepSkipped
 
     if model.slits[0].data.ndim != 2:
@@ -184,8 +170,6 @@ def resample_spec(model, params):
 
 @hookimpl
 def extract(model, refs, params):
-    if not _is_nirspec_slit(model):
-        return None
     from spec2.steps.extract_slit import extraction_options
     from spec2_nirspec.extract import extract_nirspec
 

@@ -9,8 +9,10 @@ from spec2 import hookspec
 
 class NirspecSteps:
     @hookspec(firstresult=True)
-    def wavecorr(self, model, refs, params, members):
-        """Correct the wavelength zero point of point sources off-centre in their slit.
+    def wavecorr(self, model, refs, params, members, input_dir, pm, extra_products):
+        """(Arguments as the core's step hooks, see :mod:`spec2.hookspecs`.)
+
+        Correct the wavelength zero point of point sources off-centre in their slit.
 
         ``model`` is the extract_2d output (MultiSlitModel, or the BOTS SlitModel). Insert
         the correction into each point-source slit's WCS and re-evaluate its wavelengths;

@@ -76,9 +76,15 @@ def test_one_bad_exposure_does_not_stop_the_next(toy, tmp_path):
     assert results[1].ok
 
 
-def test_tryfirst_plugin_overrides_builtin(toy, tmp_path):
+def test_overriding_plugin_takes_the_step(toy, tmp_path):
+    from spec2.recipe import Claim
+
     class Override:
-        @hookimpl(tryfirst=True)
+        @hookimpl
+        def spec2_claims(self):
+            return [Claim((TOY_TYPE,), {"flat_field": ()}, recipe=False, override=True)]
+
+        @hookimpl
         def flat(self, model):
             model.data = model.data * 0 + 7
             return model
@@ -88,6 +94,7 @@ def test_tryfirst_plugin_overrides_builtin(toy, tmp_path):
     [res] = run(pm, [Exposure("jw01", rate)], tmp_path)
     with datamodels.open(res.products[0]) as cal:
         np.testing.assert_allclose(cal.data, 14.0)
+    assert "flat_field" not in toy.calls  # the toy's own flat was never called
 
 
 @pytest.mark.parametrize(

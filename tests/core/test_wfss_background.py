@@ -152,10 +152,9 @@ def test_step_failed_is_recorded_and_the_exposure_goes_on(caplog):
     def background(model, refs, params, members):
         return subtract_reference_background(model, ref, np.zeros(model.data.shape, bool))
 
-    pm = SimpleNamespace(hook=SimpleNamespace(background=background))
     with caplog.at_level(logging.INFO, logger="spec2"):
-        out, status, _, used = run_step(pm, CORE_STEPS["bkg_subtract"], model, RefResolver(model, use_crds=False),
-                                        {}, {})
+        out, status, _, used = run_step(background, CORE_STEPS["bkg_subtract"], model,
+                                        RefResolver(model, use_crds=False), {}, {"members": {}})
     assert out is model and status == FAILED == "FAILED" and used == {}
     assert model.meta.cal_step.bkg_subtract == "FAILED"
     assert model.meta.background.scaling_factor == 0.0
@@ -168,10 +167,10 @@ def test_step_failed_is_recorded_and_the_exposure_goes_on(caplog):
 def test_bkg_subtract_parameters():
     from spec2.recipe import CORE_STEPS
 
-    params = CORE_STEPS["bkg_subtract"].params
+    params = CORE_STEPS["bkg_subtract"].defaults
     assert {k: params[k] for k in params if k.startswith("wfss")} == {
-        "wfss_mmag_extract": 999.0, "wfss_maxiter": 5, "wfss_rms_stop": 0.0, "wfss_outlier_percent": 1.0,
-        "wfss_mask": ""}
+        "wfss_mmag_extract": None, "wfss_maxiter": 5, "wfss_rms_stop": 0.0, "wfss_outlier_percent": 1.0,
+        "wfss_mask": None}
 
 
 # ---------------------------------------------------------------------------------------

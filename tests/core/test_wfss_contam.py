@@ -132,22 +132,23 @@ def test_one_pixel_dispersed_along_a_straight_trace():
 
 
 def test_off_by_default_step(tmp_path):
-    """A step whose parameters include skip=True is recorded SKIPPED and not run unless
-    the user sets skip=false."""
+    """A step defined off by default is recorded SKIPPED and not run unless the user sets
+    skip=false."""
     from stdatamodels.jwst import datamodels
 
     from spec2 import hookimpl
     from spec2.association import Exposure
     from spec2.pipeline import RunOptions, run_all
     from spec2.plugins import get_plugin_manager
-    from spec2.recipe import StepDef
+    from spec2.recipe import Param, StepDef
 
     from .toy import ToyPlugin, flat_model, write_rate
 
     class Optional(ToyPlugin):
         @hookimpl
         def spec2_step_definitions(self):
-            return [StepDef("toy_scale", "toy_scale", "straylight", {"factor": 2.0, "skip": True}, "scale")]
+            return [StepDef("toy_scale", "toy_scale", "straylight", (Param("factor", "float", 2.0),), "scale",
+                            off_by_default=True)]
 
     for settings, status, value in (({}, "SKIPPED", 2.0), ({"toy_scale": {"skip": False}}, "COMPLETE", 4.0)):
         toy = Optional()

@@ -4,7 +4,7 @@ import numpy as np
 
 from spec2 import hookimpl, hookspec
 from spec2.errors import StepSkipped
-from spec2.recipe import Recipe, StepDef
+from spec2.recipe import Claim, Param, Recipe, Step, StepDef
 
 TOY_TYPE = "NRS_FIXEDSLIT"  # a real EXP_TYPE (the schema checks it) no built-in plugin claims yet
 
@@ -13,7 +13,7 @@ class ToyHooks:
     """Hook specs a plugin adds of its own (the pytest_addhooks pattern)."""
 
     @hookspec(firstresult=True)
-    def toy_scale(self, model, params):
+    def toy_scale(self, model, refs, params, members, input_dir, pm, extra_products):
         """Multiply the data by params['factor']."""
 
 
@@ -29,50 +29,47 @@ class ToyPlugin:
         pluginmanager.add_hookspecs(ToyHooks)
 
     @hookimpl
-    def spec2_exposure_types(self):
-        return [TOY_TYPE]
+    def spec2_claims(self):
+        return [Claim((TOY_TYPE,), {"assign_wcs": (), "bkg_subtract": (), "flat_field": ("flat",),
+                                    "toy_scale": ()})]
 
     @hookimpl
     def spec2_step_definitions(self):
-        return [StepDef("toy_scale", "toy_scale", "straylight", {"factor": 2.0}, "scale")]
+        return [StepDef("toy_scale", "toy_scale", "straylight", (Param("factor", "float", 2.0, "the factor"),),
+                        "scale")]
 
     @hookimpl
     def spec2_recipe(self, exp_type, multi_int):
-        if exp_type != TOY_TYPE:
-            return None
-        return Recipe(("assign_wcs", "bkg_subtract", "flat_field", "toy_scale"))
+        return Recipe((Step("assign_wcs", required=True), "bkg_subtract", "flat_field",
+                       Step("toy_scale", product="cal")))
 
-    def _check(self, name, model):
+    def _record(self, name):
         self.calls.append(name)
         if self.fail_in == name:
             raise RuntimeError(f"toy failure in {name}")
-        return model.meta.exposure.type == TOY_TYPE
 
     @hookimpl
     def assign_wcs(self, model):
-        if not self._check("assign_wcs", model):
-            return None
+        self._record("assign_wcs")
         return model
 
     @hookimpl
     def background(self, model, members):
-        if not self._check("bkg_subtract", model):
-            return None
+        self._record("bkg_subtract")
         if not members.get("background"):
             raise StepSkipped("no background members")
         return model
 
     @hookimpl
-    def flat(self, model, refs):
-        if not self._check("flat_field", model):
-            return None
-        model.data = model.data / refs.open("flat").data
+    def flat(self, model, refs, params):
+        self._record("flat_field")
+        f = refs.open("flat").data
+        model.data = model.data * f if params["inverse"] else model.data / f
         return model
 
     @hookimpl
     def toy_scale(self, model, params):
-        if not self._check("toy_scale", model):
-            return None
+        self._record("toy_scale")
         model.data = model.data * params["factor"]
         return model
 

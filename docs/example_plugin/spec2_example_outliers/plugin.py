@@ -1,18 +1,20 @@
 """Hook implementations of the example plugin.
 
-It shows the three ways a plugin extends spec2:
+It shows the ways a plugin extends spec2:
 1. a hook specification of its own (``outlier_flag``), added in ``spec2_addhooks``;
-2. a step definition for it (name, status keyword, parameters for ``--set``);
-3. a recipe: it takes the recipe the installed MIRI plugin gives for LRS fixed slit and
-   inserts its step after flat_field (``tryfirst`` so it is asked before MIRI).
+2. a step definition for it (name, status keyword, typed parameters for ``--set``);
+3. a claim: the step is this plugin's for MIRI LRS fixed slit, whose recipe stays
+   MIRI's (``recipe=False``);
+4. a recipe extended, not replaced: a ``wrapper=True`` hook receives the recipe the
+   owning plugin (MIRI) gives and inserts the step after flat_field.
 """
 
 from spec2 import hookimpl, hookspec
-from spec2.recipe import Recipe, StepDef
+from spec2.recipe import Claim, Param, StepDef
 
 __version__ = "0.1.0"
 
-_state = {}
+LRS_FIXEDSLIT = "MIR_LRS-FIXEDSLIT"
 
 
 class OutlierHookSpecs:
@@ -24,12 +26,12 @@ class OutlierHookSpecs:
 @hookimpl
 def spec2_addhooks(pluginmanager):
     pluginmanager.add_hookspecs(OutlierHookSpecs)
-    _state["pm"] = pluginmanager
 
 
 @hookimpl
-def spec2_exposure_types():
-    return []  # it calibrates no mode on its own: it extends MIRI's
+def spec2_claims():
+    # the step only; the mode (and its recipe) stays the MIRI plugin's
+    return [Claim((LRS_FIXEDSLIT,), {"outlier_flag": ()}, recipe=False)]
 
 
 @hookimpl
@@ -37,31 +39,23 @@ def spec2_step_definitions():
     return [
         StepDef(
             "outlier_flag", "outlier_flag", "outlier_detection",
-            {"threshold": 5.0, "window": 5}, "flag outlier pixels (example plugin)",
+            (Param("threshold", "float", 5.0, "flag pixels this many sigma from the running median"),
+             Param("window", "int", 5, "running-median window along the dispersion (pixels, odd)")),
+            "flag outlier pixels (example plugin)",
         )
     ]
 
 
-@hookimpl(tryfirst=True)
+@hookimpl(wrapper=True)
 def spec2_recipe(exp_type, multi_int):
-    if exp_type != "MIR_LRS-FIXEDSLIT" or multi_int:
-        return None
-    pm = _state["pm"]
-    me = pm.get_plugin("example_outliers")
-    base = pm.subset_hook_caller("spec2_recipe", remove_plugins=[me])(
-        exp_type=exp_type, multi_int=multi_int
-    )
-    if base is None:
-        return None
-    steps = list(base.calibrate)
-    steps.insert(steps.index("flat_field") + 1, "outlier_flag")
-    return Recipe(tuple(steps), base.resample, base.extract, base.params)
+    recipe = yield  # what the owning plugin gives
+    if exp_type != LRS_FIXEDSLIT or multi_int or recipe is None:
+        return recipe
+    return recipe.insert_after("flat_field", "outlier_flag")
 
 
 @hookimpl
 def outlier_flag(model, params):
-    if model.meta.exposure.type != "MIR_LRS-FIXEDSLIT":
-        return None
     import numpy as np
 
     from spec2_example_outliers.flagging import DO_NOT_USE, OUTLIER, find_outliers
