@@ -30,11 +30,9 @@ def _is_multi_integration(model) -> bool:
 
 @hookimpl
 def spec2_claims():
-    return [Claim(EXPOSURE_TYPES, {
-        "assign_wcs": ("distortion", "specwcs"), "bkg_subtract": (), "srctype": (), "flat_field": ("flat",),
-        "pathloss": ("pathloss",), "photom": ("photom", "area"), "resample_spec": (),
-        "extract_1d": ("extract1d", "apcorr"),
-    })]
+    common = {"assign_wcs": ("distortion", "specwcs"), "bkg_subtract": (), "srctype": (), "flat_field": ("flat",),
+              "pathloss": ("pathloss",), "photom": ("photom", "area"), "extract_1d": ("extract1d", "apcorr")}
+    return [Claim((LRS_FIXEDSLIT,), {**common, "resample_spec": ()}), Claim((LRS_SLITLESS,), common)]
 
 
 @hookimpl

@@ -42,11 +42,10 @@ def spec2_step_definitions():
 
 @hookimpl
 def spec2_claims():
-    return [Claim(EXPOSURE_TYPES, {
-        "assign_wcs": WCS_REFTYPES, "bkg_subtract": (), "extract_2d": (), "srctype": (), "wavecorr": ("wavecorr",),
-        "flat_field": ("fflat", "sflat", "dflat"), "pathloss": ("pathloss",), "photom": ("photom", "area"),
-        "resample_spec": (), "extract_1d": ("extract1d", "apcorr"),
-    })]
+    common = {"assign_wcs": WCS_REFTYPES, "bkg_subtract": (), "extract_2d": (), "srctype": (),
+              "wavecorr": ("wavecorr",), "flat_field": ("fflat", "sflat", "dflat"), "pathloss": ("pathloss",),
+              "photom": ("photom", "area"), "extract_1d": ("extract1d", "apcorr")}
+    return [Claim((FIXEDSLIT,), {**common, "resample_spec": ()}), Claim((BRIGHTOBJ,), common)]
 
 
 @hookimpl
