@@ -328,7 +328,7 @@ class RecipeRun:
     the kind of model at hand (``cal`` until a step makes an ``s2d``, ``x1d``, ...)."""
 
     def __init__(self, pm, exposure, options, stepdefs, result, on_step, exp_type, multi_int, refs, input_dir):
-        from spec2.plugins import step_caller
+        from spec2.plugins import claims_of, step_caller
 
         self.exposure, self.options, self.stepdefs = exposure, options, stepdefs
         self.result, self.on_step, self.multi_int, self.refs = result, on_step, multi_int, refs
@@ -336,8 +336,11 @@ class RecipeRun:
         self.products: list[tuple[str, object]] = []
         self._saved: set[int] = set()  # ids of models held as products
         self._members = {k: list(v) for k, v in exposure.members.items()}
-        self._hooks = {name: step_caller(pm, name, exp_type, stepdefs) for name in stepdefs
-                       if _claimed(pm, exp_type, name)}
+        claims = claims_of(pm)
+        self._owners = {name: claims.owner(exp_type, name) for name in stepdefs}
+        self._hooks = {name: step_caller(pm, name, exp_type, stepdefs) for name, owner in self._owners.items() if owner}
+        self._reftypes = {name: claims.reftypes.get((exp_type, name), ()) for name in stepdefs}
+        self._exp_type = exp_type
         self._context = dict(members=self._members, input_dir=input_dir, pm=pm)
 
     def entry(self, entry, model):
@@ -364,6 +367,7 @@ class RecipeRun:
             self.result.steps.append(StepRecord(label, FAILED, time.perf_counter() - t0, self.refs.take_used()))
             raise
         self.result.steps.append(StepRecord(label, status, dt, used))
+        self._check_declared(step.name, used)
         if step.required and status != COMPLETE and step.name not in self.options.skip:
             raise Spec2Error(f"{self.exposure.science}: {step.name} did not complete; cannot calibrate")
         if status == COMPLETE and stepdef.makes and out is not model:
@@ -379,6 +383,20 @@ class RecipeRun:
         if step.product and group is None:
             self.mark(step.product, out, status)
         return out
+
+    def _check_declared(self, name, used):
+        """A step opening a reference type its claim does not declare: a warning, or an
+        error when $SPEC2_STRICT_CLAIMS is set (the test suite sets it, so the built-in
+        plugins' declarations are checked on every simulated mode)."""
+        declared = self._reftypes.get(name, ())
+        undeclared = sorted(set(used) - set(declared))
+        if not undeclared:
+            return
+        text = (f"step {name} opened reference type(s) {', '.join(undeclared)} that the claim of "
+                f"{self._owners.get(name)} for {self._exp_type} does not declare ({', '.join(declared) or 'none'})")
+        if os.environ.get("SPEC2_STRICT_CLAIMS", "").strip() not in ("", "0"):
+            raise Spec2Error(text)
+        log.warning(text)
 
     def mark(self, product, model, status):
         """Hold ``model`` as ``product`` if it is that kind of product (a ``cal`` after
@@ -424,12 +442,6 @@ class RecipeRun:
         if entry.product:
             self.mark(entry.product, merged, COMPLETE)
         return merged
-
-
-def _claimed(pm, exp_type, step):
-    from spec2.plugins import claims_of
-
-    return claims_of(pm).owner(exp_type, step) is not None
 
 
 # ---------------------------------------------------------------------------------------

@@ -2,6 +2,10 @@
 
 import os
 
+# A step opening a reference type its plugin's claim does not declare fails the exposure
+# (a warning for users): every simulated mode checks the built-in declarations.
+os.environ.setdefault("SPEC2_STRICT_CLAIMS", "1")
+
 # Parity tests run jwst's stpipe steps: never let them ask a CRDS server for parameters.
 os.environ.setdefault("STPIPE_DISABLE_CRDS_STEPPARS", "true")
 

@@ -510,3 +510,17 @@ def test_step_caller_is_the_owners_hook():
     np.testing.assert_allclose(out.data, 15.0)
     with pytest.raises(UnsupportedModeError):
         step_caller(pm, "toy_scale", "MIR_LRS-FIXEDSLIT")
+
+
+def test_opening_an_undeclared_reference_type_is_caught(tmp_path, monkeypatch):
+    class Sloppy(ToyPlugin):
+        @hookimpl
+        def spec2_claims(self):
+            return [Claim((TOY_TYPE,), {"assign_wcs": (), "bkg_subtract": (), "flat_field": (), "toy_scale": ()})]
+
+    monkeypatch.setenv("SPEC2_STRICT_CLAIMS", "1")
+    res = run(get_plugin_manager([Sloppy()], load_entrypoints=False), tmp_path / "strict")
+    assert "step flat_field opened reference type(s) flat that the claim of" in res.error
+    monkeypatch.setenv("SPEC2_STRICT_CLAIMS", "0")
+    res = run(get_plugin_manager([Sloppy()], load_entrypoints=False), tmp_path / "lenient")
+    assert res.ok, res.error
