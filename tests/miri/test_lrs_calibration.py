@@ -217,7 +217,7 @@ def test_hooks_called_directly_with_in_memory_references():
     files, no CRDS (the resolver refuses any lookup it was not given)."""
     from stdatamodels.jwst import datamodels
 
-    from spec2.plugins import get_plugin_manager
+    from spec2.plugins import get_plugin_manager, step_caller
     from spec2.refs import RefResolver
 
     pm = get_plugin_manager()
@@ -230,12 +230,12 @@ def test_hooks_called_directly_with_in_memory_references():
     sci.dq = np.zeros((4, 5), np.uint32)
     flat = datamodels.FlatModel(data=np.full((4, 5), 2.0, np.float32), err=np.full((4, 5), 0.1, np.float32), dq=np.zeros((4, 5), np.uint32))
     refs = RefResolver(sci, overrides={"flat": flat}, use_crds=False)
-    out = pm.hook.flat(model=sci, refs=refs, params={}, members={})
+    out = step_caller(pm, "flat_field", "MIR_LRS-FIXEDSLIT")(model=sci, refs=refs, params={"inverse": False})
     assert out.data[0, 0] == 3.0 and out.var_poisson[0, 0] == 1.0 and out.var_rnoise[0, 0] == 0.25
     assert out.var_flat[0, 0] == pytest.approx(9.0 / 4.0 * 0.01)  # (sci/f)^2 / f^2 * err^2
     assert refs.take_used() == {"flat": "in-memory"}
     with pytest.raises(Exception, match="CRDS lookups are off"):
-        pm.hook.photom(model=out, refs=refs, params={}, members={})
+        step_caller(pm, "photom", "MIR_LRS-FIXEDSLIT")(model=out, refs=refs, params={"inverse": False})
 
 
 @pytest.mark.parity
