@@ -218,7 +218,7 @@ def jwst_lrs(tmp_path_factory):
     fixed-slit nod: its _s2d/_calints (our inputs) and _x1d/_x1dints (the oracle)."""
     pytest.importorskip("jwst")
     from spec2.crds_cache import LocalCache, crds_environment
-    from spec2_miri.simulate import simulate_lrs
+    from spec2_miri.sim.lrs import simulate_lrs
 
     tmp = tmp_path_factory.mktemp("x1d")
     c = LocalCache(tmp / "crds")

@@ -178,7 +178,7 @@ def jwst_lrs(tmp_path_factory):
     from pathlib import Path
 
     from spec2.crds_cache import LocalCache, crds_environment
-    from spec2_miri.simulate import simulate_lrs
+    from spec2_miri.sim.lrs import simulate_lrs
 
     tmp = tmp_path_factory.mktemp("resample_lrs")
     cache = LocalCache(tmp / "crds")

@@ -19,7 +19,7 @@ STEPS = ("assign_wcs", "flat_field", "extract_2d", "srctype", "photom")
 @pytest.fixture(scope="session")
 def tsgrism_sim(tmp_path_factory):
     from spec2.crds_cache import LocalCache
-    from spec2_nircam.simulate import simulate_tsgrism
+    from spec2_nircam.sim.tsgrism import simulate_tsgrism
 
     root = tmp_path_factory.mktemp("tsgrism")
     cache = LocalCache(root / "crds")

@@ -26,7 +26,7 @@ def bkg_setup(tmp_path_factory):
 
     from spec2.crds_cache import LocalCache
     from spec2_nircam.assign_wcs import build_wfss_wcs
-    from spec2_nircam.simulate_wfss import simulate_wfss
+    from spec2_nircam.sim.wfss import simulate_wfss
 
     root = tmp_path_factory.mktemp("nrc_wfss_bkg")
     cache = LocalCache(root / "crds")
@@ -55,7 +55,7 @@ def bkg_setup(tmp_path_factory):
 
     # swap the simulator's own sky for this test's reference shape
     from spec2_nircam import instrument as ins
-    from spec2_nircam.simulate_wfss import SKY_SCALE as SIM_SKY
+    from spec2_nircam.sim.wfss import SKY_SCALE as SIM_SKY
 
     sim_sky = SIM_SKY * ins.sky_pattern(shape) * ins.flat_pattern(shape)
     model.data = (model.data - sim_sky + SKY_SCALE * bkg).astype(np.float32)

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.parity]
 @pytest.fixture(scope="module")
 def nrc_contam(tmp_path_factory):
     from spec2.crds_cache import LocalCache
-    from spec2_nircam.simulate_wfss import simulate_wfss
+    from spec2_nircam.sim.wfss import simulate_wfss
 
     root = tmp_path_factory.mktemp("nrc_wfss_contam")
     cache = LocalCache(root / "crds")

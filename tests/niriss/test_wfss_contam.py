@@ -42,7 +42,7 @@ def _spec2(sim, out, *extra):
 def contam_run(tmp_path_factory):
     """(simulation, jwst's products, spec2's with the step, spec2's default products)."""
     from spec2.crds_cache import LocalCache
-    from spec2_niriss.simulate import simulate_wfss
+    from spec2_niriss.sim.wfss import simulate_wfss
 
     root = tmp_path_factory.mktemp("nis_wfss_contam")
     cache = LocalCache(root / "crds")

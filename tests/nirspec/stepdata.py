@@ -9,8 +9,8 @@ import types
 import numpy as np
 
 from spec2_nirspec import instrument as ins
-from spec2_nirspec import reffiles_wcs as rw
-from spec2_nirspec import simulate as sim
+from spec2_nirspec.sim import references_wcs as rw
+from spec2_nirspec.sim import exposures as sim
 
 WAVECORR_SHIFT = 1.7  # pixels per unit of source x position in the slit
 
@@ -225,7 +225,7 @@ class Refs:
 def spec2_refs(paths, grating, filt):
     from stdatamodels.jwst.datamodels import WaveCorrModel
 
-    from spec2_nirspec.simulate import _reference_models, _wcs_paths
+    from spec2_nirspec.sim.exposures import _reference_models, _wcs_paths
 
     models = _reference_models(_wcs_paths(paths, sim.Setup(grating=grating)))
     from stdatamodels.jwst.datamodels import (

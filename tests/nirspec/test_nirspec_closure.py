@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from stdatamodels.jwst import datamodels as dm
 
-from spec2_nirspec.simulate import SKY_MJY_SR, default_spectrum
+from spec2_nirspec.sim.exposures import SKY_MJY_SR, default_spectrum
 from tests.nirspec.conftest import exposures, stem
 
 PRIMARY = {"fs_nrs1": "S200A1", "fs_h_nrs2": "S200A2", "fs_sub": "S400A1"}

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from spec2_nirspec import instrument as ins
-from spec2_nirspec import reffiles_wcs as rw
+from spec2_nirspec.sim import references_wcs as rw
 from spec2_nirspec.extract_2d import slit_wcs
-from spec2_nirspec.simulate import Setup, blank_exposure
+from spec2_nirspec.sim.exposures import Setup, blank_exposure
 from spec2_nirspec.wcs_model import NoSlitOnDetector, build_slit_wcs
 
 
@@ -39,7 +39,7 @@ def _names(paths, grating):
 
 
 def _open(names):
-    from spec2_nirspec.simulate import _reference_models
+    from spec2_nirspec.sim.exposures import _reference_models
 
     return _reference_models(names)
 

@@ -41,7 +41,7 @@ def transit(times, t0, duration, depth, ingress):
 def order1():
     """The simulated specwcs' first order as a :class:`spec2.algorithms.grism.GrismOrder`."""
     from spec2.wcs.grism import grism_orders
-    from spec2_nircam.reffiles import dispersion_models
+    from spec2_nircam.sim.references import dispersion_models
 
     orders, displ, dispx, dispy, invdispx, _ = dispersion_models()
     return grism_orders(orders, displ, dispx, dispy, [], invdispx)[1]
@@ -183,7 +183,7 @@ def time_series(path, nints=100, spectrum=default_spectrum, depth=0.008, sky_lev
 def simulate_tsgrism(directory: Path, cache, nints=100, seed=3):
     """Write the reference set into ``cache`` and one grism time series into
     ``directory``. Returns a dict of paths and truths."""
-    from spec2_nircam.reffiles import write_reference_set
+    from spec2_nircam.sim.references import write_reference_set
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

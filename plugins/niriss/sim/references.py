@@ -212,7 +212,7 @@ def write_apcorr(path):
     pixels across the dispersion (the simulator's Gaussian PSF)."""
     from stdatamodels.jwst.datamodels import NisWfssApcorrModel
 
-    from spec2.grism_scene import point_source_apcorr_table
+    from spec2.sim.grism_scene import point_source_apcorr_table
 
     table = point_source_apcorr_table(ins.GRISMS, ins.BLOCKING_FILTER, APCORR_WAVE, APCORR_SIZE, ins.psf_sigma)
     m = _reference_meta(NisWfssApcorrModel(), "apcorr", "Simulated NIRISS WFSS aperture correction", BOTH)

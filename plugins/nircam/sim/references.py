@@ -259,7 +259,7 @@ def write_apcorr(path):
     pixels across the dispersion (the simulator's Gaussian PSF)."""
     from stdatamodels.jwst.datamodels import NrcWfssApcorrModel
 
-    from spec2.grism_scene import point_source_apcorr_table
+    from spec2.sim.grism_scene import point_source_apcorr_table
 
     table = point_source_apcorr_table(ins.FILTER, ins.GRISMS, APCORR_WAVE, APCORR_SIZE, ins.psf_sigma)
     m = _reference_meta(NrcWfssApcorrModel(), "apcorr", "Simulated NIRCam WFSS aperture correction")

@@ -239,7 +239,7 @@ def slitless_time_series(path, nints=50, spectrum=default_spectrum, depth=0.01, 
 
 def _slitless_v2v3():
     """V2/V3 of the slitless reference point through the simulated distortion."""
-    from spec2_miri.reffiles import distortion_model
+    from spec2_miri.sim.references import distortion_model
 
     v2, v3 = distortion_model()(ins.SLITLESS_REF[0] - 1, ins.SLITLESS_REF[1] - 1)
     return float(v2), float(v3)
@@ -248,7 +248,7 @@ def _slitless_v2v3():
 def simulate_lrs(directory: Path, cache, nints=50, seed=0):
     """Write the reference set into ``cache`` and a fixed-slit nod pair (with its ASN) and a
     slitless time series into ``directory``. Returns a dict of paths and truths."""
-    from spec2_miri.reffiles import write_reference_set
+    from spec2_miri.sim.references import write_reference_set
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

@@ -147,7 +147,7 @@ def simulate_exposure(path, setup: Setup, ref_paths, spectrum=default_spectrum, 
 
     ``cal`` provides the calibration truths the reference files sample (flat_truth,
     pathloss_truth, photom_truth, slit_area_sr, wavecorr_offset_truth); by default the
-    module that writes those files, :mod:`spec2_nirspec.reffiles_cal`.
+    module that writes those files, :mod:`spec2_nirspec.sim.references_cal`.
     """
     from gwcs.wcstools import grid_from_bounding_box
 
@@ -155,7 +155,7 @@ def simulate_exposure(path, setup: Setup, ref_paths, spectrum=default_spectrum, 
     from spec2_nirspec.wcs_model import build_slit_wcs
 
     if cal is None:
-        from spec2_nirspec import reffiles_cal as cal
+        from spec2_nirspec.sim import references_cal as cal
     rng = np.random.default_rng(setup.seed)
     model = blank_exposure(setup)
     refs = _reference_models(_wcs_paths(ref_paths, setup))
@@ -259,10 +259,10 @@ def transit(times, t0, duration, depth, ingress):
 
 def write_references(cache, detectors=ins.DETECTORS):
     """The instrument model and calibration files into a LocalCache; their paths."""
-    from spec2_nirspec import reffiles_cal, reffiles_wcs
+    from spec2_nirspec.sim import references_cal, references_wcs
 
-    paths = reffiles_wcs.write_reference_set(cache)
-    paths.update(reffiles_cal.write_reference_set(cache, detectors=detectors))
+    paths = references_wcs.write_reference_set(cache)
+    paths.update(references_cal.write_reference_set(cache, detectors=detectors))
     return paths
 
 
