@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2.algorithms import resample as rs
 
@@ -47,7 +48,7 @@ def test_fit_sampling_and_size():
 
 
 def test_weights_and_invalid_pixels():
-    dq = np.array([[0, 1], [512, 4]], np.uint32)  # DO_NOT_USE, NON_SCIENCE, JUMP (still good)
+    dq = np.array([[0, pixel["DO_NOT_USE"]], [pixel["NON_SCIENCE"], pixel["JUMP_DET"]]], np.uint32)  # the jump still good
     var = np.array([[4.0, 2.0], [1.0, 0.5]], np.float32)
     w = rs.drizzle_weight(dq, "ivm", var)
     assert w.dtype == np.float32
@@ -252,9 +253,9 @@ def _holes(model):
     ys = rng.integers(math.ceil(y0), math.floor(y1), 40)
     xs = rng.integers(math.ceil(x0), math.floor(x1), 40)
     model.data[ys[:10], xs[:10]] = np.nan
-    model.dq[ys[10:20], xs[10:20]] |= 1  # DO_NOT_USE
+    model.dq[ys[10:20], xs[10:20]] |= pixel["DO_NOT_USE"]
     model.var_rnoise[ys[20:30], xs[20:30]] = np.nan
-    model.dq[ys[30:], xs[30:]] |= 4  # JUMP_DET: still used
+    model.dq[ys[30:], xs[30:]] |= pixel["JUMP_DET"]  # still used
 
 
 def _source_position(model):

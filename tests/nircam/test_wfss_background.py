@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 pytestmark = [pytest.mark.slow, pytest.mark.parity]
 
@@ -42,8 +43,8 @@ def bkg_setup(tmp_path_factory):
     bkg = _pattern(shape).astype(np.float32)
     bkg[:, :4] = 0.0  # reference pixels: no background there
     dq = np.zeros(shape, np.uint32)
-    dq[100:110, 200:230] = 1  # DO_NOT_USE
-    dq[500, :] = 4
+    dq[100:110, 200:230] = pixel["DO_NOT_USE"]
+    dq[500, :] = pixel["JUMP_DET"]
     rng = np.random.default_rng(11)
     dq[rng.integers(0, shape[0], 200), rng.integers(0, shape[1], 200)] = 2
     ref = datamodels.WfssBkgModel(data=bkg, dq=dq, err=np.full(shape, 0.01, np.float32))

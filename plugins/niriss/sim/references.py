@@ -12,6 +12,7 @@ STScI's. The grism (FILTER) selects the specwcs and the background.
 from __future__ import annotations
 
 import numpy as np
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2_niriss import instrument as ins
 
@@ -150,7 +151,7 @@ def write_flat(path):
     m.data = ins.flat_pattern(ins.FULL_SHAPE)
     m.err = np.full(ins.FULL_SHAPE, 0.003, np.float32)
     m.dq = np.zeros(ins.FULL_SHAPE, np.uint32)
-    m.dq[700, 900] = 1 | 2**18  # DO_NOT_USE | NO_FLAT_FIELD: one dead flat pixel
+    m.dq[700, 900] = pixel["DO_NOT_USE"] | pixel["NO_FLAT_FIELD"]  # one dead flat pixel
     m.data[700, 900] = np.nan
     m.meta.instrument.pupil = ins.BLOCKING_FILTER
     m.save(path)
@@ -166,7 +167,7 @@ def write_background(path, grism):
     m.data = ins.sky_pattern(ins.FULL_SHAPE, grism) * ins.flat_pattern(ins.FULL_SHAPE)
     m.err = np.full(ins.FULL_SHAPE, 0.002, np.float32)
     m.dq = np.zeros(ins.FULL_SHAPE, np.uint32)
-    m.dq[1500:1503, 300] = 4  # JUMP_DET, an arbitrary flag the step ORs into the science DQ
+    m.dq[1500:1503, 300] = pixel["JUMP_DET"]  # an arbitrary flag the step ORs into the science DQ
     m.meta.instrument.pupil = ins.BLOCKING_FILTER
     m.meta.exposure.type = WFSS
     m.meta.bunit_data = "DN/s"

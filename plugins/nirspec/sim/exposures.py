@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2_nirspec import instrument as ins
 
@@ -220,9 +221,9 @@ def _add_noise(model, rate, rng, light_curve):
     # a few dead and hot pixels
     ys = rng.integers(0, rate.shape[0], 12)
     xs = rng.integers(0, rate.shape[1], 12)
-    dq[:, ys[:6], xs[:6]] = 1  # DO_NOT_USE
+    dq[:, ys[:6], xs[:6]] = pixel["DO_NOT_USE"]
     data[:, ys[:6], xs[:6]] = np.nan
-    dq[:, ys[6:], xs[6:]] = 4  # JUMP_DET: flagged but used
+    dq[:, ys[6:], xs[6:]] = pixel["JUMP_DET"]  # flagged but used
     if nints == 1:
         data, var_p, var_r, dq = data[0], var_p[0], var_r[0], dq[0]
     model.data = data.astype(np.float32)
