@@ -284,7 +284,7 @@ def test_extract_lrs_matches_jwst(jwst_lrs, which):
         sa, sb = ours.spec[0], theirs.spec[0]
         n = np.atleast_2d(sb.spec_table["WAVELENGTH"]).shape[-1]
         pix = np.arange(n) + 0.25
-        for u, v in zip(sa.meta.wcs(pix), sb.meta.wcs(pix)):
+        for u, v in zip(sa.meta.wcs(pix), sb.meta.wcs(pix), strict=True):
             np.testing.assert_allclose(u, v, rtol=1e-12)
         assert ours.meta.target.source_type is None and ours.meta.wcs is None
 

@@ -156,6 +156,7 @@ def test_each_step_matches_jwst(step, lrs_sim, jwst_products, spec2_products):
         for arr in ("data", "err", "var_poisson", "var_rnoise", "var_flat"):
             x, y = getattr(a, arr), getattr(b, arr)
             if y is None or y.size == 0:
+                assert x is None or x.size == 0, f"{step}: {arr}"
                 continue
             np.testing.assert_array_equal(x, y, err_msg=f"{step}: {arr}")
         # jwst keeps the ImageModel until srctype; we hand later steps a SlitModel from
@@ -178,7 +179,7 @@ def test_s2d_matches_jwst(nod, lrs_sim, jwst_products, spec2_products):
         for arr in ("data", "wht", "con", "wavelength", "err", "var_poisson", "var_rnoise", "var_flat"):
             np.testing.assert_array_equal(getattr(a, arr), getattr(b, arr), err_msg=arr)
         y, x = np.indices(a.data.shape)
-        for wa, wb in zip(a.meta.wcs(x, y), b.meta.wcs(x, y)):
+        for wa, wb in zip(a.meta.wcs(x, y), b.meta.wcs(x, y), strict=True):
             np.testing.assert_allclose(wa, wb, rtol=1e-12, atol=1e-12)
         assert a.meta.photometry.pixelarea_steradians == pytest.approx(b.meta.photometry.pixelarea_steradians, rel=1e-12)
 

@@ -222,7 +222,7 @@ def _assert_same(ours, theirs, rtol=1e-5):
     # the output frames agree: same world coordinates at every pixel, same inverse
     y, x = np.indices(ours.data.shape, dtype=float)
     world_ours, world_theirs = ours.meta.wcs(x, y), theirs.meta.wcs(x, y)
-    for p, q in zip(world_ours, world_theirs):
+    for p, q in zip(world_ours, world_theirs, strict=True):
         np.testing.assert_allclose(p, q, rtol=1e-12, atol=0)
     back = ours.meta.wcs.invert(*world_theirs)
     np.testing.assert_allclose(back[0], x, atol=1e-6)

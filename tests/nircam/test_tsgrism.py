@@ -121,7 +121,7 @@ def test_each_step_matches_jwst(step, tsgrism_sim, tsgrism_jwst, tsgrism_spec2):
             args = (xx, yy, np.ones_like(xx))
         else:
             args = (xx, yy)
-        for p, q in zip(a.meta.wcs(*args), b.meta.wcs(*args)):
+        for p, q in zip(a.meta.wcs(*args), b.meta.wcs(*args), strict=True):
             np.testing.assert_allclose(p, q, rtol=1e-14, atol=0)
 
 
@@ -148,7 +148,7 @@ def test_x1dints_matches_jwst(tsgrism_sim, tsgrism_jwst, tsgrism_spec2):
             assert getattr(sa, key) == getattr(sb, key), key
         np.testing.assert_array_equal(a.int_times, b.int_times)
         pix = np.arange(0.0, ta["WAVELENGTH"].shape[1], 50.0)
-        for p, q in zip(sa.meta.wcs(pix), sb.meta.wcs(pix)):
+        for p, q in zip(sa.meta.wcs(pix), sb.meta.wcs(pix), strict=True):
             np.testing.assert_array_equal(p, q)
 
 

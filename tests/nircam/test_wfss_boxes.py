@@ -47,9 +47,10 @@ def test_wfss_wcs_matches_jwst(wfss_setup):
     assert ours.available_frames == theirs.available_frames
     x = np.arange(5.0, 2040.0, 37.0)
     args = (x, x[::-1], np.full_like(x, 900.0), np.full_like(x, 1300.0), np.ones_like(x))
-    for p, q in zip(ours(*args), theirs(*args)):
+    for p, q in zip(ours(*args), theirs(*args), strict=True):
         np.testing.assert_array_equal(p, q)
-    for p, q in zip(ours.backward_transform(53.16, -27.79, 4.2, 1), theirs.backward_transform(53.16, -27.79, 4.2, 1)):
+    sky = (53.16, -27.79, 4.2, 1)
+    for p, q in zip(ours.backward_transform(*sky), theirs.backward_transform(*sky), strict=True):
         assert p == q
 
 

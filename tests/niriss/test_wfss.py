@@ -68,7 +68,7 @@ def test_x1d_matches_jwst(nis_wfss):
     name = f"{STEM}_x1d.fits"
     with datamodels.open(spec2_out / name) as a, datamodels.open(jwst_out / name) as b:
         assert len(a.spec) == len(b.spec) == 2
-        for sa, sb in zip(a.spec, b.spec):
+        for sa, sb in zip(a.spec, b.spec, strict=True):
             ta, tb = sa.spec_table, sb.spec_table
             assert ta.dtype == tb.dtype and ta.shape == tb.shape
             for col in tb.dtype.names:
