@@ -33,8 +33,8 @@ MARK_BEGIN, MARK_END = "<!-- miri-lrs-begin -->", "<!-- miri-lrs-end -->"
 
 def prepare_data(work: Path):
     from spec2.crds_cache import LocalCache, crds_environment
-    from spec2_miri.reffiles import write_reference_set
-    from spec2_miri.simulate import (
+    from spec2_miri.sim.references import write_reference_set
+    from spec2_miri.sim.lrs import (
         fixed_slit_exposure,
         nod_association,
         slitless_time_series,

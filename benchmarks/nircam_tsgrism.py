@@ -27,8 +27,8 @@ HEADING = "## NIRCam grism time series"
 
 def prepare_data(work: Path):
     from spec2.crds_cache import LocalCache, crds_environment
-    from spec2_nircam.reffiles import write_reference_set
-    from spec2_nircam.simulate import time_series
+    from spec2_nircam.sim.references import write_reference_set
+    from spec2_nircam.sim.tsgrism import time_series
 
     if (work / "ready.json").exists():
         return json.loads((work / "ready.json").read_text()), crds_environment(work / "crds")

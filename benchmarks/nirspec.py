@@ -34,7 +34,7 @@ MARK_BEGIN, MARK_END = "<!-- nirspec-begin -->", "<!-- nirspec-end -->"
 
 def prepare_data(work: Path):
     from spec2.crds_cache import LocalCache, crds_environment
-    from spec2_nirspec.simulate import (
+    from spec2_nirspec.sim.exposures import (
         Setup,
         simulate_exposure,
         transit,

@@ -31,8 +31,8 @@ MARK_BEGIN, MARK_END = "<!-- scaling-begin -->", "<!-- scaling-end -->"
 def prepare_data(work: Path):
     from spec2.association import write_nod_association
     from spec2.crds_cache import LocalCache, crds_environment
-    from spec2_miri.reffiles import write_reference_set
-    from spec2_miri.simulate import fixed_slit_exposure
+    from spec2_miri.sim.references import write_reference_set
+    from spec2_miri.sim.lrs import fixed_slit_exposure
 
     data = work / "data"
     ready = work / "ready.json"

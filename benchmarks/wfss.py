@@ -22,8 +22,8 @@ from measure import compare, emptied, pipeline_pair, write_between
 
 BIN = Path(sys.executable).parent
 INSTRUMENTS = {  # marker, heading, simulator module, what the field is
-    "nircam": ("nircam-wfss", "## NIRCam WFSS", "spec2_nircam.simulate_wfss", "F444W/GRISMR"),
-    "niriss": ("niriss-wfss", "## NIRISS WFSS", "spec2_niriss.simulate", "GR150C/F150W, orders 1 and 2"),
+    "nircam": ("nircam-wfss", "## NIRCam WFSS", "spec2_nircam.sim.wfss", "F444W/GRISMR"),
+    "niriss": ("niriss-wfss", "## NIRISS WFSS", "spec2_niriss.sim.wfss", "GR150C/F150W, orders 1 and 2"),
 }
 
 

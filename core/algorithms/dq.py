@@ -1,15 +1,19 @@
-"""Data-quality flags (the JWST DQ bit values) and the NaN/flag consistency rule."""
+"""Data-quality flags and the NaN/flag consistency rule.
+
+The flag values are stdatamodels' (``stdatamodels.jwst.datamodels.dqflags.pixel``, the
+table jwst uses), never written out by hand; the names below are the ones spec2's
+calibration code sets or tests.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
-DO_NOT_USE = 1
-SATURATED = 2
-NON_SCIENCE = 2**9
-NO_FLAT_FIELD = 2**18
-UNRELIABLE_FLAT = 2**24
-REFERENCE_PIXEL = 2**31
+DO_NOT_USE = pixel["DO_NOT_USE"]
+NON_SCIENCE = pixel["NON_SCIENCE"]
+NO_FLAT_FIELD = pixel["NO_FLAT_FIELD"]
+UNRELIABLE_FLAT = pixel["UNRELIABLE_FLAT"]
 
 
 def match_nans_and_flags(data, dq, variances=()):

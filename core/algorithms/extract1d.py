@@ -27,10 +27,10 @@ from __future__ import annotations
 import numpy as np
 
 from spec2.algorithms.blocks import integration_blocks
+from spec2.algorithms.dq import DO_NOT_USE
 
 HORIZONTAL = 1
 VERTICAL = 2
-DO_NOT_USE = 1
 
 FLUX_COLUMNS = ("FLUX", "FLUX_ERROR", "SURF_BRIGHT", "SB_ERROR")
 """Table columns an aperture correction multiplies by the factor."""

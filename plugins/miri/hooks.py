@@ -138,7 +138,7 @@ def spec2_demo_data(directory, cache):
     import numpy as np
 
     from spec2.demo import DemoCase
-    from spec2_miri.simulate import default_spectrum, simulate_lrs
+    from spec2_miri.sim.lrs import default_spectrum, simulate_lrs
 
     out = simulate_lrs(directory / "miri_lrs", cache, nints=120)
     wl = np.linspace(4.5, 15.0, 500)

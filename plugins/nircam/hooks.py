@@ -163,7 +163,7 @@ def spec2_demo_data(directory, cache):
     import numpy as np
 
     from spec2.demo import DemoCase
-    from spec2_nircam.simulate import default_spectrum, simulate_tsgrism
+    from spec2_nircam.sim.tsgrism import default_spectrum, simulate_tsgrism
 
     out = simulate_tsgrism(directory / "nircam_tsgrism", cache, nints=60)
     wl = np.linspace(3.7, 5.1, 700)

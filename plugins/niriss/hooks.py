@@ -120,7 +120,7 @@ def spec2_demo_data(directory, cache):
     import numpy as np
 
     from spec2.demo import DemoCase
-    from spec2_niriss.simulate import simulate_wfss
+    from spec2_niriss.sim.wfss import simulate_wfss
 
     out = simulate_wfss(directory / "niriss_wfss", cache, n_sources=40, grism="GR150C")
     s = out["sources"]

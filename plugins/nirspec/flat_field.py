@@ -25,10 +25,8 @@ import numpy as np
 
 from spec2.algorithms import dq as dqflags
 
-NO_FLAT_FIELD = 1 << 18
-UNRELIABLE_FLAT = 1 << 25
-BADFLAT = NO_FLAT_FIELD | dqflags.DO_NOT_USE | UNRELIABLE_FLAT
-_BAD = dqflags.DO_NOT_USE + NO_FLAT_FIELD
+BADFLAT = dqflags.NO_FLAT_FIELD | dqflags.DO_NOT_USE | dqflags.UNRELIABLE_FLAT
+_BAD = dqflags.DO_NOT_USE | dqflags.NO_FLAT_FIELD
 
 
 # ---------------------------------------------------------------------------------------
@@ -136,7 +134,7 @@ def combine_fast_slow(wl, flat_2d, flat_dq, flat_err, tab_wl, tab_flat, tab_err)
     missing = np.isnan(values)
     values[missing] = 1.0
     error[missing] = 0.0
-    dq[missing] |= NO_FLAT_FIELD | dqflags.DO_NOT_USE
+    dq[missing] |= dqflags.NO_FLAT_FIELD | dqflags.DO_NOT_USE
     v1 = np.square(error * flat_2d)
     v2 = np.square(err * values)
     return flat_2d * values, dq, np.sqrt(np.nansum([v1, v2], axis=0))
@@ -231,7 +229,7 @@ def build_flat(wl, fflat, sflat, dflat, origin, slit_name):
         dq |= BADFLAT
     for part in parts:
         dq = dq | part
-    dq[(dq & NO_FLAT_FIELD) != 0] |= dqflags.DO_NOT_USE
+    dq[(dq & dqflags.NO_FLAT_FIELD) != 0] |= dqflags.DO_NOT_USE
     dq[(dq & dqflags.DO_NOT_USE) != 0] |= BADFLAT
     var = np.zeros_like(flat)
     for value, error in ((f, f_err), (s, s_err), (d, d_err)):

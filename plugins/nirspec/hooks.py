@@ -187,7 +187,7 @@ def spec2_demo_data(directory, cache):
     import numpy as np
 
     from spec2.demo import DemoCase
-    from spec2_nirspec.simulate import (
+    from spec2_nirspec.sim.exposures import (
         Setup,
         default_spectrum,
         simulate_exposure,

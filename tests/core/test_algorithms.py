@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2.algorithms import dq as dqflags
 from spec2.algorithms.background import combine_backgrounds
@@ -22,10 +23,22 @@ def test_flat_division_propagates_variances():
     assert s[0, 1] == 8 and p[0, 1] == 4 and v[0, 1] == pytest.approx(0.64)
 
 
+def test_flag_values_are_stdatamodels():
+    """Every flag spec2 names has the value of the same name in stdatamodels' table (a
+    hand-written UNRELIABLE_FLAT = 2**24 was UNRELIABLE_SLOPE)."""
+    names = [n for n in vars(dqflags) if n.isupper() and isinstance(getattr(dqflags, n), int)]
+    assert {"DO_NOT_USE", "NON_SCIENCE", "NO_FLAT_FIELD", "UNRELIABLE_FLAT"} <= set(names)
+    for name in names:
+        assert getattr(dqflags, name) == pixel[name], name
+    assert dqflags.UNRELIABLE_FLAT == 2**25 != pixel["UNRELIABLE_SLOPE"]
+
+
 def test_bad_flat_values_are_flagged_and_neutral():
+    """A NaN or zero flat value is DO_NOT_USE | NO_FLAT_FIELD (jwst's imaging-style
+    flat_field, which MIRI, NIRCam and NIRISS spectra use), not UNRELIABLE_FLAT."""
     f, ferr, fdq = prepare_flat(np.array([np.nan, 0.0, 1.5]), None, np.array([0, 0, 0]))
     assert list(f) == [1.0, 1.0, 1.5]
-    expected = dqflags.DO_NOT_USE | dqflags.NO_FLAT_FIELD
+    expected = pixel["DO_NOT_USE"] | pixel["NO_FLAT_FIELD"]
     assert fdq[0] == expected and fdq[1] == expected and fdq[2] == 0
 
 

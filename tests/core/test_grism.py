@@ -109,7 +109,7 @@ def test_matches_the_stdatamodels_grism_transforms(tmp_path):
     )
 
     from spec2.wcs.grism import nircam_orders
-    from spec2_nircam.reffiles import write_specwcs
+    from spec2_nircam.sim.references import write_specwcs
 
     with NIRCAMGrismModel(write_specwcs(tmp_path / "specwcs.asdf")) as ref:
         ours = nircam_orders(ref)
@@ -194,7 +194,7 @@ def test_matches_the_niriss_grism_transforms(tmp_path):
     )
 
     from spec2.algorithms.grism import wavelength_at_pixels_sampled
-    from spec2_niriss.reffiles import write_specwcs
+    from spec2_niriss.sim.references import write_specwcs
     from spec2_niriss.wfss import niriss_orders
 
     theta = 0.37

@@ -20,7 +20,7 @@ def test_flat_spectrum_gives_one_count_per_pixel_along_the_trace(axis):
     """1 Jy everywhere and 1 Jy per DN/s: every pixel along the trace (away from its
     ends, where the source's smear spills over) collects 1 DN/s in total across, centred
     on y0 + dy(t) (row dispersion) or x0 + dx(t) (column dispersion)."""
-    from spec2.grism_scene import trace_stamp
+    from spec2.sim.grism_scene import trace_stamp
 
     g = _straight(axis=axis)
     x0, y0 = 40, 30
@@ -39,7 +39,7 @@ def test_flat_spectrum_gives_one_count_per_pixel_along_the_trace(axis):
 
 
 def test_dispersed_rate_adds_orders_and_sources():
-    from spec2.grism_scene import Sources, dispersed_rate
+    from spec2.sim.grism_scene import Sources, dispersed_rate
 
     orders = {1: _straight(1), 2: _straight(2)}
     s = Sources(label=np.array([1, 2]), x=np.array([20.0, 20.0]), y=np.array([40.0, 120.0]),

@@ -2,6 +2,7 @@
 all-or-nothing products. Uses an in-memory plugin (tests/core/toy.py)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,6 +160,10 @@ def test_association_members_reach_the_hook(toy, tmp_path):
         {"expname": "jw01_rate.fits", "exptype": "science"},
         {"expname": "jw02_rate.fits", "exptype": "background"}]}]}))
     [res] = run(pm, expand_inputs([asn_path]), tmp_path)
+    assert res.ok, res.error
+    # the background hook got the background member, by path, and not the science one
+    assert [Path(p).name for p in toy.members["background"]] == ["jw02_rate.fits"]
+    assert all(Path(p).name != "jw01_rate.fits" for group in toy.members.values() for p in group)
     with datamodels.open(res.products[0]) as cal:
+        assert cal.meta.exposure.type == TOY_TYPE
         assert cal.meta.cal_step.bkg_subtract == "COMPLETE"
-    assert TOY_TYPE

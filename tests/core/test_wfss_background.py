@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from stdatamodels.jwst import datamodels
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2.steps.wfss_background import (
     enough_background,
@@ -98,9 +99,9 @@ def test_enough_background_counts():
     bkg = np.ones((10, 10), np.float32)
     mask = np.zeros((10, 10), bool)
     mask[:3] = True  # 30 background pixels
-    dq[0, :3] = 1  # DO_NOT_USE: 3 out
-    dq[1, :3] = 1 | 4  # 3 more
-    dq[2, 0] = 4  # another flag: still counts
+    dq[0, :3] = pixel["DO_NOT_USE"]  # 3 out
+    dq[1, :3] = pixel["DO_NOT_USE"] | pixel["JUMP_DET"]  # 3 more
+    dq[2, 0] = pixel["JUMP_DET"]  # another flag: still counts
     bkg[2, 1:3] = 0.0  # no reference: 2 out
     bkg[2, 5] = np.nan  # NaN reference counts
     # 30 - 6 - 2 = 22 usable; more than int(f * 100) are needed

@@ -6,7 +6,7 @@ from spec2 import hookimpl, hookspec
 from spec2.errors import StepSkipped
 from spec2.recipe import Claim, Param, Recipe, Step, StepDef
 
-TOY_TYPE = "NRS_FIXEDSLIT"  # a real EXP_TYPE (the schema checks it) no built-in plugin claims yet
+TOY_TYPE = "NRS_FIXEDSLIT"  # a real EXP_TYPE (the schema checks it); the tests load no built-in plugin
 
 
 class ToyHooks:
@@ -23,6 +23,7 @@ class ToyPlugin:
     def __init__(self, fail_in=None):
         self.fail_in = fail_in
         self.calls = []
+        self.members = None  # what the background hook was handed
 
     @hookimpl
     def spec2_addhooks(self, pluginmanager):
@@ -56,6 +57,7 @@ class ToyPlugin:
     @hookimpl
     def background(self, model, members):
         self._record("bkg_subtract")
+        self.members = members
         if not members.get("background"):
             raise StepSkipped("no background members")
         return model

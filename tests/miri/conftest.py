@@ -18,7 +18,7 @@ STEPS = ("assign_wcs", "bkg_subtract", "srctype", "flat_field", "pathloss", "pho
 @pytest.fixture(scope="session")
 def lrs_sim(tmp_path_factory):
     from spec2.crds_cache import LocalCache
-    from spec2_miri.simulate import simulate_lrs
+    from spec2_miri.sim.lrs import simulate_lrs
 
     root = tmp_path_factory.mktemp("lrs")
     cache = LocalCache(root / "crds")

@@ -218,7 +218,7 @@ def jwst_lrs(tmp_path_factory):
     fixed-slit nod: its _s2d/_calints (our inputs) and _x1d/_x1dints (the oracle)."""
     pytest.importorskip("jwst")
     from spec2.crds_cache import LocalCache, crds_environment
-    from spec2_miri.simulate import simulate_lrs
+    from spec2_miri.sim.lrs import simulate_lrs
 
     tmp = tmp_path_factory.mktemp("x1d")
     c = LocalCache(tmp / "crds")
@@ -284,7 +284,7 @@ def test_extract_lrs_matches_jwst(jwst_lrs, which):
         sa, sb = ours.spec[0], theirs.spec[0]
         n = np.atleast_2d(sb.spec_table["WAVELENGTH"]).shape[-1]
         pix = np.arange(n) + 0.25
-        for u, v in zip(sa.meta.wcs(pix), sb.meta.wcs(pix)):
+        for u, v in zip(sa.meta.wcs(pix), sb.meta.wcs(pix), strict=True):
             np.testing.assert_allclose(u, v, rtol=1e-12)
         assert ours.meta.target.source_type is None and ours.meta.wcs is None
 

@@ -47,7 +47,7 @@ def test_fixed_slit_closure(lrs_sim, spec2_products):
     alone is 10-30 %, the aperture correction 2-10 %)."""
     from stdatamodels.jwst import datamodels
 
-    from spec2_miri.simulate import default_spectrum
+    from spec2_miri.sim.lrs import default_spectrum
 
     for nod in lrs_sim["nods"]:
         with datamodels.open(spec2_products / f"{_stem(nod)}_x1d.fits") as x1d:
@@ -66,7 +66,7 @@ def test_slitless_closure_and_transit(lrs_sim, spec2_products):
     integration in white light)."""
     from stdatamodels.jwst import datamodels
 
-    from spec2_miri.simulate import default_spectrum
+    from spec2_miri.sim.lrs import default_spectrum
 
     with datamodels.open(spec2_products / f"{_stem(lrs_sim['tso'])}_x1dints.fits") as x1d:
         t = x1d.spec[0].spec_table

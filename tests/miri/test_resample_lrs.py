@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2.algorithms import resample as rs
 
@@ -47,7 +48,7 @@ def test_fit_sampling_and_size():
 
 
 def test_weights_and_invalid_pixels():
-    dq = np.array([[0, 1], [512, 4]], np.uint32)  # DO_NOT_USE, NON_SCIENCE, JUMP (still good)
+    dq = np.array([[0, pixel["DO_NOT_USE"]], [pixel["NON_SCIENCE"], pixel["JUMP_DET"]]], np.uint32)  # the jump still good
     var = np.array([[4.0, 2.0], [1.0, 0.5]], np.float32)
     w = rs.drizzle_weight(dq, "ivm", var)
     assert w.dtype == np.float32
@@ -178,7 +179,7 @@ def jwst_lrs(tmp_path_factory):
     from pathlib import Path
 
     from spec2.crds_cache import LocalCache, crds_environment
-    from spec2_miri.simulate import simulate_lrs
+    from spec2_miri.sim.lrs import simulate_lrs
 
     tmp = tmp_path_factory.mktemp("resample_lrs")
     cache = LocalCache(tmp / "crds")
@@ -221,7 +222,7 @@ def _assert_same(ours, theirs, rtol=1e-5):
     # the output frames agree: same world coordinates at every pixel, same inverse
     y, x = np.indices(ours.data.shape, dtype=float)
     world_ours, world_theirs = ours.meta.wcs(x, y), theirs.meta.wcs(x, y)
-    for p, q in zip(world_ours, world_theirs):
+    for p, q in zip(world_ours, world_theirs, strict=True):
         np.testing.assert_allclose(p, q, rtol=1e-12, atol=0)
     back = ours.meta.wcs.invert(*world_theirs)
     np.testing.assert_allclose(back[0], x, atol=1e-6)
@@ -252,9 +253,9 @@ def _holes(model):
     ys = rng.integers(math.ceil(y0), math.floor(y1), 40)
     xs = rng.integers(math.ceil(x0), math.floor(x1), 40)
     model.data[ys[:10], xs[:10]] = np.nan
-    model.dq[ys[10:20], xs[10:20]] |= 1  # DO_NOT_USE
+    model.dq[ys[10:20], xs[10:20]] |= pixel["DO_NOT_USE"]
     model.var_rnoise[ys[20:30], xs[20:30]] = np.nan
-    model.dq[ys[30:], xs[30:]] |= 4  # JUMP_DET: still used
+    model.dq[ys[30:], xs[30:]] |= pixel["JUMP_DET"]  # still used
 
 
 def _source_position(model):

@@ -19,7 +19,7 @@ STEPS = ("assign_wcs", "flat_field", "extract_2d", "srctype", "photom")
 @pytest.fixture(scope="session")
 def tsgrism_sim(tmp_path_factory):
     from spec2.crds_cache import LocalCache
-    from spec2_nircam.simulate import simulate_tsgrism
+    from spec2_nircam.sim.tsgrism import simulate_tsgrism
 
     root = tmp_path_factory.mktemp("tsgrism")
     cache = LocalCache(root / "crds")
@@ -96,7 +96,7 @@ def same_wfss_product(a, b, step, grid):
             np.testing.assert_array_equal(a.mask, b.mask)
         return
     assert len(a.slits) == len(b.slits) > 15
-    for sa, sb in zip(a.slits, b.slits):
+    for sa, sb in zip(a.slits, b.slits, strict=True):
         same_arrays(sa, sb, f"{step} slit {sb.name}")
         assert [getattr(sa, k) for k in SLIT_ATTRS] == [getattr(sb, k) for k in SLIT_ATTRS]
         assert sa.meta.wcsinfo.instance == sb.meta.wcsinfo.instance
@@ -104,7 +104,7 @@ def same_wfss_product(a, b, step, grid):
         if sb.meta.photometry.conversion_megajanskys is not None:
             assert sa.meta.photometry.instance == sb.meta.photometry.instance
         yy, xx = np.mgrid[0 : sb.data.shape[0] : grid[0], 0 : sb.data.shape[1] : grid[1]].astype(float)
-        for p, q in zip(sa.meta.wcs(xx, yy), sb.meta.wcs(xx, yy)):
+        for p, q in zip(sa.meta.wcs(xx, yy), sb.meta.wcs(xx, yy), strict=True):
             np.testing.assert_array_equal(p, q)
 
 

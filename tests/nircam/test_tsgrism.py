@@ -27,7 +27,7 @@ def test_tsgrism_wavelength_by_hand():
     at (887, 35) and the barycentric factor 1 / (1 + v/c)."""
     from spec2.algorithms.grism import wavelength_at_pixels
     from spec2_nircam import instrument as ins
-    from spec2_nircam.simulate import VELOSYS, order1
+    from spec2_nircam.sim.tsgrism import VELOSYS, order1
 
     x0, y0 = ins.TSO_REF
     t = 950.0 / 1600.0
@@ -65,7 +65,7 @@ def test_closure_spectrum_and_transit(tsgrism_sim, tsgrism_spec2):
     0.8 % depth within 0.1 %."""
     from stdatamodels.jwst import datamodels
 
-    from spec2_nircam.simulate import default_spectrum
+    from spec2_nircam.sim.tsgrism import default_spectrum
 
     with datamodels.open(tsgrism_spec2 / f"{tsgrism_sim['stem']}_x1dints.fits") as x1d:
         t = x1d.spec[0].spec_table
@@ -121,7 +121,7 @@ def test_each_step_matches_jwst(step, tsgrism_sim, tsgrism_jwst, tsgrism_spec2):
             args = (xx, yy, np.ones_like(xx))
         else:
             args = (xx, yy)
-        for p, q in zip(a.meta.wcs(*args), b.meta.wcs(*args)):
+        for p, q in zip(a.meta.wcs(*args), b.meta.wcs(*args), strict=True):
             np.testing.assert_allclose(p, q, rtol=1e-14, atol=0)
 
 
@@ -148,7 +148,7 @@ def test_x1dints_matches_jwst(tsgrism_sim, tsgrism_jwst, tsgrism_spec2):
             assert getattr(sa, key) == getattr(sb, key), key
         np.testing.assert_array_equal(a.int_times, b.int_times)
         pix = np.arange(0.0, ta["WAVELENGTH"].shape[1], 50.0)
-        for p, q in zip(sa.meta.wcs(pix), sb.meta.wcs(pix)):
+        for p, q in zip(sa.meta.wcs(pix), sb.meta.wcs(pix), strict=True):
             np.testing.assert_array_equal(p, q)
 
 

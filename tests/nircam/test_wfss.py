@@ -33,7 +33,7 @@ CONFIGS = [("A", "GRISMR", N_SOURCES, 5), ("A", "GRISMC", 25, 5), ("B", "GRISMR"
 @pytest.fixture(scope="module", params=CONFIGS, ids=lambda c: f"{c[0]}-{c[1]}")
 def wfss_sim(request, tmp_path_factory):
     from spec2.crds_cache import LocalCache
-    from spec2_nircam.simulate_wfss import simulate_wfss
+    from spec2_nircam.sim.wfss import simulate_wfss
 
     module, pupil, n_sources, seed = request.param
     root = tmp_path_factory.mktemp(f"nrc_wfss_{module}_{pupil}")
@@ -99,7 +99,7 @@ def test_closure_isolated_point_sources(wfss_sim, wfss_spec2):
     band); the emission lines (three times the continuum) are where they were put."""
     from stdatamodels.jwst import datamodels
 
-    from spec2_nircam.simulate_wfss import SKY_SCALE
+    from spec2_nircam.sim.wfss import SKY_SCALE
 
     with datamodels.open(wfss_spec2 / f"{wfss_sim['stem']}_bsub.fits") as bsub:
         assert bsub.meta.background.scaling_factor == pytest.approx(SKY_SCALE, rel=0.005)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 pytestmark = [pytest.mark.slow, pytest.mark.parity]
 
@@ -26,7 +27,7 @@ def bkg_setup(tmp_path_factory):
 
     from spec2.crds_cache import LocalCache
     from spec2_nircam.assign_wcs import build_wfss_wcs
-    from spec2_nircam.simulate_wfss import simulate_wfss
+    from spec2_nircam.sim.wfss import simulate_wfss
 
     root = tmp_path_factory.mktemp("nrc_wfss_bkg")
     cache = LocalCache(root / "crds")
@@ -42,8 +43,8 @@ def bkg_setup(tmp_path_factory):
     bkg = _pattern(shape).astype(np.float32)
     bkg[:, :4] = 0.0  # reference pixels: no background there
     dq = np.zeros(shape, np.uint32)
-    dq[100:110, 200:230] = 1  # DO_NOT_USE
-    dq[500, :] = 4
+    dq[100:110, 200:230] = pixel["DO_NOT_USE"]
+    dq[500, :] = pixel["JUMP_DET"]
     rng = np.random.default_rng(11)
     dq[rng.integers(0, shape[0], 200), rng.integers(0, shape[1], 200)] = 2
     ref = datamodels.WfssBkgModel(data=bkg, dq=dq, err=np.full(shape, 0.01, np.float32))
@@ -55,7 +56,7 @@ def bkg_setup(tmp_path_factory):
 
     # swap the simulator's own sky for this test's reference shape
     from spec2_nircam import instrument as ins
-    from spec2_nircam.simulate_wfss import SKY_SCALE as SIM_SKY
+    from spec2_nircam.sim.wfss import SKY_SCALE as SIM_SKY
 
     sim_sky = SIM_SKY * ins.sky_pattern(shape) * ins.flat_pattern(shape)
     model.data = (model.data - sim_sky + SKY_SCALE * bkg).astype(np.float32)

@@ -14,17 +14,17 @@ N_SOURCES = 150
 def wfss_setup(tmp_path_factory):
     from stdatamodels.jwst import datamodels
 
-    from spec2.grism_scene import write_catalog
-    from spec2_nircam import reffiles
+    from spec2.sim.grism_scene import write_catalog
+    from spec2_nircam.sim import references
     from spec2_nircam.assign_wcs import build_wfss_wcs
-    from spec2_nircam.simulate_wfss import fill_wfss_header, random_sources
+    from spec2_nircam.sim.wfss import fill_wfss_header, random_sources
 
     d = tmp_path_factory.mktemp("wfss")
     refs = {
-        "specwcs": str(reffiles.write_specwcs(d / "specwcs.asdf")),
-        "distortion": str(reffiles.write_distortion(d / "distortion.asdf")),
-        "filteroffset": str(reffiles.write_filteroffset(d / "filteroffset.asdf")),
-        "wavelengthrange": str(reffiles.write_wfss_wavelengthrange(d / "wavelengthrange.asdf")),
+        "specwcs": str(references.write_specwcs(d / "specwcs.asdf")),
+        "distortion": str(references.write_distortion(d / "distortion.asdf")),
+        "filteroffset": str(references.write_filteroffset(d / "filteroffset.asdf")),
+        "wavelengthrange": str(references.write_wfss_wavelengthrange(d / "wavelengthrange.asdf")),
     }
     model = fill_wfss_header(datamodels.ImageModel(np.zeros((2048, 2048), np.float32)))
     wcs = build_wfss_wcs(model, datamodels.NIRCAMGrismModel(refs["specwcs"]),
@@ -47,9 +47,10 @@ def test_wfss_wcs_matches_jwst(wfss_setup):
     assert ours.available_frames == theirs.available_frames
     x = np.arange(5.0, 2040.0, 37.0)
     args = (x, x[::-1], np.full_like(x, 900.0), np.full_like(x, 1300.0), np.ones_like(x))
-    for p, q in zip(ours(*args), theirs(*args)):
+    for p, q in zip(ours(*args), theirs(*args), strict=True):
         np.testing.assert_array_equal(p, q)
-    for p, q in zip(ours.backward_transform(53.16, -27.79, 4.2, 1), theirs.backward_transform(53.16, -27.79, 4.2, 1)):
+    sky = (53.16, -27.79, 4.2, 1)
+    for p, q in zip(ours.backward_transform(*sky), theirs.backward_transform(*sky), strict=True):
         assert p == q
 
 

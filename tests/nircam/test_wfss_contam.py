@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.parity]
 @pytest.fixture(scope="module")
 def nrc_contam(tmp_path_factory):
     from spec2.crds_cache import LocalCache
-    from spec2_nircam.simulate_wfss import simulate_wfss
+    from spec2_nircam.sim.wfss import simulate_wfss
 
     root = tmp_path_factory.mktemp("nrc_wfss_contam")
     cache = LocalCache(root / "crds")
@@ -34,10 +34,10 @@ def test_corrected_cutouts_and_x1d_match_jwst(nrc_contam):
             datamodels.open(jwst_out / f"{stem}_wfss_contam.fits") as b:
         assert a.meta.cal_step.wfss_contam == b.meta.cal_step.wfss_contam == "COMPLETE"
         assert len(a.slits) == len(b.slits) > 20
-        for sa, sb in zip(a.slits, b.slits):
+        for sa, sb in zip(a.slits, b.slits, strict=True):
             assert sa.source_id == sb.source_id
             np.testing.assert_array_equal(sa.data, sb.data, err_msg=f"slit {sb.source_id}")
     with datamodels.open(spec2_out / f"{stem}_x1d.fits") as a, datamodels.open(jwst_out / f"{stem}_x1d.fits") as b:
-        for sa, sb in zip(a.spec, b.spec):
+        for sa, sb in zip(a.spec, b.spec, strict=True):
             for col in ("WAVELENGTH", "FLUX", "FLUX_ERROR", "SURF_BRIGHT"):
                 np.testing.assert_array_equal(sa.spec_table[col], sb.spec_table[col], err_msg=col)

@@ -42,7 +42,7 @@ def _spec2(sim, out, *extra):
 def contam_run(tmp_path_factory):
     """(simulation, jwst's products, spec2's with the step, spec2's default products)."""
     from spec2.crds_cache import LocalCache
-    from spec2_niriss.simulate import simulate_wfss
+    from spec2_niriss.sim.wfss import simulate_wfss
 
     root = tmp_path_factory.mktemp("nis_wfss_contam")
     cache = LocalCache(root / "crds")
@@ -75,7 +75,7 @@ def test_corrected_cutouts_and_products_match_jwst(contam_run):
             datamodels.open(default / f"{STEM}_srctype.fits") as before:
         assert len(a.slits) == len(b.slits) > 40
         changed = 0
-        for sa, sb in zip(a.slits, b.slits):
+        for sa, sb in zip(a.slits, b.slits, strict=True):
             assert (sa.source_id, sa.meta.wcsinfo.spectral_order) == (sb.source_id, sb.meta.wcsinfo.spectral_order)
             np.testing.assert_array_equal(sa.data, sb.data, err_msg=f"slit {sb.source_id}")
             orig = next(s for s in before.slits if s.source_id == sa.source_id
@@ -110,7 +110,7 @@ def test_contamination_images_match_jwst(contam_run):
         _, simulation, contamination = contam_correct(model, wr, photom, sim["direct_image"], sim["segmap"])
         assert len(contamination) == len(jw.slits)
         nonzero = 0
-        for ours, theirs in zip(contamination, jw.slits):
+        for ours, theirs in zip(contamination, jw.slits, strict=True):
             np.testing.assert_array_equal(ours.astype(np.float32), theirs.data)
             nonzero += bool(np.any(theirs.data))
         assert nonzero >= 15

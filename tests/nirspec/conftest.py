@@ -21,7 +21,7 @@ BOTS_STEPS = ("assign_wcs", "extract_2d", "srctype", "wavecorr", "flat_field", "
 @pytest.fixture(scope="session")
 def nrs_sim(tmp_path_factory):
     from spec2.crds_cache import LocalCache
-    from spec2_nirspec.simulate import simulate_nirspec
+    from spec2_nirspec.sim.exposures import simulate_nirspec
 
     root = tmp_path_factory.mktemp("nirspec")
     cache = LocalCache(root / "crds")

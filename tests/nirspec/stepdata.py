@@ -7,10 +7,11 @@ from __future__ import annotations
 import types
 
 import numpy as np
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2_nirspec import instrument as ins
-from spec2_nirspec import reffiles_wcs as rw
-from spec2_nirspec import simulate as sim
+from spec2_nirspec.sim import references_wcs as rw
+from spec2_nirspec.sim import exposures as sim
 
 WAVECORR_SHIFT = 1.7  # pixels per unit of source x position in the slit
 
@@ -158,7 +159,7 @@ def write_flats(root):
     img[1010, 700] = 0.0
     s.data = img
     s.dq = np.zeros((2048, 2048), np.uint32)
-    s.dq[960, 900] = 1
+    s.dq[960, 900] = pixel["DO_NOT_USE"]
     s.err = np.full((2048, 2048), 0.003, np.float32)
     s.flat_table = _fast_table(["ANY"], wiggle=0.05)
     s.save(root / "sflat.fits")
@@ -169,7 +170,7 @@ def write_flats(root):
     cube[1] = cube[0] * 1.05
     d.data = cube
     d.dq = np.zeros((2048, 2048), np.uint32)
-    d.dq[1030, 1200] = 1
+    d.dq[1030, 1200] = pixel["DO_NOT_USE"]
     d.err = np.full((2048, 2048), 0.002, np.float32)
     d.wavelength = np.array([(1.8,), (4.6,)], dtype=[("wavelength", "f4")])
     d.flat_table = _fast_table(["ANY"], wiggle=0.01)
@@ -225,7 +226,7 @@ class Refs:
 def spec2_refs(paths, grating, filt):
     from stdatamodels.jwst.datamodels import WaveCorrModel
 
-    from spec2_nirspec.simulate import _reference_models, _wcs_paths
+    from spec2_nirspec.sim.exposures import _reference_models, _wcs_paths
 
     models = _reference_models(_wcs_paths(paths, sim.Setup(grating=grating)))
     from stdatamodels.jwst.datamodels import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from stdatamodels.jwst import datamodels as dm
 
-from spec2_nirspec.simulate import SKY_MJY_SR, default_spectrum
+from spec2_nirspec.sim.exposures import SKY_MJY_SR, default_spectrum
 from tests.nirspec.conftest import exposures, stem
 
 PRIMARY = {"fs_nrs1": "S200A1", "fs_h_nrs2": "S200A2", "fs_sub": "S400A1"}
@@ -21,6 +21,7 @@ def test_fixed_slit_spectra_recovered(nrs_sim, spec2_products):
     per element on the H grating."""
     for name, primary in PRIMARY.items():
         with dm.open(spec2_products / f"{stem(exposures(nrs_sim)[name])}_x1d.fits") as x1d:
+            assert primary in [spec.name for spec in x1d.spec], name
             for spec in x1d.spec:
                 t = spec.spec_table
                 ok = np.isfinite(t["FLUX"]) & (t["NPIXELS"] > 0) & (t["DQ"] == 0)

@@ -31,7 +31,7 @@ def _slits(model):
 
 
 def _compare(theirs, mine, extra=()):
-    for a, b in zip(_slits(theirs), _slits(mine)):
+    for a, b in zip(_slits(theirs), _slits(mine), strict=True):
         for k in (*ARRAYS, "var_flat", *extra):
             x, y = getattr(a, k, None), getattr(b, k, None)
             if x is None and y is None:

@@ -39,14 +39,14 @@ def test_extract_2d_srctype_wavecorr_parity(step_data, case):
     refs = spec2_refs(step_data["paths"], grating, filt)
     mine = hooks.srctype(hooks.extract_2d(hooks.assign_wcs(dm.open(path), refs)), {"source_type": ""})
     assert type(theirs) is type(mine)
-    pairs = list(zip(theirs.slits, mine.slits)) if case == "fs" else [(theirs, mine)]
+    pairs = list(zip(theirs.slits, mine.slits, strict=True)) if case == "fs" else [(theirs, mine)]
     assert len(pairs) == (5 if case == "fs" else 1)
     for a, b in pairs:
         _assert_slits_equal(a, b)
 
     theirs = WavecorrStep.call(theirs, override_wavecorr=str(step_data["paths"]["wavecorr"]))
     mine = hooks.wavecorr(mine, refs)
-    pairs = list(zip(theirs.slits, mine.slits)) if case == "fs" else [(theirs, mine)]
+    pairs = list(zip(theirs.slits, mine.slits, strict=True)) if case == "fs" else [(theirs, mine)]
     corrected = 0
     for a, b in pairs:
         _assert_slits_equal(a, b)
@@ -56,7 +56,7 @@ def test_extract_2d_srctype_wavecorr_parity(step_data, case):
             corrected += 1
             assert "wavecorr_frame" in b.meta.wcs.available_frames
             x, y = grid_from_bounding_box(a.meta.wcs.bounding_box)
-            for p, q in zip(a.meta.wcs(x, y), b.meta.wcs(x, y)):
+            for p, q in zip(a.meta.wcs(x, y), b.meta.wcs(x, y), strict=True):
                 np.testing.assert_array_equal(p, q)
     assert corrected == 1  # the point source in the primary slit only
 

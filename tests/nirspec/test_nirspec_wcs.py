@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from spec2_nirspec import instrument as ins
-from spec2_nirspec import reffiles_wcs as rw
+from spec2_nirspec.sim import references_wcs as rw
 from spec2_nirspec.extract_2d import slit_wcs
-from spec2_nirspec.simulate import Setup, blank_exposure
+from spec2_nirspec.sim.exposures import Setup, blank_exposure
 from spec2_nirspec.wcs_model import NoSlitOnDetector, build_slit_wcs
 
 
@@ -39,7 +39,7 @@ def _names(paths, grating):
 
 
 def _open(names):
-    from spec2_nirspec.simulate import _reference_models
+    from spec2_nirspec.sim.exposures import _reference_models
 
     return _reference_models(names)
 
@@ -184,7 +184,7 @@ def test_subarray_sees_its_slit_at_the_same_wavelengths(wcs_refs):
     y_sub = np.array([20.0, 25.0, 30.0])
     a = slit_wcs(sub.meta.wcs, "S400A1")(x, y_sub)
     b = slit_wcs(full.meta.wcs, "S400A1")(x, y_sub + ystart - 1)
-    for p, q in zip(a, b):
+    for p, q in zip(a, b, strict=True):
         np.testing.assert_array_equal(p, q)
 
 
@@ -254,9 +254,10 @@ def test_wcs_parity_with_jwst(wcs_refs, grating, detector, subarray, primary):
         b = slit_wcs(mine.meta.wcs, slit.name)
         assert a.bounding_box == b.bounding_box
         x, y = grid_from_bounding_box(a.bounding_box)
-        for p, q in zip(a(x, y), b(x, y)):
+        for p, q in zip(a(x, y), b(x, y), strict=True):
             np.testing.assert_array_equal(p, q)
-        for p, q in zip(a.get_transform("detector", "slit_frame")(x, y), b.get_transform("detector", "slit_frame")(x, y)):
+        to_slit_a, to_slit_b = a.get_transform("detector", "slit_frame"), b.get_transform("detector", "slit_frame")
+        for p, q in zip(to_slit_a(x, y), to_slit_b(x, y), strict=True):
             np.testing.assert_array_equal(p, q)
         # jwst reads our WCS too: its per-slit WCS of our model equals ours
         c = nirspec.nrs_wcs_set_input(mine, slit.name)

@@ -36,7 +36,7 @@ def product_differences(a: Path, b: Path) -> list[str]:
             if [h.name for h in x] != [h.name for h in y]:
                 diffs.append(f"{name}: HDUs differ")
                 continue
-            for hx, hy in zip(x, y):
+            for hx, hy in zip(x, y, strict=True):
                 cards_x = [(k, v) for k, v in hx.header.items() if k not in _WHEN]
                 cards_y = [(k, v) for k, v in hy.header.items() if k not in _WHEN]
                 if cards_x != cards_y:

@@ -23,7 +23,7 @@ def sim(tmp_path_factory):
     """A nod association (two exposures), four more fixed-slit exposures and a short
     slitless series, with their local CRDS cache."""
     from spec2.crds_cache import LocalCache, crds_environment
-    from spec2_miri.simulate import fixed_slit_exposure, simulate_lrs
+    from spec2_miri.sim.lrs import fixed_slit_exposure, simulate_lrs
 
     root = tmp_path_factory.mktemp("parallel")
     cache = LocalCache(root / "crds")

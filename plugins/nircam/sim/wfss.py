@@ -3,7 +3,7 @@ extended sources with known spectra (some with emission lines), dispersed by GRI
 GRISMC in module A or B onto a dispersed sky; the source catalog, direct image and
 segmentation map jwst's image3 would have made for the field; the spec2 association.
 
-The traces follow the specwcs as extract_2d places them (:mod:`spec2.grism_scene`, shared
+The traces follow the specwcs as extract_2d places them (:mod:`spec2.sim.grism_scene`, shared
 with NIRISS): along the dispersion each pixel gets the spectrum at its wavelength times
 the dispersion over the photom conversion, smeared by the source's own extent; across, a
 Gaussian of the source and the PSF. Then the sky (the WFSSBKG shape times SKY_SCALE),
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spec2 import grism_scene as scene
+from spec2.sim import grism_scene as scene
 from spec2_nircam import instrument as ins
 
 FIELD_RA, FIELD_DEC = 53.1624, -27.7914  # deg, the reference point
@@ -34,7 +34,7 @@ def random_sources(n, seed=5, margin=0):
 
 def fill_wfss_header(m, pupil="GRISMR", module="A"):
     """Keywords of a full-frame NIRCam WFSS exposure pointed at the simulated field."""
-    from spec2_nircam.simulate import fill_nircam_keywords
+    from spec2_nircam.sim.tsgrism import fill_nircam_keywords
 
     fill_nircam_keywords(m, "NRC_WFSS", pupil, FIELD_RA, FIELD_DEC, ROLL_REF, VELOSYS, module)
     m.meta.exposure.nints, m.meta.exposure.ngroups, m.meta.exposure.nframes = 1, 9, 1
@@ -105,7 +105,7 @@ def simulate_wfss(directory, cache, n_sources=60, seed=5, pupil="GRISMR", module
     from spec2.wcs.grism import nircam_orders
     from spec2.wcs.grism_imaging import imaging_pipeline
     from spec2.wcs.velocity import velocity_factor
-    from spec2_nircam.reffiles import exposure_references, write_reference_set
+    from spec2_nircam.sim.references import exposure_references, write_reference_set
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

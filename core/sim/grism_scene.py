@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 
 @dataclass
@@ -238,7 +239,7 @@ def write_direct_image(directory, names, image, seg, imaging, instrument: dict, 
 
 def detector_exposure(model, rate, *, exptime, gain, read_noise_var, seed, n_bad=300):
     """Fill a rate ImageModel from a noiseless ``rate`` (DN/s): Poisson and read noise
-    with their variances, ``n_bad`` dead pixels (NaN, DO_NOT_USE|DEAD), reference-pixel
+    with their variances, ``n_bad`` bad pixels (NaN, DO_NOT_USE|HOT), reference-pixel
     flags on the 4-pixel border."""
     rng = np.random.default_rng(seed)
     shape = rate.shape
@@ -247,10 +248,10 @@ def detector_exposure(model, rate, *, exptime, gain, read_noise_var, seed, n_bad
     data = rate + rng.standard_normal(shape) * np.sqrt(var_p + var_r)
     dq = np.zeros(shape, np.uint32)
     ys, xs = rng.integers(4, shape[0] - 4, n_bad), rng.integers(4, shape[1] - 4, n_bad)
-    dq[ys, xs] = 1 | 2048
+    dq[ys, xs] = pixel["DO_NOT_USE"] | pixel["HOT"]
     data[ys, xs] = np.nan
     for edge in (np.s_[:4, :], np.s_[-4:, :], np.s_[:, :4], np.s_[:, -4:]):
-        dq[edge] |= 2**31  # reference pixels
+        dq[edge] |= pixel["REFERENCE_PIXEL"]
     model.data = data.astype(np.float32)
     model.dq, model.var_poisson, model.var_rnoise = dq, var_p.astype(np.float32), var_r.astype(np.float32)
     model.err = np.sqrt(model.var_poisson + model.var_rnoise)

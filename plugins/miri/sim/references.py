@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2_miri import instrument as ins
 
@@ -96,7 +97,7 @@ def write_flat(path):
     m.data = ins.flat_pattern(ins.FULL_SHAPE)
     m.err = np.full(ins.FULL_SHAPE, 0.005, np.float32)
     m.dq = np.zeros(ins.FULL_SHAPE, np.uint32)
-    m.dq[500, 600] = 1 | 2**18  # DO_NOT_USE | NO_FLAT_FIELD: one dead flat pixel
+    m.dq[500, 600] = pixel["DO_NOT_USE"] | pixel["NO_FLAT_FIELD"]  # one dead flat pixel
     m.data[500, 600] = np.nan
     m.meta.instrument.filter = "P750L"
     m.meta.subarray.name = "FULL"

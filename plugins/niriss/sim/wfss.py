@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spec2 import grism_scene as scene
+from spec2.sim import grism_scene as scene
 from spec2_niriss import instrument as ins
 
 FIELD_RA, FIELD_DEC = 150.1163, 2.2058  # deg, the reference point (COSMOS-like field)
@@ -110,7 +110,7 @@ def simulate_wfss(directory, cache, n_sources=60, seed=5, grism="GR150C"):
 
     from spec2.wcs.grism_imaging import imaging_pipeline
     from spec2.wcs.velocity import velocity_factor
-    from spec2_niriss.reffiles import write_reference_set
+    from spec2_niriss.sim.references import write_reference_set
     from spec2_niriss.wfss import niriss_orders, wheel_angle
 
     directory = Path(directory)

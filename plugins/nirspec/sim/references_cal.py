@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.special import erf
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2_nirspec import instrument as ins
 
@@ -194,7 +195,7 @@ def write_sflat(path, detector):
     m.data = sflat_image(detector)
     m.err = np.full((2048, 2048), 0.002, np.float32)
     dq = np.zeros((2048, 2048), np.uint32)
-    dq[1010:1012, 1300] = 1 | 2**18  # a dead flat pair: DO_NOT_USE | NO_FLAT_FIELD
+    dq[1010:1012, 1300] = pixel["DO_NOT_USE"] | pixel["NO_FLAT_FIELD"]  # a dead flat pair
     m.dq = dq
     m.flat_table = _fast_table(["ANY"], lambda name: _sflat_table(FLAT_TABLE_WL))
     m.save(path)

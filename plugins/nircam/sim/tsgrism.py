@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.special import erf
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2_nircam import instrument as ins
 
@@ -41,7 +42,7 @@ def transit(times, t0, duration, depth, ingress):
 def order1():
     """The simulated specwcs' first order as a :class:`spec2.algorithms.grism.GrismOrder`."""
     from spec2.wcs.grism import grism_orders
-    from spec2_nircam.reffiles import dispersion_models
+    from spec2_nircam.sim.references import dispersion_models
 
     orders, displ, dispx, dispy, invdispx, _ = dispersion_models()
     return grism_orders(orders, displ, dispx, dispy, [], invdispx)[1]
@@ -169,10 +170,10 @@ def time_series(path, nints=100, spectrum=default_spectrum, depth=0.008, sky_lev
     data = (rate + rng.standard_normal(rate.shape, dtype=np.float32) * np.sqrt(var_p + var_r)).astype(np.float32)
     dq = np.zeros(rate.shape, np.uint32)
     ys, xs = rng.integers(0, shape[0], 8), rng.integers(4, shape[1] - 4, 8)
-    dq[:, ys, xs] = 1 | 2048  # DO_NOT_USE | HOT
+    dq[:, ys, xs] = pixel["DO_NOT_USE"] | pixel["HOT"]
     data[:, ys, xs] = np.nan
-    dq[:, :, :4] |= 2**31  # REFERENCE_PIXEL columns at both ends of the row
-    dq[:, :, -4:] |= 2**31
+    dq[:, :, :4] |= pixel["REFERENCE_PIXEL"]  # columns at both ends of the row
+    dq[:, :, -4:] |= pixel["REFERENCE_PIXEL"]
     m = CubeModel(data=data, dq=dq, var_poisson=var_p, var_rnoise=var_r, err=np.sqrt(var_p + var_r))
     _fill_header(m, nints)
     m.meta.filename = Path(path).name
@@ -183,7 +184,7 @@ def time_series(path, nints=100, spectrum=default_spectrum, depth=0.008, sky_lev
 def simulate_tsgrism(directory: Path, cache, nints=100, seed=3):
     """Write the reference set into ``cache`` and one grism time series into
     ``directory``. Returns a dict of paths and truths."""
-    from spec2_nircam.reffiles import write_reference_set
+    from spec2_nircam.sim.references import write_reference_set
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

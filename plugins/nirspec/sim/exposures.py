@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2_nirspec import instrument as ins
 
@@ -147,7 +148,7 @@ def simulate_exposure(path, setup: Setup, ref_paths, spectrum=default_spectrum, 
 
     ``cal`` provides the calibration truths the reference files sample (flat_truth,
     pathloss_truth, photom_truth, slit_area_sr, wavecorr_offset_truth); by default the
-    module that writes those files, :mod:`spec2_nirspec.reffiles_cal`.
+    module that writes those files, :mod:`spec2_nirspec.sim.references_cal`.
     """
     from gwcs.wcstools import grid_from_bounding_box
 
@@ -155,7 +156,7 @@ def simulate_exposure(path, setup: Setup, ref_paths, spectrum=default_spectrum, 
     from spec2_nirspec.wcs_model import build_slit_wcs
 
     if cal is None:
-        from spec2_nirspec import reffiles_cal as cal
+        from spec2_nirspec.sim import references_cal as cal
     rng = np.random.default_rng(setup.seed)
     model = blank_exposure(setup)
     refs = _reference_models(_wcs_paths(ref_paths, setup))
@@ -220,9 +221,9 @@ def _add_noise(model, rate, rng, light_curve):
     # a few dead and hot pixels
     ys = rng.integers(0, rate.shape[0], 12)
     xs = rng.integers(0, rate.shape[1], 12)
-    dq[:, ys[:6], xs[:6]] = 1  # DO_NOT_USE
+    dq[:, ys[:6], xs[:6]] = pixel["DO_NOT_USE"]
     data[:, ys[:6], xs[:6]] = np.nan
-    dq[:, ys[6:], xs[6:]] = 4  # JUMP_DET: flagged but used
+    dq[:, ys[6:], xs[6:]] = pixel["JUMP_DET"]  # flagged but used
     if nints == 1:
         data, var_p, var_r, dq = data[0], var_p[0], var_r[0], dq[0]
     model.data = data.astype(np.float32)
@@ -259,10 +260,10 @@ def transit(times, t0, duration, depth, ingress):
 
 def write_references(cache, detectors=ins.DETECTORS):
     """The instrument model and calibration files into a LocalCache; their paths."""
-    from spec2_nirspec import reffiles_cal, reffiles_wcs
+    from spec2_nirspec.sim import references_cal, references_wcs
 
-    paths = reffiles_wcs.write_reference_set(cache)
-    paths.update(reffiles_cal.write_reference_set(cache, detectors=detectors))
+    paths = references_wcs.write_reference_set(cache)
+    paths.update(references_cal.write_reference_set(cache, detectors=detectors))
     return paths
 
 

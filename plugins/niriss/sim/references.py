@@ -12,6 +12,7 @@ STScI's. The grism (FILTER) selects the specwcs and the background.
 from __future__ import annotations
 
 import numpy as np
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2_niriss import instrument as ins
 
@@ -150,7 +151,7 @@ def write_flat(path):
     m.data = ins.flat_pattern(ins.FULL_SHAPE)
     m.err = np.full(ins.FULL_SHAPE, 0.003, np.float32)
     m.dq = np.zeros(ins.FULL_SHAPE, np.uint32)
-    m.dq[700, 900] = 1 | 2**18  # DO_NOT_USE | NO_FLAT_FIELD: one dead flat pixel
+    m.dq[700, 900] = pixel["DO_NOT_USE"] | pixel["NO_FLAT_FIELD"]  # one dead flat pixel
     m.data[700, 900] = np.nan
     m.meta.instrument.pupil = ins.BLOCKING_FILTER
     m.save(path)
@@ -166,7 +167,7 @@ def write_background(path, grism):
     m.data = ins.sky_pattern(ins.FULL_SHAPE, grism) * ins.flat_pattern(ins.FULL_SHAPE)
     m.err = np.full(ins.FULL_SHAPE, 0.002, np.float32)
     m.dq = np.zeros(ins.FULL_SHAPE, np.uint32)
-    m.dq[1500:1503, 300] = 4  # JUMP_DET, an arbitrary flag the step ORs into the science DQ
+    m.dq[1500:1503, 300] = pixel["JUMP_DET"]  # an arbitrary flag the step ORs into the science DQ
     m.meta.instrument.pupil = ins.BLOCKING_FILTER
     m.meta.exposure.type = WFSS
     m.meta.bunit_data = "DN/s"
@@ -212,7 +213,7 @@ def write_apcorr(path):
     pixels across the dispersion (the simulator's Gaussian PSF)."""
     from stdatamodels.jwst.datamodels import NisWfssApcorrModel
 
-    from spec2.grism_scene import point_source_apcorr_table
+    from spec2.sim.grism_scene import point_source_apcorr_table
 
     table = point_source_apcorr_table(ins.GRISMS, ins.BLOCKING_FILTER, APCORR_WAVE, APCORR_SIZE, ins.psf_sigma)
     m = _reference_meta(NisWfssApcorrModel(), "apcorr", "Simulated NIRISS WFSS aperture correction", BOTH)

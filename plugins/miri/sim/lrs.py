@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.special import erf
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2.association import write_nod_association as nod_association
 from spec2_miri import instrument as ins
@@ -177,12 +178,12 @@ def fixed_slit_exposure(path, x_offset, spectrum=default_spectrum, sky_level=0.8
     data, vp, vr = _noisy(rate, EXPTIME, rng)
     dq = np.zeros(shape, np.uint32)
     ys, xs = _bad_pixels(shape, rng, 40)
-    dq[ys, xs] = 1 | 2048  # DO_NOT_USE | HOT
+    dq[ys, xs] = pixel["DO_NOT_USE"] | pixel["HOT"]
     data[ys, xs] = np.nan
     # one bad pixel on the trace near 10 micron
     yb = int(round(y0 + 8))
     xb = int(round(x0 + ins.trace_shift(8) + x_offset / ins.PIXEL_SCALE))
-    dq[yb, xb] = 1 | 2048
+    dq[yb, xb] = pixel["DO_NOT_USE"] | pixel["HOT"]
     data[yb, xb] = np.nan
     m = ImageModel(data=data, dq=dq, var_poisson=vp, var_rnoise=vr, err=np.sqrt(vp + vr))
     full = dict(name="FULL", xstart=1, ystart=1, xsize=shape[1], ysize=shape[0])
@@ -214,9 +215,9 @@ def slitless_time_series(path, nints=50, spectrum=default_spectrum, depth=0.01, 
     data, vp, vr = _noisy(model, int_time, rng)
     dq = np.zeros(data.shape, np.uint32)
     ys, xs = _bad_pixels(shape, rng, 6)
-    dq[:, ys, xs] = 1 | 2048
+    dq[:, ys, xs] = pixel["DO_NOT_USE"] | pixel["HOT"]
     data[:, ys, xs] = np.nan
-    dq[:, :, :4] |= 2**31  # REFERENCE_PIXEL columns on the left of the subarray
+    dq[:, :, :4] |= pixel["REFERENCE_PIXEL"]  # columns on the left of the subarray
     m = CubeModel(data=data, dq=dq, var_poisson=vp, var_rnoise=vr, err=np.sqrt(vp + vr))
     _fill_header(m, "MIR_LRS-SLITLESS", pointing_for(0.0, 0.0, *_slitless_v2v3()), sub, nints, int_time * nints)
     m.meta.exposure.integration_start = 1
@@ -239,7 +240,7 @@ def slitless_time_series(path, nints=50, spectrum=default_spectrum, depth=0.01, 
 
 def _slitless_v2v3():
     """V2/V3 of the slitless reference point through the simulated distortion."""
-    from spec2_miri.reffiles import distortion_model
+    from spec2_miri.sim.references import distortion_model
 
     v2, v3 = distortion_model()(ins.SLITLESS_REF[0] - 1, ins.SLITLESS_REF[1] - 1)
     return float(v2), float(v3)
@@ -248,7 +249,7 @@ def _slitless_v2v3():
 def simulate_lrs(directory: Path, cache, nints=50, seed=0):
     """Write the reference set into ``cache`` and a fixed-slit nod pair (with its ASN) and a
     slitless time series into ``directory``. Returns a dict of paths and truths."""
-    from spec2_miri.reffiles import write_reference_set
+    from spec2_miri.sim.references import write_reference_set
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

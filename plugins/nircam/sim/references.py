@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from stdatamodels.jwst.datamodels.dqflags import pixel
 
 from spec2_nircam import instrument as ins
 
@@ -168,7 +169,7 @@ def write_flat(path):
     m.data = ins.flat_pattern(ins.FULL_SHAPE)
     m.err = np.full(ins.FULL_SHAPE, 0.004, np.float32)
     m.dq = np.zeros(ins.FULL_SHAPE, np.uint32)
-    m.dq[20, 1500] = 1 | 2**18  # DO_NOT_USE | NO_FLAT_FIELD: one dead flat pixel in SUBGRISM64
+    m.dq[20, 1500] = pixel["DO_NOT_USE"] | pixel["NO_FLAT_FIELD"]  # one dead flat pixel in SUBGRISM64
     m.data[20, 1500] = np.nan
     m.meta.instrument.filter = ins.FILTER
     m.meta.instrument.pupil = ins.PUPIL
@@ -239,7 +240,7 @@ def write_background(path, module="A", pupil="GRISMR"):
     m.data = ins.sky_pattern(ins.FULL_SHAPE, pupil, module) * ins.flat_pattern(ins.FULL_SHAPE)
     m.err = np.full(ins.FULL_SHAPE, 0.002, np.float32)
     m.dq = np.zeros(ins.FULL_SHAPE, np.uint32)
-    m.dq[900:903, 1200] = 4  # an arbitrary flag the step ORs into the science DQ
+    m.dq[900:903, 1200] = pixel["JUMP_DET"]  # an arbitrary flag the step ORs into the science DQ
     m.meta.instrument.filter, m.meta.instrument.pupil = ins.FILTER, pupil
     m.meta.exposure.type = WFSS
     m.meta.subarray.name = "FULL"
@@ -259,7 +260,7 @@ def write_apcorr(path):
     pixels across the dispersion (the simulator's Gaussian PSF)."""
     from stdatamodels.jwst.datamodels import NrcWfssApcorrModel
 
-    from spec2.grism_scene import point_source_apcorr_table
+    from spec2.sim.grism_scene import point_source_apcorr_table
 
     table = point_source_apcorr_table(ins.FILTER, ins.GRISMS, APCORR_WAVE, APCORR_SIZE, ins.psf_sigma)
     m = _reference_meta(NrcWfssApcorrModel(), "apcorr", "Simulated NIRCam WFSS aperture correction")
