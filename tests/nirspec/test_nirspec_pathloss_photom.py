@@ -49,7 +49,7 @@ def test_pathloss_parity(step_data):
     base = _wavecorr_output(step_data, "fs")
     theirs = PathLossStep.call(base.copy(), override_pathloss=str(step_data["paths"]["pathloss"]))
     refs = spec2_refs(step_data["paths"], "G235H", "F170LP")
-    mine = hooks.pathloss(base.copy(), refs)
+    mine = hooks.pathloss(base.copy(), refs, {"inverse": False})
     _compare(theirs, mine, extra=("pathloss_point", "pathloss_uniform"))
     types = {s.name: s.pathloss_correction_type for s in mine.slits}
     assert types == {s.name: s.pathloss_correction_type for s in theirs.slits}
@@ -65,7 +65,7 @@ def test_photom_parity(step_data, case):
     paths = step_data["paths"]
     theirs = PhotomStep.call(base.copy(), override_photom=str(paths["photom"]), override_area=str(paths["area"]))
     grating, filt = step_data[case][1:]
-    mine = hooks.photom(base.copy(), spec2_refs(paths, grating, filt))
+    mine = hooks.photom(base.copy(), spec2_refs(paths, grating, filt), {"inverse": False})
     _compare(theirs, mine, extra=("photom_point", "photom_uniform") if case == "fs" else ())
     assert theirs.meta.bunit_data == mine.meta.bunit_data
 
@@ -83,7 +83,7 @@ def test_flat_field_parity(step_data, case):
     theirs = FlatFieldStep.call(base.copy(), override_fflat=str(paths["fflat"]), override_sflat=str(paths["sflat"]),
                                 override_dflat=str(paths["dflat"]), override_flat="N/A")
     grating, filt = step_data[case][1:]
-    mine = hooks.flat(base.copy(), spec2_refs(paths, grating, filt))
+    mine = hooks.flat(base.copy(), spec2_refs(paths, grating, filt), {"inverse": False})
     _compare(theirs, mine, extra=("flatfield_point", "flatfield_uniform") if case == "fs" else ())
     flagged = sum(int(((s.dq & 1) != 0).sum()) for s in _slits(mine))
     assert flagged > 0  # the bad flat pixels reached the data
