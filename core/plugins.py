@@ -188,6 +188,16 @@ def claims_of(pm) -> Claims:
 def step_definitions(pm) -> dict[str, StepDef]:
     """The core steps plus every step a plugin declares, each with the parameters
     plugins add to it. Raises PluginError when a step or a parameter is defined twice."""
+    return _collect_steps(pm)[0]
+
+
+def parameter_origins(pm) -> dict:
+    """{(step, param): "the core" or "plugin NAME"} for ``spec2 steps``."""
+    return _collect_steps(pm)[1]
+
+
+def _collect_steps(pm):
+    """(step definitions, {(step, param): who defined it})."""
     steps = dict(CORE_STEPS)
     origin = {name: "the core" for name in steps}
     for impl in pm.hook.spec2_step_definitions.get_hookimpls():
@@ -209,19 +219,7 @@ def step_definitions(pm) -> dict[str, StepDef]:
                                       f"already defined by {owners[(step, param.name)]}")
                 owners[(step, param.name)] = f"plugin {plugin}"
             steps[step] = steps[step].with_params(tuple(params))
-    return steps
-
-
-def parameter_origins(pm) -> dict:
-    """{(step, param): "the core" or "plugin NAME"} for ``spec2 steps``."""
-    out = {(s, p.name): "the core" for s, d in CORE_STEPS.items() for p in d.params}
-    for impl in pm.hook.spec2_step_definitions.get_hookimpls():
-        for step in impl.function() or ():
-            out.update({(step.name, p.name): f"plugin {pm.get_name(impl.plugin)}" for p in step.params})
-    for impl in pm.hook.spec2_step_parameters.get_hookimpls():
-        for step, params in (impl.function() or {}).items():
-            out.update({(step, p.name): f"plugin {pm.get_name(impl.plugin)}" for p in params})
-    return out
+    return steps, owners
 
 
 # ---------------------------------------------------------------------------------------
