@@ -103,23 +103,7 @@ def define_aperture(model, params, wavelength, shape, point):
     return profile, bkg_profile, (lower, upper, first, last)
 
 
-# -- columns and aperture correction ------------------------------------------------------
-
-
-def point_source_columns(sums, pixel_sr):
-    """Table columns of data in MJy (a NIRSpec point source): FLUX in Jy, no surface
-    brightness, the background per pixel converted to MJy/sr."""
-    cols = ex.table_columns(sums, None)
-    cols["FLUX"] = cols["FLUX"] * 1.0e6
-    for kind in ex.VARIANCE_KINDS:
-        cols[f"FLUX_VAR_{kind}"] = cols[f"FLUX_VAR_{kind}"] * 1.0e12
-        cols[f"SB_VAR_{kind}"] = np.zeros_like(cols[f"SB_VAR_{kind}"])
-        cols[f"BKGD_VAR_{kind}"] = cols[f"BKGD_VAR_{kind}"] / pixel_sr**2
-    cols["SURF_BRIGHT"] = np.zeros_like(cols["SURF_BRIGHT"])
-    cols["BACKGROUND"] = cols["BACKGROUND"] / pixel_sr
-    for prefix, name in (("FLUX_VAR", "FLUX_ERROR"), ("SB_VAR", "SB_ERROR"), ("BKGD_VAR", "BKGD_ERROR")):
-        cols[name] = np.sqrt(cols[f"{prefix}_POISSON"] + cols[f"{prefix}_RNOISE"] + cols[f"{prefix}_FLAT"])
-    return cols
+# -- aperture correction ------------------------------------------------------------------
 
 
 def aperture_correction(apcorr, filt, grating, slit_name, wavelength, npixels, phase=0.5):
@@ -182,7 +166,7 @@ def _extract_one(slit, ref, apcorr, filt, grating, name, options):
     sums, wavelength, valid, (ra, dec) = sum_aperture(slit, profile, bkg_profile, params, wl_image, DISP,
                                                       what=f"slit {name}: the extraction aperture")
     if calibrated and point:
-        cols = point_source_columns(sums, pixel_sr)
+        cols = ex.point_source_columns(sums, pixel_sr)
     else:
         cols = ex.table_columns(sums, pixel_sr)
     cols = {k: v[..., valid] for k, v in cols.items()}
