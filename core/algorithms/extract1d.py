@@ -410,10 +410,32 @@ def table_columns(sums, pixel_solid_angle=None):
         cols["FLUX"] = sums["flux"]
     else:
         cols["FLUX"] = sums["flux"] * pixel_solid_angle * 1.0e6
-    for prefix, name in (("FLUX_VAR", "FLUX_ERROR"), ("SB_VAR", "SB_ERROR"), ("BKGD_VAR", "BKGD_ERROR")):
-        cols[name] = np.sqrt(cols[f"{prefix}_POISSON"] + cols[f"{prefix}_RNOISE"] + cols[f"{prefix}_FLAT"])
+    _root_sum_errors(cols)
     cols["DQ"] = np.where(np.isnan(cols["FLUX"]), DO_NOT_USE, 0).astype(np.uint32)
     cols["NPIXELS"] = npixels
+    return cols
+
+
+def _root_sum_errors(cols):
+    """Each error column (in place) as the root sum of its three variance columns."""
+    for prefix, name in (("FLUX_VAR", "FLUX_ERROR"), ("SB_VAR", "SB_ERROR"), ("BKGD_VAR", "BKGD_ERROR")):
+        cols[name] = np.sqrt(cols[f"{prefix}_POISSON"] + cols[f"{prefix}_RNOISE"] + cols[f"{prefix}_FLAT"])
+
+
+def point_source_columns(sums, pixel_solid_angle):
+    """Spectral-table columns from box_extract sums of data in MJy per pixel (a point
+    source that photom calibrated as a flux density, as NIRSpec's does): FLUX in Jy
+    (sum x 1e6), no surface brightness (SURF_BRIGHT and its variances 0), and the
+    background per pixel turned into MJy/sr by the pixel solid angle (sr)."""
+    cols = table_columns(sums, None)
+    cols["FLUX"] = cols["FLUX"] * 1.0e6
+    for kind in VARIANCE_KINDS:
+        cols[f"FLUX_VAR_{kind}"] = cols[f"FLUX_VAR_{kind}"] * 1.0e12
+        cols[f"SB_VAR_{kind}"] = np.zeros_like(cols[f"SB_VAR_{kind}"])
+        cols[f"BKGD_VAR_{kind}"] = cols[f"BKGD_VAR_{kind}"] / pixel_solid_angle**2
+    cols["SURF_BRIGHT"] = np.zeros_like(cols["SURF_BRIGHT"])
+    cols["BACKGROUND"] = cols["BACKGROUND"] / pixel_solid_angle
+    _root_sum_errors(cols)
     return cols
 
 

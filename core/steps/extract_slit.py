@@ -1,21 +1,28 @@
-"""Box extraction of one slit spectrum into the x1d layout: the part of extract_1d every
-slit mode shares (MIRI LRS, NIRSpec fixed slits and BOTS).
+"""Box extraction of slit spectra into the x1d layout: the extract_1d every slit mode
+shares (MIRI LRS fixed slit and slitless, NIRSpec fixed slits and BOTS, NIRCam grism
+time series).
 
-The instrument plugin decides where the source is (its source-position rule) and which
-aperture correction applies; this module reads the extract1d JSON aperture, builds the
-extraction profile for either dispersion direction, and makes the SpecModel /
-TSOSpecModel tables, their spectral WCS and metadata as jwst 3.0.0 does.
+``extract_slits`` is the one driver: every slit of a _s2d/_cal into an _x1d, or every
+integration of a single-slit _calints into an _x1dints. What differs between modes is
+an instrument's facts, handed in as a ``SlitMode``: the dispersion axis, how (and
+whether) its source is located, which extract1d aperture a slit takes, whether photom
+leaves point sources in MJy, and its aperture-correction lookup. Everything else (the
+extract1d JSON aperture, the extraction profile for either dispersion direction, the
+SpecModel / TSOSpecModel tables, their spectral WCS and metadata as jwst 3.0.0 makes
+them) is here; the array arithmetic is in ``spec2.algorithms.extract1d``.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from spec2.algorithms import extract1d as ex
-from spec2.errors import ReferenceFileError
+from spec2.errors import InputError, ReferenceFileError
 from spec2.models import new_model
 
 log = logging.getLogger("spec2")
@@ -32,6 +39,43 @@ SPEC_IDENTITY = ("slitlet_id", "source_id", "ta_xpos", "ta_ypos", "source_xpos",
 SPEC_IF_SET = ("source_name", "source_alias", "source_type", "stellarity", "quadrant", "slit_xscale",
                "slit_yscale", "wavelength_corrected", "pathloss_correction_type", "barshadow_corrected")
 """Slit attributes carried onto the spectrum when they have a value."""
+
+
+def exposure_type(slit, model):
+    """The aperture id of a mode with one slit per exposure: its EXP_TYPE."""
+    return model.meta.exposure.type
+
+
+def slit_name(slit, model):
+    """The aperture id of a mode with named slits: the slit's name."""
+    return slit.name
+
+
+@dataclass(frozen=True)
+class SlitMode:
+    """An instrument's facts for ``extract_slits``.
+
+    name            -- the mode in messages ("MIRI LRS fixed slit", ...)
+    disp            -- the dispersion axis of its images (ex.HORIZONTAL or ex.VERTICAL);
+                       an exposure stating another DISPAXIS is refused
+    locate          -- ``locate(slit, image shape) -> SourceLocation or None`` (None: not
+                       placed; the function says why), or None when the mode has no
+                       source position: use_source_posn is then ignored with a warning.
+                       A mode that can locate its source does so by default for point
+                       sources, unless the aperture or the caller says otherwise.
+    aperture_id     -- ``(slit, exposure) -> str``: the extract1d aperture ``id`` the slit
+                       takes, also the spectrum's name
+    point_sources_in_mjy -- photom leaves point sources in MJy per pixel (not MJy/sr)
+    aperture_correction  -- ``(apcorr model, slit, exposure, NPIXELS, wavelength, (ra,
+                       dec)) -> factor`` for point sources, or None (no correction)
+    """
+
+    name: str
+    disp: int
+    locate: Callable | None = None
+    aperture_id: Callable = exposure_type
+    point_sources_in_mjy: bool = False
+    aperture_correction: Callable | None = None
 
 
 # -- parameters ---------------------------------------------------------------------------
@@ -112,17 +156,6 @@ def extraction_parameters(ref, name, shape, spectral_order, source_position_defa
     return params
 
 
-def _shift(params, offset, trace=None):
-    """Move the cross-dispersion start/stop and polynomial limits by ``offset`` pixels."""
-    params["xstart"] += offset
-    params["xstop"] += offset
-    for key in ("src_coeff", "bkg_coeff"):
-        if params[key] is not None:
-            for coeffs in params[key]:
-                coeffs[0] += offset
-    return None if trace is None else trace + offset
-
-
 def shift_aperture(params, offset, disp, trace=None):
     """Move the cross-dispersion start/stop and polynomial limits by ``offset`` pixels."""
     lo, hi = _cross_keys(disp)[0]
@@ -180,6 +213,40 @@ def aperture_profile(shape, params, wavelength, disp, trace=None, coeff_key="src
     return profile, limits
 
 
+def define_aperture(slit, params, wavelength, shape, mode):
+    """Source profile, background profile (or None) and (lower, upper, first, last)
+    limits of a slit image of ``shape`` (ny, nx). With use_source_posn the aperture is
+    first moved onto the source the mode locates; then by position_offset (``params``
+    is updated with both)."""
+    disp = mode.disp
+    trace = None
+    if params["use_source_posn"] and mode.locate is None:
+        log.warning("use_source_posn is not supported for %s: aperture not moved", mode.name)
+    elif params["use_source_posn"]:
+        found = mode.locate(slit, shape)
+        if found is not None:
+            nominal, _ = aperture_profile(shape, params, wavelength, disp)
+            offset = found.position - ex.cross_centre(nominal, disp, element=found.element)
+            log.info("source at cross-dispersion pixel %.2f (element %d, %.3f um): aperture moved by %.2f px",
+                     found.position, found.element, found.wavelength, offset)
+            shift_aperture(params, offset, disp)
+            trace = found.trace
+    if params["position_offset"]:
+        log.info("applying the extra cross-dispersion offset %.2f px", params["position_offset"])
+        trace = shift_aperture(params, params["position_offset"], disp, trace)
+    profile, (lower, upper) = aperture_profile(shape, params, wavelength, disp, trace)
+    profile[~np.isfinite(wavelength)] = 0.0  # pixels without a wavelength are off the spectrum
+    first, last = ex.dispersion_range(profile, disp)
+    bkg_profile = None
+    if params["subtract_background"] and params["bkg_coeff"] is not None:
+        # a median takes whole pixels; a fit weighs the partial ones at the region edges
+        bkg_profile, _ = aperture_profile(shape, params, wavelength, disp, coeff_key="bkg_coeff",
+                                          allow_partial=params["bkg_fit"] != "median")
+    log.info("aperture cross-dispersion %.2f -> %.2f, dispersion %s -> %s (inclusive pixels)",
+             lower, upper, first, last)
+    return profile, bkg_profile, (lower, upper, first, last)
+
+
 def wavelength_image(model, shape):
     """The model's wavelength array, or the WCS wavelengths when it has none (or only zeros)."""
     wl = getattr(model, "wavelength", None)
@@ -215,6 +282,81 @@ def sum_aperture(model, profile, bkg_profile, params, wl_image, disp, what="the 
         bkg_method=params["bkg_fit"] or "poly", bkg_order=params["bkg_order"],
         smoothing=params["smoothing_length"])
     return sums, wavelength[valid], valid, (ra, dec)
+
+
+# -- source location ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where a mode's ``locate`` put the source: at dispersion ``element`` (of
+    ``wavelength`` um) it is at cross-dispersion pixel ``position``; ``trace`` is its
+    cross-dispersion pixel at every dispersion element (NaN off the bounding box), or
+    None. The aperture is moved by position - its centre at that element, and an
+    aperture with an extract_width follows the trace."""
+
+    element: int
+    wavelength: float
+    position: float
+    trace: np.ndarray | None = None
+
+
+def _bb_axes(disp):
+    """(dispersion, cross-dispersion) index into an ((x0, x1), (y0, y1)) bounding box."""
+    return (0, 1) if disp == ex.HORIZONTAL else (1, 0)
+
+
+def place_source(wcs, shape, disp, cross_at, to_detector, wavelength_at):
+    """The SourceLocation of a source in a slit image of ``shape`` with WCS ``wcs``, or
+    None (with a warning) when it lands outside the bounding box. The instrument tells
+    where its source is: ``cross_at(wl)`` is its cross-dispersion pixel at the
+    wavelength ``wl`` (um), ``to_detector(wl)`` its detector (x, y) at an array of
+    wavelengths in the units of ``wavelength_at(x, y)``, the wavelengths of pixels."""
+    bb = bounding_box(wcs, shape)
+    element, wavelength = _middle_element(wcs, bb, disp)
+    position = float(cross_at(wavelength))
+    lo, hi = bb[_bb_axes(disp)[1]]
+    if np.isnan(position) or not (lo <= position <= hi):
+        log.warning("the source position maps outside the bounding box (%.2f); aperture not moved", position)
+        return None
+    return SourceLocation(element, wavelength, position, _source_trace(shape, bb, disp, to_detector, wavelength_at))
+
+
+def _middle_element(wcs, bb, disp):
+    """The dispersion element in the middle of the bounding box and the mean wavelength
+    of the pixels across the image there (NaN when none has one): where a source is
+    placed before the aperture is moved onto it."""
+    d, c = _bb_axes(disp)
+    n = round(bb[c][1])
+    middle = (bb[d][0] + bb[d][1]) / 2.0
+    along, across = np.full(n, middle), np.arange(n, dtype=float)
+    wl = np.asarray(wcs(*((along, across) if disp == ex.HORIZONTAL else (across, along)))[2], dtype=float)
+    return int(np.round(middle)), (float(np.nanmean(wl)) if np.isfinite(wl).any() else np.nan)
+
+
+def _source_trace(shape, bb, disp, to_detector, wavelength_at):
+    """The source's cross-dispersion pixel at every dispersion element (NaN outside the
+    bounding box): placed at one wavelength per element spread evenly over the range of
+    the box's wavelengths, its positions interpolated (linearly, extrapolating) at the
+    element indices from the box's first one on."""
+    from gwcs.wcstools import grid_from_bounding_box
+    from scipy.interpolate import interp1d
+
+    d = _bb_axes(disp)[0]
+    wl = wavelength_at(*grid_from_bounding_box(bb))
+    n = int(bb[d][1] - bb[d][0])
+    waves = np.linspace(np.nanmin(wl), np.nanmax(wl), n)
+    x, y = to_detector(waves)
+    along, across = (x, y) if disp == ex.HORIZONTAL else (y, x)
+    trace = np.full(shape[-1] if disp == ex.HORIZONTAL else shape[-2], np.nan)
+    first = int(np.ceil(bb[d][0]))
+    trace[first : first + n] = interp1d(along, across, fill_value="extrapolate")(np.arange(n))
+    return trace
+
+
+def source_type_of(slit):
+    """The slit's source type, or the exposure's when the slit has none."""
+    return getattr(slit, "source_type", None) or slit.meta.target.source_type
 
 
 # -- aperture correction --------------------------------------------------------------------
@@ -383,34 +525,104 @@ def integration_times(model, spec, nints):
     spec.time_scale = "UTC"
 
 
-def spectrum_product(model, cols, wavelength, units, *, name, ra, dec, limits, spectral_order, source_type, disp):
-    """The extract_1d product of one slit image: a MultiSpecModel with one SpecModel (2-D
-    data) or a TSOMultiSpecModel with one TSOSpecModel and a row per integration (3-D),
-    with the INT_TIMES tables, each row's times for a time series, the spectral WCS and
-    the slit's identity, as jwst 3.0.0 writes them."""
+# -- the step -----------------------------------------------------------------------------
+
+
+def _slit_spectrum(slit, model, ref, apcorr, mode, options, multi_int):
+    """The SpecModel (TSOSpecModel when ``multi_int``) of one slit image of ``model``."""
+    shape = slit.data.shape
+    if len(shape) not in (2, 3) or slit.data.size == 0:
+        raise InputError(f"extract_1d needs a 2-D or 3-D spectral image, got shape {shape}")
+    dispaxis = slit.meta.wcsinfo.dispersion_direction
+    if dispaxis != mode.disp:
+        along = "x" if mode.disp == ex.HORIZONTAL else "y"
+        raise InputError(f"{mode.name} extraction expects dispersion along {along} (DISPAXIS={mode.disp}), "
+                         f"got {dispaxis}")
+    name = mode.aperture_id(slit, model)
+    spectral_order = slit.meta.wcsinfo.spectral_order
+    if spectral_order is None:
+        spectral_order = 1
+    source_type = source_type_of(slit)
+    point = str(source_type or "").upper() == "POINT"
+    use_source_posn = options["use_source_posn"]
+    if not point and use_source_posn is None:
+        use_source_posn = False  # only a point source is located unless asked
+    params = extraction_parameters(
+        ref, name, shape, spectral_order, mode.locate is not None, use_source_posn=use_source_posn,
+        **{k: options[k] for k in ("subtract_background", "bkg_fit", "bkg_order", "smoothing_length",
+                                   "position_offset")})
+
+    calibrated = (slit.meta.cal_step.photom or "").upper() == "COMPLETE"
+    pixel_sr = None
+    if calibrated:
+        pixel_sr = slit.meta.photometry.pixelarea_steradians
+        if pixel_sr is None:
+            log.warning("PIXAR_SR is not set: FLUX will not be in Jy")
+            pixel_sr = 1.0
+    else:
+        log.warning("photom has not run: FLUX is the summed count rate (DN/s)")
+
+    image_shape = shape[-2:]
+    wl_image = wavelength_image(slit, image_shape)
+    profile, bkg_profile, limits = define_aperture(slit, params, wl_image, image_shape, mode)
+    sums, wavelength, valid, (ra, dec) = sum_aperture(slit, profile, bkg_profile, params, wl_image, mode.disp,
+                                                      what=f"slit {name}: the extraction aperture")
+    if calibrated and point and mode.point_sources_in_mjy:
+        cols = ex.point_source_columns(sums, pixel_sr)
+    else:
+        cols = ex.table_columns(sums, pixel_sr)
+    cols = {k: v[..., valid] for k, v in cols.items()}
+    if options["apply_apcorr"] and apcorr is not None and point and mode.aperture_correction is not None:
+        factor = mode.aperture_correction(apcorr, slit, model, cols["NPIXELS"], wavelength, (ra, dec))
+        ex.apply_correction(cols, factor)
+
+    units = column_units(calibrated)
+    if multi_int:
+        spec = tso_spec(cols, wavelength, units, model.meta.exposure.segment_number)
+    else:
+        spec = single_spec(cols, wavelength, units)
+    spec.meta.wcs = spectral_wcs(ra, dec, wavelength)
+    fill_spec_meta(spec, slit, name, ra, dec, limits, spectral_order, source_type, mode.disp)
+    return spec
+
+
+def extract_slits(model, ref, apcorr, mode, *, apply_apcorr=True, use_source_posn=None, subtract_background=None,
+                  bkg_fit=None, bkg_order=None, smoothing_length=None, position_offset=0.0):
+    """The extract_1d product of a slit exposure: a MultiSpecModel with a SpecModel per
+    slit (a MultiSlitModel, or a single 2-D slit image), or for a single slit with 3-D
+    data a TSOMultiSpecModel with one TSOSpecModel, a table row per integration (all
+    integrations extracted in the same array operations through one aperture).
+
+    ``ref`` is the parsed extract1d JSON (None: the whole image), ``apcorr`` an open
+    aperture-correction model or None (applied to point sources when ``apply_apcorr``),
+    ``mode`` the instrument's SlitMode. The keyword arguments are jwst's step parameters
+    of the same names (None: the reference's or the mode's default). FLUX is in Jy when
+    photom has run, else DN/s. The INT_TIMES tables are carried over and, for a time
+    series, each row's times filled, as jwst 3.0.0 does. The input is not modified.
+    """
     from stdatamodels.jwst import datamodels
 
     from spec2.steps.srctype import is_time_series
 
-    multi_int = model.data.ndim == 3
+    options = {"apply_apcorr": apply_apcorr, "use_source_posn": use_source_posn,
+               "subtract_background": subtract_background, "bkg_fit": bkg_fit, "bkg_order": bkg_order,
+               "smoothing_length": smoothing_length, "position_offset": position_offset}
+    multi = hasattr(model, "slits")
+    slits = list(model.slits) if multi else [model]
+    multi_int = not multi and np.ndim(model.data) == 3
     out = new_model(datamodels.TSOMultiSpecModel if multi_int else datamodels.MultiSpecModel)
     for table in ("int_times", "int_times_stripe"):
         value = getattr(model, table, None)
         if value is not None:
             setattr(out, table, value.copy())
     out.update(model, only="PRIMARY")
-    if multi_int:
-        spec = tso_spec(cols, wavelength, units, model.meta.exposure.segment_number)
-    else:
-        spec = single_spec(cols, wavelength, units)
-    spec.meta.wcs = spectral_wcs(ra, dec, wavelength)
-    fill_spec_meta(spec, model, name, ra, dec, limits, spectral_order, source_type, disp)
-    out.spec.append(spec)
+    for slit in slits:
+        out.spec.append(_slit_spectrum(slit, model, ref, apcorr, mode, options, multi_int))
     if is_time_series(model):
         if multi_int:
             integration_times(model, out.spec[0], model.data.shape[0])
     elif getattr(out, "int_times", None) is not None:
-        del out.int_times
+        del out.int_times  # jwst keeps INT_TIMES for time series only
     out.meta.wcs = None
     out.meta.target.source_type = None
     return out

@@ -170,7 +170,7 @@ def resample_spec(model, params):
 @hookimpl
 def extract(model, refs, params):
     from spec2.steps.extract_slit import extraction_options
-    from spec2_nirspec.extract import extract_nirspec
+    from spec2_nirspec.extract_1d import extract_nirspec
 
     ref = refs.load_json("extract1d") if refs.path("extract1d") is not None else None
     apcorr = refs.open("apcorr") if params["apply_apcorr"] and refs.path("apcorr") is not None else None

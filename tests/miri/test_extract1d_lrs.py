@@ -190,7 +190,7 @@ def test_apcorr_nodes_interpolation_and_edges():
 
 def test_aperture_selection():
     from spec2.errors import ReferenceFileError
-    from spec2_miri.extract_1d import extraction_parameters
+    from spec2.steps.extract_slit import extraction_parameters
 
     ref = {"apertures": [
         {"id": "MIR_LRS-FIXEDSLIT", "region_type": "background", "xstart": 1},

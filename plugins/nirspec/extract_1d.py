@@ -1,0 +1,102 @@
+"""NIRSpec extract_1d: each resampled fixed slit (_s2d) box-extracted into the _x1d,
+and every integration of a BOTS _calints into the _x1dints, by the shared slit
+extraction (``spec2.steps.extract_slit``), as jwst 3.0.0 does.
+
+What is NIRSpec's own: dispersion runs along x; each slit takes the extract1d aperture
+of its name; a point source's aperture is moved to where its slit position
+(source_xpos, source_ypos) lands through the slit's WCS at the middle wavelength, and
+follows that trace when the aperture has an extract_width; photom leaves point sources
+in MJy (FLUX = sum x 1e6 Jy, SURF_BRIGHT 0), extended ones in MJy/sr; the aperture
+correction (NrsFsApcorrModel, the row of the filter, grating and slit) is taken at
+pixel phase 0.5 and interpolated in wavelength and aperture size at every element; for
+a time series it is computed from the first integration's NPIXELS and applies to all.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from spec2.algorithms import extract1d as ex
+from spec2.steps.extract_slit import (
+    SlitMode,
+    apcorr_row,
+    extract_slits,
+    place_source,
+    slit_name,
+    source_type_of,
+)
+
+log = logging.getLogger("spec2")
+DISP = ex.HORIZONTAL
+
+
+# -- source location ----------------------------------------------------------------------
+
+
+def locate_source(slit, shape):
+    """A point source's slit position (source_xpos, source_ypos) through the slit's WCS;
+    None for an extended source, without a position, or when it lands off the slit."""
+    xpos, ypos = slit.source_xpos, slit.source_ypos
+    if str(source_type_of(slit) or "").upper() != "POINT" or xpos is None or ypos is None:
+        return None  # only a point source has a position in the slit
+    wcs = slit.meta.wcs
+    slit2det = wcs.get_transform("slit_frame", "detector")
+    scale = 1e-6 if "gwa" in wcs.available_frames else 1.0  # metres inside the instrument model
+    return place_source(wcs, shape, DISP,
+                        lambda wl: slit2det(xpos, ypos, wl * scale)[1],
+                        lambda wl: slit2det(np.full(wl.size, xpos), np.full(wl.size, ypos), wl),
+                        lambda x, y: wcs.get_transform("detector", "slit_frame")(x, y)[2])
+
+
+# -- aperture correction ------------------------------------------------------------------
+
+
+def aperture_correction(apcorr, slit, exposure, npixels, wavelength, sky):
+    """Correction per element from the NrsFsApcorrModel row of the exposure's filter and
+    grating and of this slit; a time series takes the first integration's NPIXELS."""
+    m = exposure.meta.instrument
+    row = apcorr_row(apcorr, filter=m.filter, grating=m.grating, slit=slit.name)
+    npix = npixels[0] if np.ndim(npixels) == 2 else npixels
+    return phase_apcorr(row["pixphase"], row["wavelength"], row["size"], row["apcorr"], wavelength, npix)
+
+
+def phase_apcorr(pixphase, wl_ref, sizes, table, wavelength, npixels, phase=0.5):
+    """Correction at each (wavelength, npixels) element (1 where the table does not
+    reach) from a table by (pixel phase, wavelength, size) whose aperture sizes depend on
+    wavelength: the table interpolated to the pixel phase, its sizes to the element's
+    wavelength, then bilinearly in (wavelength, size)."""
+    from scipy.interpolate import RectBivariateSpline, interp1d
+
+    by_phase = interp1d(pixphase, table)(phase)
+    size_of = interp1d(wl_ref, sizes)
+    order = np.argsort(wl_ref)
+    by_phase = by_phase[:, order]
+    wl_ref = wl_ref[order]
+    out = np.ones(len(wavelength))
+    for i, (wl, n) in enumerate(zip(wavelength, npixels)):
+        try:
+            spline = RectBivariateSpline(wl_ref, size_of(wl), by_phase.T, ky=1, kx=1)
+            value = spline(wl, n).T
+        except ValueError:  # outside the table: no correction
+            continue
+        if value:
+            out[i] = value.item()
+    return out
+
+
+# -- the step -----------------------------------------------------------------------------
+
+SLIT = SlitMode("NIRSpec fixed slit / BOTS", DISP, locate=locate_source, aperture_id=slit_name,
+                point_sources_in_mjy=True, aperture_correction=aperture_correction)
+
+
+def extract_nirspec(model, ref, apcorr, *, apply_apcorr=True, use_source_posn=None, subtract_background=None,
+                    bkg_fit=None, bkg_order=None, smoothing_length=None, position_offset=0.0):
+    """The _x1d of a fixed-slit _s2d (one spectrum per slit) or the _x1dints of a BOTS
+    _calints (one spectrum, a table row per integration); see
+    ``spec2.steps.extract_slit.extract_slits``. The input is not modified."""
+    return extract_slits(model, ref, apcorr, SLIT, apply_apcorr=apply_apcorr, use_source_posn=use_source_posn,
+                         subtract_background=subtract_background, bkg_fit=bkg_fit, bkg_order=bkg_order,
+                         smoothing_length=smoothing_length, position_offset=position_offset)
