@@ -51,14 +51,13 @@ def frames():
 def dispersion_transform(specwcs, velosys, pupil="GRISMR", inverse_y=False):
     """(x, y, x0, y0, order) -> (x0, y0, lambda, order) with its backward model, from an
     open NIRCAMGrismModel; lambda corrected to the barycentre when VELOSYS is known."""
-    from astropy.modeling.models import Identity, Mapping
     from stdatamodels.jwst.transforms.models import (
         NIRCAMBackwardGrismDispersion,
         NIRCAMForwardColumnGrismDispersion,
         NIRCAMForwardRowGrismDispersion,
     )
 
-    from spec2.wcs.velocity import velocity_correction
+    from spec2.wcs.velocity import barycentric_dispersion
 
     def instance(attr):
         value = getattr(specwcs, attr, None)
@@ -72,9 +71,7 @@ def dispersion_transform(specwcs, velosys, pupil="GRISMR", inverse_y=False):
     forward_cls = NIRCAMForwardColumnGrismDispersion if pupil == "GRISMC" else NIRCAMForwardRowGrismDispersion
     det2det = forward_cls(orders, **lists)
     det2det.inverse = NIRCAMBackwardGrismDispersion(orders, **lists)
-    if velosys is not None:
-        det2det = det2det | Mapping((0, 1, 2, 3)) | Identity(2) & velocity_correction(velosys) & Identity(1)
-    return det2det
+    return barycentric_dispersion(det2det, velosys)
 
 
 def source_reference(model):

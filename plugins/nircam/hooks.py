@@ -71,10 +71,10 @@ def background(model, refs, params, members):
             raise StepSkipped("no WFSS background reference")
         from spec2.steps.wfss_background import run_wfss_background
         from spec2.steps.wfss_sources import catalog_path
-        from spec2.wcs.grism import nircam_orders
+        from spec2.wcs.grism import specwcs_orders
         from spec2_nircam.wfss import background_mask
 
-        orders, wavelengthrange = nircam_orders(refs.open("specwcs")), refs.open("wavelengthrange")
+        orders, wavelengthrange = specwcs_orders(refs.open("specwcs")), refs.open("wavelengthrange")
         catalog = catalog_path(model, members)
         return run_wfss_background(
             model, refs.open("bkg"), params,
@@ -100,9 +100,9 @@ def flat(model, refs):
 def extract_2d(model, refs, params, members):
     if not _is_mine(model):
         return None
-    from spec2.wcs.grism import nircam_orders
+    from spec2.wcs.grism import specwcs_orders
 
-    orders = nircam_orders(refs.open("specwcs"))
+    orders = specwcs_orders(refs.open("specwcs"))
     extract_orders = optional_int_list(params["extract_orders"], "extract_2d.extract_orders")
     if _is_wfss(model):
         from spec2.steps.wfss_sources import catalog_path

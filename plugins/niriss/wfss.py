@@ -45,14 +45,13 @@ def wheel_angle(model, specwcs) -> float:
 def dispersion_transform(model, specwcs):
     """(x, y, x0, y0, order) -> (x0, y0, lambda, order) with its backward model, from an
     open NIRISSGrismModel; lambda corrected to the barycentre when VELOSYS is known."""
-    from astropy.modeling.models import Identity, Mapping
     from stdatamodels.jwst.transforms.models import (
         NIRISSBackwardGrismDispersion,
         NIRISSForwardColumnGrismDispersion,
         NIRISSForwardRowGrismDispersion,
     )
 
-    from spec2.wcs.velocity import velocity_correction
+    from spec2.wcs.velocity import barycentric_dispersion
 
     def instance(attr):
         value = getattr(specwcs, attr)
@@ -65,10 +64,7 @@ def dispersion_transform(model, specwcs):
                       theta=theta)
     det2det.inverse = NIRISSBackwardGrismDispersion(
         orders, lmodels=instance("invdispl"), xmodels=instance("dispx"), ymodels=instance("dispy"), theta=-theta)
-    velosys = model.meta.wcsinfo.velosys
-    if velosys is not None:
-        det2det = det2det | Mapping((0, 1, 2, 3)) | Identity(2) & velocity_correction(velosys) & Identity(1)
-    return det2det
+    return barycentric_dispersion(det2det, model.meta.wcsinfo.velosys)
 
 
 def assign_wfss_wcs(model, specwcs, distortion, filteroffset, members):
@@ -89,15 +85,6 @@ def assign_wfss_wcs(model, specwcs, distortion, filteroffset, members):
     store_imaging_approximation(model, imaging_pipeline(model, distortion, filteroffset))
     log.info("NIS_WFSS %s: filter wheel %.4f deg from its reference position", grism, wheel_angle(model, specwcs))
     return model
-
-
-def niriss_orders(specwcs):
-    """GrismOrders of an open NIRISSGrismModel: straight wavelength models with their
-    inverses, field-dependent trace offsets."""
-    from spec2.wcs.grism import grism_orders
-
-    return grism_orders(list(specwcs.orders), list(specwcs.displ), list(specwcs.dispx), list(specwcs.dispy),
-                        invdispl=list(specwcs.invdispl))
 
 
 def cutout_wavelengths(model, orders, theta):
@@ -123,8 +110,9 @@ def extract_wfss(model, catalog_file, wavelengthrange, specwcs, *, extract_order
                  mmag_extract=None, nbright=1000, source_ids=None):
     """extract_2d: the MultiSlitModel of every selected source and order."""
     from spec2.steps.wfss_sources import extract_sources, wavelength_ranges
+    from spec2.wcs.grism import specwcs_orders
 
-    orders = niriss_orders(specwcs)
+    orders = specwcs_orders(specwcs)
     theta = wheel_angle(model, specwcs)
     ranges = wavelength_ranges(wavelengthrange, model.meta.instrument.pupil, extract_orders)
     return extract_sources(model, catalog_file, orders, ranges, cutout_wavelengths(model, orders, theta),
@@ -137,8 +125,9 @@ def background_mask(model, catalog_file, wavelengthrange, specwcs, mmag_extract=
     wavelengthrange extracts, as jwst masks them (no half-height, no brightness cap)."""
     from spec2.steps.wfss_background import source_mask
     from spec2.steps.wfss_sources import source_boxes, wavelength_ranges
+    from spec2.wcs.grism import specwcs_orders
 
-    orders = niriss_orders(specwcs)
+    orders = specwcs_orders(specwcs)
     ranges = wavelength_ranges(wavelengthrange, model.meta.instrument.pupil)
     boxes = source_boxes(model, catalog_file, orders, ranges, rotation=-wheel_angle(model, specwcs),
                          mmag_extract=mmag_extract)

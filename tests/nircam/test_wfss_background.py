@@ -78,13 +78,13 @@ def our_mask(setup, mmag_extract=None):
     from spec2.grism_catalog import read_catalog
     from spec2.steps.grism_objects import grism_boxes
     from spec2.steps.wfss_background import source_mask
-    from spec2.wcs.grism import nircam_orders
+    from spec2.wcs.grism import specwcs_orders
     from spec2.wcs.velocity import velocity_factor
 
     model = setup["model"]
     filt = model.meta.instrument.filter
     with datamodels.NIRCAMGrismModel(setup["paths"]["specwcs"]) as spec:
-        orders = nircam_orders(spec)
+        orders = specwcs_orders(spec)
     with datamodels.WavelengthrangeModel(setup["paths"]["wavelengthrange"]) as wlr:
         listed = [o for name, o in wlr.extract_orders if name == filt][-1]  # the filter's orders
         ranges = {int(o): (float(r[2]), float(r[3])) for o in listed for r in wlr.wavelengthrange

@@ -83,7 +83,7 @@ def test_boxes_match_jwst(wfss_setup, options, jwst_options):
 
     from spec2.grism_catalog import read_catalog
     from spec2.steps.grism_objects import grism_boxes
-    from spec2.wcs.grism import nircam_orders
+    from spec2.wcs.grism import specwcs_orders
     from spec2.wcs.velocity import velocity_factor
 
     model = wfss_setup["model"]
@@ -92,7 +92,7 @@ def test_boxes_match_jwst(wfss_setup, options, jwst_options):
     theirs = create_grism_bbox(model, {"wavelengthrange": wfss_setup["refs"]["wavelengthrange"]}, **jwst_options)
     to_detector = wfss_setup["wcs"].get_transform("world", "detector")
     with datamodels.NIRCAMGrismModel(wfss_setup["refs"]["specwcs"]) as spec:
-        orders = nircam_orders(spec)
+        orders = specwcs_orders(spec)
     ours = grism_boxes(read_catalog(wfss_setup["catalog"]), lambda ra, dec: to_detector(ra, dec, 1.0, 1)[:2],
                        orders, {1: (3.70, 5.10)}, velocity_factor=velocity_factor(model.meta.wcsinfo.velosys),
                        dispaxis=1, shape=(2048, 2048), **options)
