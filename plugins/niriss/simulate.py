@@ -111,8 +111,8 @@ def simulate_wfss(directory, cache, n_sources=60, seed=5, grism="GR150C"):
     from spec2.wcs.grism import specwcs_orders
     from spec2.wcs.grism_imaging import imaging_pipeline
     from spec2.wcs.velocity import velocity_factor
+    from spec2_niriss.assign_wcs import wheel_angle
     from spec2_niriss.reffiles import write_reference_set
-    from spec2_niriss.wfss import wheel_angle
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

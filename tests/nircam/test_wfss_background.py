@@ -25,8 +25,9 @@ def bkg_setup(tmp_path_factory):
     from stdatamodels.jwst import datamodels
 
     from spec2.crds_cache import LocalCache
-    from spec2_nircam.assign_wcs import build_wfss_wcs
+    from spec2.steps.wfss import build_wcs
     from spec2_nircam.simulate_wfss import simulate_wfss
+    from spec2_nircam.wfss import NRC_WFSS
 
     root = tmp_path_factory.mktemp("nrc_wfss_bkg")
     cache = LocalCache(root / "crds")
@@ -62,7 +63,7 @@ def bkg_setup(tmp_path_factory):
     with datamodels.NIRCAMGrismModel(paths["specwcs"]) as specwcs, \
             datamodels.DistortionModel(paths["distortion"]) as dist, \
             datamodels.FilteroffsetModel(paths["filteroffset"]) as offsets:
-        model.meta.wcs = build_wfss_wcs(model, specwcs, dist, offsets)
+        model.meta.wcs = build_wcs(model, NRC_WFSS, specwcs, dist, offsets)
     model.meta.wcsinfo.dispersion_direction = 1  # GRISMR disperses along rows
     model.meta.source_catalog = str(sim["catalog"])  # where jwst reads it from this folder
     theirs = model.copy()

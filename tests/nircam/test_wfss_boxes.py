@@ -15,9 +15,10 @@ def wfss_setup(tmp_path_factory):
     from stdatamodels.jwst import datamodels
 
     from spec2.grism_scene import write_catalog
+    from spec2.steps.wfss import build_wcs
     from spec2_nircam import reffiles
-    from spec2_nircam.assign_wcs import build_wfss_wcs
     from spec2_nircam.simulate_wfss import fill_wfss_header, random_sources
+    from spec2_nircam.wfss import NRC_WFSS
 
     d = tmp_path_factory.mktemp("wfss")
     refs = {
@@ -27,9 +28,8 @@ def wfss_setup(tmp_path_factory):
         "wavelengthrange": str(reffiles.write_wfss_wavelengthrange(d / "wavelengthrange.asdf")),
     }
     model = fill_wfss_header(datamodels.ImageModel(np.zeros((2048, 2048), np.float32)))
-    wcs = build_wfss_wcs(model, datamodels.NIRCAMGrismModel(refs["specwcs"]),
-                         datamodels.DistortionModel(refs["distortion"]),
-                         datamodels.FilteroffsetModel(refs["filteroffset"]))
+    wcs = build_wcs(model, NRC_WFSS, datamodels.NIRCAMGrismModel(refs["specwcs"]),
+                    datamodels.DistortionModel(refs["distortion"]), datamodels.FilteroffsetModel(refs["filteroffset"]))
     to_sky = wcs.get_transform("detector", "world")
     sources = random_sources(N_SOURCES, margin=-40)  # some centred beyond the edges too
     catalog = write_catalog(d / "cat.ecsv", sources, lambda x, y: to_sky(x, y, 1.0, 1)[:2])
