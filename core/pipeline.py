@@ -196,10 +196,21 @@ def check_recipe(pm, recipe: Recipe, exp_type: str, stepdefs) -> None:
 
 
 def step_params(stepdef: StepDef, step: Step, options: RunOptions) -> dict:
-    """The step's defaults, then the recipe's, then the user's."""
+    """The step's defaults, then the recipe's, then the user's. A user's value given as
+    text (a setting made in Python rather than by ``--set``) is parsed as ``--set`` parses
+    it; InputError names the parameter when it does not parse."""
     params = stepdef.defaults
     params.update(step.params)
-    params.update(options.settings.get(stepdef.name, {}))
+    for name, value in options.settings.get(stepdef.name, {}).items():
+        if isinstance(value, str):
+            try:
+                param = stepdef.param(name)
+                value = value if param.type == "str" else param.parse(value)
+            except KeyError:
+                pass  # not a declared parameter: given to the hook as it is
+            except ValueError as exc:
+                raise InputError(f"{stepdef.name}.{name}: {exc}") from None
+        params[name] = value
     return params
 
 

@@ -436,17 +436,3 @@ CORE_STEPS = {
         ),
     ]
 }
-
-
-def optional_int_list(value, name):
-    """A list-of-integers parameter as the hooks take it: None (the reference decides) or
-    a list. Typed parameters arrive parsed; text (a parameter set in Python) is parsed
-    here, naming the parameter when it is not integers."""
-    if value is None or isinstance(value, list):
-        return value
-    from spec2.errors import InputError
-
-    try:
-        return Param(name, "ints").parse(value)
-    except ValueError as exc:
-        raise InputError(f"{name}: {exc}") from None

@@ -187,7 +187,7 @@ def subtract_reference_background(model, bkg_ref, mask, *, outlier_percent=1.0, 
 def run_wfss_background(model, bkg_ref, params, boxes_mask):
     """bkg_subtract for a WFSS exposure with the step's parameters (jwst's names):
     ``wfss_mask`` (a file) replaces the source mask, else ``boxes_mask(mmag_extract)``
-    (the plugin's mask of the catalog's traces, mmag_extract None for every source)."""
+    (the mask of the catalog's traces, mmag_extract None for every source)."""
     mmag = params.get("wfss_mmag_extract", 999.0)
     user_path = params.get("wfss_mask") or ""
     if user_path:

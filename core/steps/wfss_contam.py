@@ -1,4 +1,4 @@
-"""wfss_contam for NIRCam and NIRISS WFSS: model every source's dispersed light from the
+"""wfss_contam for wide-field slitless exposures: model every source's dispersed light from the
 direct image and its segmentation map, and remove from each cut-out the light of the
 other sources (jwst 3.0.0's default path: a flat F_nu spectrum per direct-image pixel,
 one iteration, no spectral fit).
@@ -251,9 +251,11 @@ def member_path(model, members, exptype, attr):
     return path
 
 
-def contam_correct(model, wavelengthrange, photom, direct_path, segmap_path, *, orders=None,
+def contam_correct(model, wavelengthrange, photom, direct_path, segmap_path, *, range_filter, orders=None,
                    magnitude_limit=None, catalog=None, oversample=2, max_pixels=5000):
-    """wfss_contam on a WFSS MultiSlitModel (DN/s cut-outs), in place.
+    """wfss_contam on a WFSS MultiSlitModel (DN/s cut-outs), in place. ``range_filter``
+    is the name the wavelengthrange lists the exposure's orders under (the instrument's:
+    see :meth:`spec2.steps.wfss.WfssInstrument.range_filter`).
 
     Returns (model, simulation, {slit index: contamination}). Raises StepSkipped when no
     order can be simulated or no source passes the magnitude limit."""
@@ -262,9 +264,7 @@ def contam_correct(model, wavelengthrange, photom, direct_path, segmap_path, *, 
     if not spec_orders:
         raise StepSkipped("no spectral order both in the wavelengthrange and the WCS")
     ins = model.meta.instrument
-    # NIRISS has its grisms in the filter wheel and keys the wavelengthrange by PUPIL
-    filter_name = ins.pupil if ins.name == "NIRISS" else ins.filter
-    ranges = {o: wfss_range(wavelengthrange, filter_name, o) for o in spec_orders}
+    ranges = {o: wfss_range(wavelengthrange, range_filter, o) for o in spec_orders}
     responses = {o: photom_response(photom, ins.filter, ins.pupil, o) for o in spec_orders}
     selected = None
     if magnitude_limit is not None:
@@ -290,19 +290,3 @@ def contam_correct(model, wavelengthrange, photom, direct_path, segmap_path, *, 
              len(model.slits))
     return model, sim, contamination
 
-
-def run_wfss_contam(model, refs, params, members):
-    """The step as the plugins' hook runs it (jwst's parameter names)."""
-    from spec2.recipe import optional_int_list
-    from spec2.steps.wfss_sources import catalog_path
-
-    limit = params["magnitude_limit"]
-    catalog = catalog_path(model, members) if limit is not None and str(limit) != "" else None
-    result, _, _ = contam_correct(
-        model, refs.open("wavelengthrange"), refs.open("photom"),
-        member_path(model, members, "direct_image", "direct_image"),
-        member_path(model, members, "segmap", "segmentation_map"),
-        orders=optional_int_list(params["orders"], "wfss_contam.orders"),
-        magnitude_limit=None if catalog is None else float(limit), catalog=catalog,
-        oversample=int(params["wl_oversample"]), max_pixels=int(params["max_pixels_per_chunk"]))
-    return result

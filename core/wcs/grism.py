@@ -80,8 +80,9 @@ def grism_orders(orders, displ, dispx, dispy, invdispl=None, invdispx=None, invd
     return result
 
 
-def nircam_orders(specwcs) -> dict[int, GrismOrder]:
-    """GrismOrders of an open NIRCAMGrismModel."""
+def specwcs_orders(specwcs) -> dict[int, GrismOrder]:
+    """GrismOrders of an open grism specwcs model (NIRCAMGrismModel, NIRISSGrismModel): the
+    dispersion lists it has; the inverse models a file type lacks count as none."""
     def listed(attr):
         value = getattr(specwcs, attr, None)
         return list(value) if value is not None else None

@@ -18,3 +18,13 @@ def velocity_correction(velosys):
     model = models.Identity(1) * models.Const1D(factor, name="velocity_correction")
     model.inverse = models.Identity(1) / models.Const1D(factor, name="inv_vel_correction")
     return model
+
+
+def barycentric_dispersion(det2det, velosys):
+    """A grism dispersion transform ending in (x0, y0, lambda, order), with lambda then
+    corrected to the barycentre when ``velosys`` is known (jwst's composition)."""
+    if velosys is None:
+        return det2det
+    from astropy.modeling.models import Identity, Mapping
+
+    return det2det | Mapping((0, 1, 2, 3)) | Identity(2) & velocity_correction(velosys) & Identity(1)

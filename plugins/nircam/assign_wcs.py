@@ -5,7 +5,8 @@ each other's products. Time series (NRC_TSGRISM):
                       velocity]--> direct_image (x, y, lambda, order)
     --[filter offset, imaging distortion]--> v2v3 --[DVA]--> v2v3vacorr --> world
 
-Wide-field slitless (NRC_WFSS), where each source's direct-image position is an input:
+Wide-field slitless (NRC_WFSS), where each source's direct-image position is an input
+(the core's :mod:`spec2.steps.wfss` builds the chain from this module's dispersion):
 
     grism_detector (x, y, x0, y0, order) --[grism dispersion, velocity]--> detector
     (x0, y0, lambda, order) --[imaging distortion]--> v2v3 --> v2v3vacorr --> world
@@ -51,14 +52,13 @@ def frames():
 def dispersion_transform(specwcs, velosys, pupil="GRISMR", inverse_y=False):
     """(x, y, x0, y0, order) -> (x0, y0, lambda, order) with its backward model, from an
     open NIRCAMGrismModel; lambda corrected to the barycentre when VELOSYS is known."""
-    from astropy.modeling.models import Identity, Mapping
     from stdatamodels.jwst.transforms.models import (
         NIRCAMBackwardGrismDispersion,
         NIRCAMForwardColumnGrismDispersion,
         NIRCAMForwardRowGrismDispersion,
     )
 
-    from spec2.wcs.velocity import velocity_correction
+    from spec2.wcs.velocity import barycentric_dispersion
 
     def instance(attr):
         value = getattr(specwcs, attr, None)
@@ -72,9 +72,7 @@ def dispersion_transform(specwcs, velosys, pupil="GRISMR", inverse_y=False):
     forward_cls = NIRCAMForwardColumnGrismDispersion if pupil == "GRISMC" else NIRCAMForwardRowGrismDispersion
     det2det = forward_cls(orders, **lists)
     det2det.inverse = NIRCAMBackwardGrismDispersion(orders, **lists)
-    if velosys is not None:
-        det2det = det2det | Mapping((0, 1, 2, 3)) | Identity(2) & velocity_correction(velosys) & Identity(1)
-    return det2det
+    return barycentric_dispersion(det2det, velosys)
 
 
 def source_reference(model):
@@ -134,20 +132,9 @@ def assign_tsgrism_wcs(model, specwcs, distortion, filteroffset):
     return model
 
 
-# -- wide-field slitless ------------------------------------------------------------------
-
-WFSS = "NRC_WFSS"
-
-
-def build_wfss_wcs(model, specwcs, distortion, filteroffset):
-    """The gwcs.WCS of a NIRCam WFSS exposure (GRISMR: dispersion along rows, GRISMC:
-    along columns)."""
-    from spec2.wcs.grism_imaging import imaging_pipeline, wfss_wcs
-
-    if model.meta.exposure.type != WFSS:
-        raise InputError(f"not a NIRCam WFSS exposure (EXP_TYPE {model.meta.exposure.type})")
-    pupil = str(model.meta.instrument.pupil or "")
-    if pupil not in ("GRISMR", "GRISMC"):
-        raise InputError(f"NRC_WFSS needs the GRISMR or GRISMC pupil, not {pupil or 'none'}")
-    det2det = dispersion_transform(specwcs, model.meta.wcsinfo.velosys, pupil=pupil, inverse_y=True)
-    return wfss_wcs(det2det, imaging_pipeline(model, distortion, filteroffset))
+def wfss_dispersion(model, specwcs):
+    """The dispersion transform of a NIRCam WFSS exposure's WCS (GRISMR: along rows,
+    GRISMC: along columns); :func:`spec2.steps.wfss.build_wcs` puts the imaging WCS
+    after it."""
+    return dispersion_transform(specwcs, model.meta.wcsinfo.velosys, pupil=model.meta.instrument.pupil,
+                                inverse_y=True)

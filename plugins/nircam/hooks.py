@@ -9,8 +9,7 @@ hooks, so loading the plugin costs nothing.
 from __future__ import annotations
 
 from spec2 import hookimpl
-from spec2.errors import StepSkipped
-from spec2.recipe import Claim, Recipe, Step, optional_int_list
+from spec2.recipe import Claim, Recipe, Step
 
 TSGRISM = "NRC_TSGRISM"
 WFSS = "NRC_WFSS"
@@ -48,11 +47,12 @@ def spec2_recipe(exp_type, multi_int):
 
 @hookimpl
 def assign_wcs(model, refs, members):
-    filteroffset = refs.open("filteroffset") if refs.path("filteroffset") is not None else None
     if _is_wfss(model):
-        from spec2_nircam.wfss import assign_wfss_wcs
+        from spec2.steps import wfss
+        from spec2_nircam.wfss import NRC_WFSS
 
-        return assign_wfss_wcs(model, refs.open("specwcs"), refs.open("distortion"), filteroffset, members)
+        return wfss.assign_wcs(model, refs, members, NRC_WFSS)
+    filteroffset = refs.open("filteroffset") if refs.path("filteroffset") is not None else None
     from spec2_nircam.assign_wcs import assign_tsgrism_wcs
 
     return assign_tsgrism_wcs(model, refs.open("specwcs"), refs.open("distortion"), filteroffset)
@@ -61,18 +61,10 @@ def assign_wcs(model, refs, members):
 @hookimpl
 def background(model, refs, params, members):
     if _is_wfss(model):
-        if refs.path("bkg") is None:
-            raise StepSkipped("no WFSS background reference")
-        from spec2.steps.wfss_background import run_wfss_background
-        from spec2.steps.wfss_sources import catalog_path
-        from spec2.wcs.grism import nircam_orders
-        from spec2_nircam.wfss import background_mask
+        from spec2.steps import wfss
+        from spec2_nircam.wfss import NRC_WFSS
 
-        orders, wavelengthrange = nircam_orders(refs.open("specwcs")), refs.open("wavelengthrange")
-        catalog = catalog_path(model, members)
-        return run_wfss_background(
-            model, refs.open("bkg"), params,
-            lambda mmag: background_mask(model, catalog, wavelengthrange, orders, mmag_extract=mmag))
+        return wfss.bkg_subtract(model, refs, params, members, NRC_WFSS)
     from spec2.steps.background import subtract_association_backgrounds
 
     return subtract_association_backgrounds(model, params, members)
@@ -88,22 +80,17 @@ def flat(model, refs, params):
 
 @hookimpl
 def extract_2d(model, refs, params, members):
-    from spec2.wcs.grism import nircam_orders
-
-    orders = nircam_orders(refs.open("specwcs"))
-    extract_orders = optional_int_list(params["extract_orders"], "extract_2d.extract_orders")
     if _is_wfss(model):
-        from spec2.steps.wfss_sources import catalog_path
-        from spec2_nircam.wfss import extract_wfss
+        from spec2.steps import wfss
+        from spec2_nircam.wfss import NRC_WFSS
 
-        return extract_wfss(
-            model, catalog_path(model, members), refs.open("wavelengthrange"), orders,
-            extract_orders=extract_orders, half_height=params["wfss_extract_half_height"],
-            mmag_extract=params["wfss_mmag_extract"], nbright=params["wfss_nbright"],
-            source_ids=optional_int_list(params["source_ids"], "extract_2d.source_ids"))
+        return wfss.extract_2d(model, refs, params, members, NRC_WFSS)
+    from spec2.wcs.grism import specwcs_orders
+
+    orders = specwcs_orders(refs.open("specwcs"))
     from spec2_nircam.extract_2d import extract_tso
 
-    return extract_tso(model, refs.open("wavelengthrange"), orders, extract_orders=extract_orders,
+    return extract_tso(model, refs.open("wavelengthrange"), orders, extract_orders=params["extract_orders"],
                        extract_height=params["tsgrism_extract_height"])
 
 
@@ -142,15 +129,12 @@ def photom(model, refs, params):
 
 @hookimpl
 def extract(model, refs, params):
+    if _is_wfss(model):
+        from spec2.steps import wfss
+
+        return wfss.extract_1d(model, refs, params)
     from spec2.steps.extract_slit import extraction_options
 
-    if _is_wfss(model):
-        from spec2.steps.extract_wfss import extract_wfss
-
-        apcorr = refs.open("apcorr") if params["apply_apcorr"] and refs.path("apcorr") is not None else None
-        m = model.meta.instrument
-        return extract_wfss(model, apcorr, match={"filter": m.filter, "pupil": m.pupil},
-                            options=extraction_options(params))
     ref = refs.load_json("extract1d") if refs.path("extract1d") is not None else None
     from spec2_nircam.extract_1d import extract_tsgrism
 
@@ -181,6 +165,7 @@ def spec2_demo_data(directory, cache):
 @hookimpl
 def wfss_contam(model, refs, params, members):
     """Off by default; needs the association's direct_image and segmap members."""
-    from spec2.steps.wfss_contam import run_wfss_contam
+    from spec2.steps import wfss
+    from spec2_nircam.wfss import NRC_WFSS
 
-    return run_wfss_contam(model, refs, params, members)
+    return wfss.wfss_contam(model, refs, params, members, NRC_WFSS)

@@ -8,8 +8,7 @@ hooks, so loading the plugin costs nothing.
 from __future__ import annotations
 
 from spec2 import hookimpl
-from spec2.errors import StepSkipped
-from spec2.recipe import Claim, Recipe, Step, optional_int_list
+from spec2.recipe import Claim, Recipe, Step
 
 WFSS = "NIS_WFSS"
 
@@ -36,26 +35,18 @@ def spec2_recipe(exp_type, multi_int):
 
 @hookimpl
 def assign_wcs(model, refs, members):
-    from spec2_niriss.wfss import assign_wfss_wcs, grism_name
+    from spec2.steps import wfss
+    from spec2_niriss.wfss import NIS_WFSS
 
-    grism_name(model)  # a clear error for a non-grism FILTER before any reference is looked up
-    filteroffset = refs.open("filteroffset") if refs.path("filteroffset") is not None else None
-    return assign_wfss_wcs(model, refs.open("specwcs"), refs.open("distortion"), filteroffset, members)
+    return wfss.assign_wcs(model, refs, members, NIS_WFSS)
 
 
 @hookimpl
 def background(model, refs, params, members):
-    if refs.path("bkg") is None:
-        raise StepSkipped("no WFSS background reference")
-    from spec2.steps.wfss_background import run_wfss_background
-    from spec2.steps.wfss_sources import catalog_path
-    from spec2_niriss.wfss import background_mask
+    from spec2.steps import wfss
+    from spec2_niriss.wfss import NIS_WFSS
 
-    specwcs, wavelengthrange = refs.open("specwcs"), refs.open("wavelengthrange")
-    catalog = catalog_path(model, members)
-    return run_wfss_background(
-        model, refs.open("bkg"), params,
-        lambda mmag: background_mask(model, catalog, wavelengthrange, specwcs, mmag_extract=mmag))
+    return wfss.bkg_subtract(model, refs, params, members, NIS_WFSS)
 
 
 @hookimpl
@@ -67,14 +58,10 @@ def flat(model, refs, params):
 
 @hookimpl
 def extract_2d(model, refs, params, members):
-    from spec2.steps.wfss_sources import catalog_path
-    from spec2_niriss.wfss import extract_wfss
+    from spec2.steps import wfss
+    from spec2_niriss.wfss import NIS_WFSS
 
-    return extract_wfss(
-        model, catalog_path(model, members), refs.open("wavelengthrange"), refs.open("specwcs"),
-        extract_orders=optional_int_list(params["extract_orders"], "extract_2d.extract_orders"),
-        half_height=params["wfss_extract_half_height"], mmag_extract=params["wfss_mmag_extract"],
-        nbright=params["wfss_nbright"], source_ids=optional_int_list(params["source_ids"], "extract_2d.source_ids"))
+    return wfss.extract_2d(model, refs, params, members, NIS_WFSS)
 
 
 @hookimpl
@@ -96,20 +83,17 @@ def photom(model, refs, params):
 
 @hookimpl
 def extract(model, refs, params):
-    from spec2.steps.extract_slit import extraction_options
-    from spec2.steps.extract_wfss import extract_wfss
+    from spec2.steps import wfss
 
-    apcorr = refs.open("apcorr") if params["apply_apcorr"] and refs.path("apcorr") is not None else None
-    m = model.meta.instrument
-    return extract_wfss(model, apcorr, match={"filter": m.filter, "pupil": m.pupil},
-                        options=extraction_options(params))
+    return wfss.extract_1d(model, refs, params)
 
 
 @hookimpl
 def wfss_contam(model, refs, params, members):
-    from spec2.steps.wfss_contam import run_wfss_contam
+    from spec2.steps import wfss
+    from spec2_niriss.wfss import NIS_WFSS
 
-    return run_wfss_contam(model, refs, params, members)
+    return wfss.wfss_contam(model, refs, params, members, NIS_WFSS)
 
 
 @hookimpl

@@ -108,11 +108,11 @@ def test_matches_the_stdatamodels_grism_transforms(tmp_path):
         NIRCAMForwardRowGrismDispersion,
     )
 
-    from spec2.wcs.grism import nircam_orders
+    from spec2.wcs.grism import specwcs_orders
     from spec2_nircam.sim.references import write_specwcs
 
     with NIRCAMGrismModel(write_specwcs(tmp_path / "specwcs.asdf")) as ref:
-        ours = nircam_orders(ref)
+        ours = specwcs_orders(ref)
         lists = dict(lmodels=ref.displ.instance, xmodels=ref.dispx.instance, ymodels=ref.dispy.instance,
                      inv_lmodels=ref.invdispl.instance, inv_xmodels=ref.invdispx.instance)
         forward = NIRCAMForwardRowGrismDispersion(ref.orders.instance, **lists)
@@ -194,14 +194,14 @@ def test_matches_the_niriss_grism_transforms(tmp_path):
     )
 
     from spec2.algorithms.grism import wavelength_at_pixels_sampled
+    from spec2.wcs.grism import specwcs_orders
     from spec2_niriss.sim.references import write_specwcs
-    from spec2_niriss.wfss import niriss_orders
 
     theta = 0.37
     for grism, forward_cls, axis in (("GR150C", NIRISSForwardRowGrismDispersion, "row"),
                                      ("GR150R", NIRISSForwardColumnGrismDispersion, "column")):
         with NIRISSGrismModel(write_specwcs(tmp_path / f"{grism}.asdf", grism)) as ref:
-            ours = niriss_orders(ref)
+            ours = specwcs_orders(ref)
             lists = dict(xmodels=ref.dispx.instance, ymodels=ref.dispy.instance)
             forward = forward_cls(ref.orders.instance, lmodels=ref.displ.instance, theta=theta, **lists)
             backward = NIRISSBackwardGrismDispersion(ref.orders.instance, lmodels=ref.invdispl.instance,

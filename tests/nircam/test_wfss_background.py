@@ -26,8 +26,9 @@ def bkg_setup(tmp_path_factory):
     from stdatamodels.jwst import datamodels
 
     from spec2.crds_cache import LocalCache
-    from spec2_nircam.assign_wcs import build_wfss_wcs
+    from spec2.steps.wfss import build_wcs
     from spec2_nircam.sim.wfss import simulate_wfss
+    from spec2_nircam.wfss import NRC_WFSS
 
     root = tmp_path_factory.mktemp("nrc_wfss_bkg")
     cache = LocalCache(root / "crds")
@@ -63,7 +64,7 @@ def bkg_setup(tmp_path_factory):
     with datamodels.NIRCAMGrismModel(paths["specwcs"]) as specwcs, \
             datamodels.DistortionModel(paths["distortion"]) as dist, \
             datamodels.FilteroffsetModel(paths["filteroffset"]) as offsets:
-        model.meta.wcs = build_wfss_wcs(model, specwcs, dist, offsets)
+        model.meta.wcs = build_wcs(model, NRC_WFSS, specwcs, dist, offsets)
     model.meta.wcsinfo.dispersion_direction = 1  # GRISMR disperses along rows
     model.meta.source_catalog = str(sim["catalog"])  # where jwst reads it from this folder
     theirs = model.copy()
@@ -79,13 +80,13 @@ def our_mask(setup, mmag_extract=None):
     from spec2.grism_catalog import read_catalog
     from spec2.steps.grism_objects import grism_boxes
     from spec2.steps.wfss_background import source_mask
-    from spec2.wcs.grism import nircam_orders
+    from spec2.wcs.grism import specwcs_orders
     from spec2.wcs.velocity import velocity_factor
 
     model = setup["model"]
     filt = model.meta.instrument.filter
     with datamodels.NIRCAMGrismModel(setup["paths"]["specwcs"]) as spec:
-        orders = nircam_orders(spec)
+        orders = specwcs_orders(spec)
     with datamodels.WavelengthrangeModel(setup["paths"]["wavelengthrange"]) as wlr:
         listed = [o for name, o in wlr.extract_orders if name == filt][-1]  # the filter's orders
         ranges = {int(o): (float(r[2]), float(r[3])) for o in listed for r in wlr.wavelengthrange

@@ -15,9 +15,10 @@ def wfss_setup(tmp_path_factory):
     from stdatamodels.jwst import datamodels
 
     from spec2.sim.grism_scene import write_catalog
+    from spec2.steps.wfss import build_wcs
     from spec2_nircam.sim import references
-    from spec2_nircam.assign_wcs import build_wfss_wcs
     from spec2_nircam.sim.wfss import fill_wfss_header, random_sources
+    from spec2_nircam.wfss import NRC_WFSS
 
     d = tmp_path_factory.mktemp("wfss")
     refs = {
@@ -27,9 +28,8 @@ def wfss_setup(tmp_path_factory):
         "wavelengthrange": str(references.write_wfss_wavelengthrange(d / "wavelengthrange.asdf")),
     }
     model = fill_wfss_header(datamodels.ImageModel(np.zeros((2048, 2048), np.float32)))
-    wcs = build_wfss_wcs(model, datamodels.NIRCAMGrismModel(refs["specwcs"]),
-                         datamodels.DistortionModel(refs["distortion"]),
-                         datamodels.FilteroffsetModel(refs["filteroffset"]))
+    wcs = build_wcs(model, NRC_WFSS, datamodels.NIRCAMGrismModel(refs["specwcs"]),
+                    datamodels.DistortionModel(refs["distortion"]), datamodels.FilteroffsetModel(refs["filteroffset"]))
     to_sky = wcs.get_transform("detector", "world")
     sources = random_sources(N_SOURCES, margin=-40)  # some centred beyond the edges too
     catalog = write_catalog(d / "cat.ecsv", sources, lambda x, y: to_sky(x, y, 1.0, 1)[:2])
@@ -84,7 +84,7 @@ def test_boxes_match_jwst(wfss_setup, options, jwst_options):
 
     from spec2.grism_catalog import read_catalog
     from spec2.steps.grism_objects import grism_boxes
-    from spec2.wcs.grism import nircam_orders
+    from spec2.wcs.grism import specwcs_orders
     from spec2.wcs.velocity import velocity_factor
 
     model = wfss_setup["model"]
@@ -93,7 +93,7 @@ def test_boxes_match_jwst(wfss_setup, options, jwst_options):
     theirs = create_grism_bbox(model, {"wavelengthrange": wfss_setup["refs"]["wavelengthrange"]}, **jwst_options)
     to_detector = wfss_setup["wcs"].get_transform("world", "detector")
     with datamodels.NIRCAMGrismModel(wfss_setup["refs"]["specwcs"]) as spec:
-        orders = nircam_orders(spec)
+        orders = specwcs_orders(spec)
     ours = grism_boxes(read_catalog(wfss_setup["catalog"]), lambda ra, dec: to_detector(ra, dec, 1.0, 1)[:2],
                        orders, {1: (3.70, 5.10)}, velocity_factor=velocity_factor(model.meta.wcsinfo.velosys),
                        dispaxis=1, shape=(2048, 2048), **options)

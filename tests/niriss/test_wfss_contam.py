@@ -100,6 +100,7 @@ def test_contamination_images_match_jwst(contam_run):
     from stdatamodels.jwst import datamodels
 
     from spec2.steps.wfss_contam import contam_correct
+    from spec2_niriss.wfss import NIS_WFSS
 
     sim, jwst_out, spec2_out, _ = contam_run
     refs = Path(sim["crds"]) / "references" / "jwst" / "niriss"
@@ -107,7 +108,8 @@ def test_contamination_images_match_jwst(contam_run):
             datamodels.WavelengthrangeModel(glob.glob(str(refs / "*wavelengthrange*"))[0]) as wr, \
             datamodels.open(glob.glob(str(refs / "*photom*"))[0]) as photom, \
             datamodels.open(jwst_out / f"{STEM}_contam.fits") as jw:
-        _, simulation, contamination = contam_correct(model, wr, photom, sim["direct_image"], sim["segmap"])
+        _, simulation, contamination = contam_correct(model, wr, photom, sim["direct_image"], sim["segmap"],
+                                                       range_filter=NIS_WFSS.range_filter(model))
         assert len(contamination) == len(jw.slits)
         nonzero = 0
         for ours, theirs in zip(contamination, jw.slits, strict=True):

@@ -102,7 +102,7 @@ def simulate_wfss(directory, cache, n_sources=60, seed=5, pupil="GRISMR", module
     from gwcs.wcs import WCS
     from stdatamodels.jwst import datamodels
 
-    from spec2.wcs.grism import nircam_orders
+    from spec2.wcs.grism import specwcs_orders
     from spec2.wcs.grism_imaging import imaging_pipeline
     from spec2.wcs.velocity import velocity_factor
     from spec2_nircam.sim.references import exposure_references, write_reference_set
@@ -122,7 +122,7 @@ def simulate_wfss(directory, cache, n_sources=60, seed=5, pupil="GRISMR", module
     catalog = scene.write_catalog(directory / f"jw02738-o005_t001_nircam_clear-f444w-{det}_cat.ecsv", sources,
                                   imaging)
     vf = velocity_factor(model.meta.wcsinfo.velosys)
-    rate = scene.dispersed_rate(sources, spectra, {1: nircam_orders(specwcs)[1]}, shape=shape,
+    rate = scene.dispersed_rate(sources, spectra, {1: specwcs_orders(specwcs)[1]}, shape=shape,
                                 axis="row" if ins.DISPERSION_AXIS[pupil] == 1 else "column",
                                 jy_per_rate=jy_per_rate, psf_sigma=ins.psf_sigma, velocity_factor=vf)
     rate = (rate + SKY_SCALE * ins.sky_pattern(shape, pupil, module)) * ins.flat_pattern(shape)

@@ -108,10 +108,11 @@ def simulate_wfss(directory, cache, n_sources=60, seed=5, grism="GR150C"):
     truth (sources, their spectra, the sky scale)."""
     from stdatamodels.jwst import datamodels
 
+    from spec2.wcs.grism import specwcs_orders
     from spec2.wcs.grism_imaging import imaging_pipeline
     from spec2.wcs.velocity import velocity_factor
+    from spec2_niriss.assign_wcs import wheel_angle
     from spec2_niriss.sim.references import write_reference_set
-    from spec2_niriss.wfss import niriss_orders, wheel_angle
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -126,7 +127,7 @@ def simulate_wfss(directory, cache, n_sources=60, seed=5, grism="GR150C"):
     sources = random_sources(n_sources, seed=seed)
     spectra = spectra_for(sources, seed=seed + 1)
     catalog = scene.write_catalog(directory / "jw01571-o010_t001_niriss_clear-f150w_cat.ecsv", sources, imaging)
-    rate = scene.dispersed_rate(sources, spectra, niriss_orders(specwcs), shape=shape,
+    rate = scene.dispersed_rate(sources, spectra, specwcs_orders(specwcs), shape=shape,
                                 axis="row" if ins.DISPERSION_AXIS[grism] == 1 else "column",
                                 rotation=-wheel_angle(model, specwcs), jy_per_rate=jy_per_rate,
                                 psf_sigma=ins.psf_sigma,
