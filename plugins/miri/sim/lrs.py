@@ -143,7 +143,7 @@ def detector_defects(n=40, seed=11, margin=6):
         clear &= np.abs(xs - centre - offset / ins.PIXEL_SCALE) > margin
     ys, xs = ys[clear][:n], xs[clear][:n]
     dy = _row_offset_at(HOT_PIXEL_WAVELENGTH)
-    yh, xh = int(round(y0 + dy)), int(round(x0 + ins.trace_shift(dy)))
+    yh, xh = round(y0 + dy), round(float(x0 + ins.trace_shift(dy)))
     return np.append(ys, yh), np.append(xs, xh)
 
 
