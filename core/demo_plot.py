@@ -19,14 +19,19 @@ log = logging.getLogger("spec2")
 NOISY = 0.02  # median relative error above which binned points are drawn over the raw ones
 
 
-def robust_limits(*arrays, low=1.0, high=99.0, pad=0.12):
-    """(lo, hi) covering the ``low``-``high`` percentiles of every finite value, padded: one
-    wild element does not flatten the rest."""
+def robust_limits(*arrays, low=1.0, high=99.0, pad=0.12, include=()):
+    """(lo, hi) covering the ``low``-``high`` percentiles of every finite value and every
+    value of ``include`` (noise-free truth: its narrow lines stay in view), padded: one
+    wild element of the data does not flatten the rest."""
     values = np.concatenate([np.ravel(np.asarray(a, float)) for a in arrays]) if arrays else np.array([])
     values = values[np.isfinite(values)]
-    if values.size == 0:
+    extra = np.asarray(include, float).ravel()
+    extra = extra[np.isfinite(extra)]
+    if values.size == 0 and extra.size == 0:
         return 0.0, 1.0
-    lo, hi = np.percentile(values, [low, high])
+    lo, hi = np.percentile(values, [low, high]) if values.size else (extra.min(), extra.max())
+    if extra.size:
+        lo, hi = min(lo, extra.min()), max(hi, extra.max())
     span = hi - lo if hi > lo else max(abs(hi), 1e-12)
     return float(lo - pad * span), float(hi + pad * span)
 
@@ -58,7 +63,7 @@ def _spectrum_panel(ax, outcome):
     shown = [in_range(case.truth_wavelength, lo, hi)]
     truth_mjy = case.truth_flux[shown[0]] * 1e3
     ax.plot(case.truth_wavelength[shown[0]], truth_mjy, "k-", lw=2.5, alpha=0.35, label="injected", zorder=3)
-    data = [truth_mjy]
+    data = []
     for measured in outcome.measured:
         flux, error = spectrum_of(measured, case)
         sel = in_range(measured.wavelength, lo, hi) & np.isfinite(flux)
@@ -73,7 +78,7 @@ def _spectrum_panel(ax, outcome):
         else:
             ax.plot(wl, mjy, lw=1, label=measured.label)
     ax.set_xlim(lo, hi)
-    ax.set_ylim(*robust_limits(*data))
+    ax.set_ylim(*robust_limits(*data, include=truth_mjy))
     verdict = "PASS" if outcome.passed else "FAIL"
     ax.set_title(f"{verdict}  {case.name}", fontsize=10, color="k" if outcome.passed else "r")
     ax.set_xlabel("wavelength (µm)")
@@ -84,7 +89,7 @@ def _spectrum_panel(ax, outcome):
 def _light_curve_panel(ax, outcome):
     case = outcome.case
     ax.plot(np.arange(len(case.light_curve)), case.light_curve, "k-", lw=2.5, alpha=0.35, label="injected transit")
-    curves = [case.light_curve]
+    curves = []
     for measured in outcome.measured:
         if not measured.is_series or len(case.light_curve) != measured.flux.shape[0]:
             continue
@@ -92,7 +97,7 @@ def _light_curve_panel(ax, outcome):
         norm = white / np.mean(white[out_of_transit(case.light_curve)])
         curves.append(norm)
         ax.plot(np.arange(norm.size), norm, "o", ms=3, label=f"{measured.label} white light")
-    ax.set_ylim(*robust_limits(*curves, low=0.5, high=99.5))
+    ax.set_ylim(*robust_limits(*curves, low=0.5, high=99.5, include=case.light_curve))
     ax.set_title(f"{case.name}: white light {case_range(case)[0]:g}–{case_range(case)[1]:g} µm", fontsize=10)
     ax.set_xlabel("integration")
     ax.set_ylabel("relative flux")

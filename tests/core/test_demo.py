@@ -145,6 +145,8 @@ def test_plot_limits_follow_the_data_not_an_outlier(tmp_path):
     values = np.r_[np.full(500, 1.0) + np.linspace(0, 0.1, 500), 1e4]
     lo, hi = robust_limits(values)
     assert 0.95 < lo < 1.0 and 1.1 < hi < 1.2
+    lo, hi = robust_limits(values, include=[0.5, 3.0])  # the truth's line stays in view
+    assert lo < 0.5 and 3.0 < hi < 3.5
     wl, _ = binned(np.arange(10.0), np.arange(10.0), 4)
     np.testing.assert_array_equal(wl, [1.5, 5.5])
 
