@@ -192,13 +192,16 @@ def steps(step, markdown):
 @click.argument("directory", default="spec2-demo", required=False)
 @click.option("-v", "--verbose", count=True)
 @click.option("-q", "--quiet", is_flag=True)
-def demo(directory, verbose, quiet):
-    """Simulate exposures with reference files into DIRECTORY, calibrate them, and compare
-    the extracted spectra with the injected ones."""
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Exposures calibrated at once (local worker processes).")
+def demo(directory, verbose, quiet, jobs):
+    """Simulate exposures with reference files into DIRECTORY, calibrate them as
+    `spec2 process` does (run report in DIRECTORY/products), and say PASS or FAIL per case
+    against its stated threshold; exit status 1 if any case fails."""
     _setup_logging(verbose, quiet)
     from spec2.demo import run_demo
 
-    sys.exit(run_demo(Path(directory)))
+    sys.exit(run_demo(Path(directory), jobs=jobs))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,9 +1,12 @@
 """``spec2 demo``: simulate every plugin's demonstration exposures, calibrate them, and
-say how the extracted spectra compare with the injected ones.
+say for each case whether the extracted spectra recover the injected ones (PASS/FAIL
+against a stated threshold; the exit status is 1 if any case fails).
 
 Plugins provide the data through the ``spec2_demo_data`` hook; all of them write their
 reference files into one local CRDS cache, which the run then uses through the standard
-CRDS environment variables, exactly as a user's run against a real cache would.
+CRDS environment variables, exactly as a user's run against a real cache would. The
+exposures run through :func:`spec2.batch.process`, as ``spec2 process`` runs them, so the
+products folder gets its ``spec2_report.json``.
 """
 
 from __future__ import annotations
@@ -31,55 +34,177 @@ class DemoCase:
     wavelength_range: tuple[float, float] | None = None  # where to compare (micron)
     source_id: int | None = None  # WFSS: the catalog source the truth belongs to
     spectral_order: int = 1  # WFSS: the order compared
+    tolerance: float = 0.03  # systematic limit of the verdict (see spec2.demo_verdict)
     products: list[Path] = field(default_factory=list)
 
 
-def compare_spectrum(wavelength, flux, case: DemoCase):
-    """Median and 90th-percentile |flux/truth - 1| inside the comparison range."""
-    wavelength = np.asarray(wavelength, float)
-    flux = np.asarray(flux, float)
-    truth = np.interp(wavelength, case.truth_wavelength, case.truth_flux, left=np.nan, right=np.nan)
-    lo, hi = case.wavelength_range or (np.nanmin(case.truth_wavelength), np.nanmax(case.truth_wavelength))
-    good = np.isfinite(flux) & np.isfinite(truth) & (wavelength >= lo) & (wavelength <= hi) & (truth > 0)
-    if not good.any():
-        return np.nan, np.nan
-    dev = np.abs(flux[good] / truth[good] - 1)
-    return float(np.median(dev)), float(np.percentile(dev, 90))
+@dataclass
+class Measured:
+    """One calibrated spectrum of a case: the x1d product it came from, its arrays
+    (time series: one flux row per integration) and the checks made on it."""
+
+    product: Path
+    label: str
+    wavelength: np.ndarray
+    flux: np.ndarray  # Jy; 2-D (integration, element) for time series
+    error: np.ndarray
+    checks: list = field(default_factory=list)
+
+    @property
+    def is_series(self) -> bool:
+        return self.flux.ndim == 2
 
 
-def _x1d_arrays(path, case=None):
-    """(wavelength, flux) of the first spectrum (WFSS: the case's source in the case's
-    order); time series: one row per integration."""
+@dataclass
+class CaseOutcome:
+    """A case's verdict: every exposure calibrated and every check passed."""
+
+    case: DemoCase
+    errors: list[str] = field(default_factory=list)  # exposures that failed, one line each
+    measured: list[Measured] = field(default_factory=list)
+
+    @property
+    def checks(self) -> list:
+        return [c for m in self.measured for c in m.checks]
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors and bool(self.checks) and all(c.passed for c in self.checks)
+
+    def lines(self) -> list[str]:
+        verdict = "PASS" if self.passed else "FAIL"
+        lines = [f"{verdict}  {self.case.name}: {self.case.description}"]
+        lines += [f"      {e}" for e in self.errors]
+        if not self.errors and not self.checks:
+            lines.append("      no extracted spectrum to compare")
+        lines += [f"  {'ok  ' if c.passed else 'FAIL'}  {c.text()}" for c in self.checks]
+        return lines
+
+
+def read_x1d(path, case: DemoCase):
+    """(wavelength, flux, error) of the spectrum the case compares: the first spectrum, or
+    for WFSS the case's source in the case's order (NaN when the source has none there);
+    time series: one row per integration, on the first integration's wavelengths."""
     from stdatamodels.jwst import datamodels
 
     with datamodels.open(path) as m:
         if isinstance(m, datamodels.WFSSMultiSpecModel):
             return _wfss_row(m, case)
-        spec = m.spec[0]
-        wl = np.asarray(spec.spec_table["WAVELENGTH"], float)
-        flux = np.asarray(spec.spec_table["FLUX"], float)
+        table = m.spec[0].spec_table
+        wl, flux, err = (np.asarray(table[c], float) for c in ("WAVELENGTH", "FLUX", "FLUX_ERROR"))
     if flux.ndim == 2:
-        return wl[0], flux
-    return wl, flux
+        return wl[0], flux, err
+    return wl, flux, err
 
 
 def _wfss_row(model, case):
-    """(wavelength, flux) of ``case.source_id`` in the table of ``case.spectral_order``
-    of a WFSS x1d (NaN when the source has no spectrum there)."""
     for table in model.spec:
         if table.spectral_order != case.spectral_order:
             continue
         for row in table.spec_table:
             if int(row["SOURCE_ID"]) == case.source_id:
                 n = int(row["N_ALONGDISP"])
-                return np.asarray(row["WAVELENGTH"][:n], float), np.asarray(row["FLUX"][:n], float)
-    return np.array([np.nan]), np.array([np.nan])
+                return tuple(np.asarray(row[c][:n], float) for c in ("WAVELENGTH", "FLUX", "FLUX_ERROR"))
+    nan = np.array([np.nan])
+    return nan, nan, nan
 
 
-def run_demo(directory: Path) -> int:
+def measure(path: Path, case: DemoCase) -> Measured:
+    """Read one x1d product and check it against the case's truth."""
+    from spec2.demo_verdict import (
+        check_spectrum,
+        check_transit,
+        out_of_transit,
+        white_light,
+    )
+
+    wl, flux, err = read_x1d(path, case)
+    label = path.name
+    if case.source_id is not None:
+        label += f" source {case.source_id}, order {case.spectral_order}"
+    m = Measured(path, label, wl, flux, err)
+    lo_hi = case_range(case)
+    if m.is_series:
+        use = np.ones(flux.shape[0], bool)
+        if case.light_curve is not None and len(case.light_curve) == flux.shape[0]:
+            m.checks.append(check_transit(label, white_light(flux, wl, lo_hi), case.light_curve))
+            use = out_of_transit(case.light_curve)
+        spectrum = nanmedian_rows(flux[use])
+        # the median of n integrations: sqrt(pi/2) sigma / sqrt(n)
+        noise = 1.2533 * nanmedian_rows(err[use]) / np.sqrt(use.sum())
+        m.checks.insert(0, check_spectrum(f"{label}, median of {use.sum()} out-of-transit integrations", wl,
+                                          spectrum, noise, case.truth_wavelength, case.truth_flux, lo_hi,
+                                          case.tolerance))
+    else:
+        m.checks.append(check_spectrum(label, wl, flux, err, case.truth_wavelength, case.truth_flux, lo_hi,
+                                       case.tolerance))
+    return m
+
+
+def case_range(case: DemoCase) -> tuple[float, float]:
+    """Where the case is compared and plotted: its stated range, else the truth's."""
+    if case.wavelength_range:
+        return case.wavelength_range
+    return float(np.nanmin(case.truth_wavelength)), float(np.nanmax(case.truth_wavelength))
+
+
+def nanmedian_rows(flux):
+    """Median over integrations; columns with no finite value stay NaN, quietly."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(flux, axis=0)
+
+
+def evaluate(case: DemoCase, results) -> CaseOutcome:
+    """The outcome of a case from its exposures' results (spec2.pipeline.ExposureResult)."""
+    outcome = CaseOutcome(case)
+    for r in results:
+        if not r.ok:
+            outcome.errors.append(f"{r.name}: FAILED: {r.error}")
+        case.products.extend(r.products)
+    for product in case.products:
+        if product.name.endswith(("_x1d.fits", "_x1dints.fits")):
+            try:
+                outcome.measured.append(measure(product, case))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # unreadable: a failure, not a crash
+                outcome.errors.append(f"{product.name}: cannot be compared: {exc}")
+    return outcome
+
+
+def exposure_names(case: DemoCase) -> list[str]:
+    """The product names the case's inputs expand to (how its results are found)."""
     from spec2.association import expand_inputs
+
+    return [job.name for job in expand_inputs(case.inputs)]
+
+
+def calibrate_and_judge(cases, options, jobs=1, pm=None):
+    """Calibrate every case's inputs in one batch (spec2.batch.process: the run report goes
+    next to the products) and judge each case; returns (outcomes, report path)."""
+    from spec2.batch import process
+
+    names = [exposure_names(case) for case in cases]
+    results, report = process([p for case in cases for p in case.inputs], options, jobs=jobs, pm=pm)
+    by_name = {r.name: r for r in results}
+    outcomes = [evaluate(case, [by_name[n] for n in case_names if n in by_name])
+                for case, case_names in zip(cases, names)]
+    return outcomes, report
+
+
+def summary(outcomes) -> str:
+    """The last line: how many cases passed, and which failed."""
+    failed = [o.case.name for o in outcomes if not o.passed]
+    text = f"{len(outcomes) - len(failed)} of {len(outcomes)} cases PASS"
+    return text + (f"; FAILED: {', '.join(failed)}" if failed else "")
+
+
+def run_demo(directory: Path, jobs: int = 1) -> int:
+    """Simulate, calibrate and judge every case; 0 if every case passes, else 1."""
     from spec2.crds_cache import LocalCache, crds_environment
-    from spec2.pipeline import RunOptions, run_all
+    from spec2.demo_plot import plot_outcomes
+    from spec2.pipeline import RunOptions
     from spec2.plugins import get_plugin_manager
 
     directory = directory.resolve()
@@ -94,86 +219,12 @@ def run_demo(directory: Path) -> int:
     cache.finish()
     # The run selects references from the simulated cache like any CRDS-configured run.
     os.environ.update(crds_environment(crds_root))
-    products_dir = directory / "products"
-    failures = 0
-    lines = []
-    for case in cases:
-        results = run_all(pm, expand_inputs(case.inputs), RunOptions(products_dir))
-        failures += sum(not r.ok for r in results)
-        for r in results:
-            case.products.extend(r.products)
-        lines.append(f"{case.name}: {case.description}")
-        for r in results:
-            lines.append(f"  {r.name}: " + ("ok in %.1f s" % r.seconds if r.ok else f"FAILED: {r.error}"))
-        for product in case.products:
-            lines.append(f"    {product}")
-            if product.name.endswith(("_x1d.fits", "_x1dints.fits")):
-                lines.extend("      " + t for t in _describe_x1d(product, case))
-    png = _plot(cases, directory / "demo_spectra.png")
-    print("\n".join(lines))
-    print(f"\nreference files (local CRDS cache): {crds_root}")
+    outcomes, report = calibrate_and_judge(cases, RunOptions(directory / "products"), jobs=jobs, pm=pm)
+    png = plot_outcomes(outcomes, directory / "demo_spectra.png")
+    print("\n".join(line for outcome in outcomes for line in outcome.lines()))
+    print(f"\n{summary(outcomes)}")
+    print(f"run report: {report}")
+    print(f"reference files (local CRDS cache): {crds_root}")
     if png:
         print(f"plot: {png}")
-    return 1 if failures else 0
-
-
-def _nanmedian_rows(flux):
-    """Median over integrations; columns with no finite value stay NaN, quietly."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(flux, axis=0)
-
-
-def _describe_x1d(path, case):
-    wl, flux = _x1d_arrays(path, case)
-    if flux.ndim == 2:
-        texts = []
-        if case.light_curve is not None:
-            white = np.nansum(flux, axis=1)
-            oot = case.light_curve >= np.max(case.light_curve) - 1e-12
-            norm = white / np.nanmedian(white[oot])
-            depth_in = 1 - np.min(case.light_curve)
-            depth_out = 1 - np.nanmedian(norm[case.light_curve <= np.min(case.light_curve) + 1e-12])
-            texts.append(f"white-light transit depth: injected {depth_in:.4f}, recovered {depth_out:.4f}")
-            flux = flux[oot]
-        med, p90 = compare_spectrum(wl, _nanmedian_rows(flux), case)
-        texts.append(
-            f"{flux.shape[0]} integrations; out-of-transit spectrum vs injected: "
-            f"median |ratio-1| = {med:.2%}, 90th percentile {p90:.2%}"
-        )
-        return texts
-    med, p90 = compare_spectrum(wl, flux, case)
-    which = "" if case.source_id is None else f"source {case.source_id}, order {case.spectral_order}: "
-    return [f"{which}extracted vs injected spectrum: median |ratio-1| = {med:.2%}, 90th percentile {p90:.2%}"]
-
-
-def _plot(cases, path: Path):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        log.info("matplotlib not installed: no plot (pip install 'spec2[plot]')")
-        return None
-    fig, axes = plt.subplots(len(cases), 1, figsize=(8, 3.2 * len(cases)), squeeze=False)
-    for ax, case in zip(axes[:, 0], cases):
-        ax.plot(case.truth_wavelength, case.truth_flux * 1e3, "k-", lw=2, alpha=0.4, label="injected")
-        for product in case.products:
-            if product.name.endswith(("_x1d.fits", "_x1dints.fits")):
-                wl, flux = _x1d_arrays(product, case)
-                if flux.ndim == 2:
-                    flux = _nanmedian_rows(flux)
-                ax.plot(wl, flux * 1e3, lw=1, label=product.name)
-        if case.wavelength_range:
-            ax.set_xlim(*case.wavelength_range)
-        ax.set_title(case.name)
-        ax.set_xlabel("wavelength (micron)")
-        ax.set_ylabel("flux (mJy)")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return 0 if all(o.passed for o in outcomes) else 1

@@ -151,6 +151,7 @@ def spec2_demo_data(directory, cache):
             truth_wavelength=wl,
             truth_flux=truth,
             wavelength_range=(5.5, 13.5),
+            tolerance=0.01,
         ),
         DemoCase(
             name="MIRI LRS slitless",
@@ -160,5 +161,6 @@ def spec2_demo_data(directory, cache):
             truth_flux=truth,
             light_curve=out["light_curve"],
             wavelength_range=(5.5, 13.5),
+            tolerance=0.01,
         ),
     ]

@@ -143,23 +143,65 @@ def extract(model, refs, params):
 
 @hookimpl
 def spec2_demo_data(directory, cache):
-    """A grism transit time series of a bright star."""
+    """A grism transit time series of a bright star, and a GRISMR (module A) WFSS field
+    whose truth shown is a bright point source no other source's trace crosses."""
     import numpy as np
 
     from spec2.demo import DemoCase
     from spec2_nircam.sim.tsgrism import default_spectrum, simulate_tsgrism
+    from spec2_nircam.sim.wfss import simulate_wfss
 
     out = simulate_tsgrism(directory / "nircam_tsgrism", cache, nints=60)
     wl = np.linspace(3.7, 5.1, 700)
-    return [DemoCase(
-        name="NIRCam grism time series",
-        description=f"F444W/GRISMR transit, {len(out['light_curve'])} integrations with a 0.8 % transit",
-        inputs=[out["tso"]],
-        truth_wavelength=wl,
-        truth_flux=default_spectrum(wl),
-        light_curve=out["light_curve"],
-        wavelength_range=(3.95, 4.9),
-    )]
+    band = (3.95, 4.9)
+    wfss = simulate_wfss(directory / "nircam_wfss", cache, n_sources=40, seed=5)
+    chosen = _isolated_point_source(wfss["sources"], band)
+    s = wfss["sources"]
+    return [
+        DemoCase(
+            name="NIRCam grism time series",
+            description=f"F444W/GRISMR transit, {len(out['light_curve'])} integrations with a 0.8 % transit",
+            inputs=[out["tso"]],
+            truth_wavelength=wl,
+            truth_flux=default_spectrum(wl),
+            light_curve=out["light_curve"],
+            wavelength_range=band,
+            tolerance=0.01,
+        ),
+        DemoCase(
+            name="NIRCam WFSS",
+            description=f"F444W/GRISMR module A field of {s.label.size} sources, the dispersed sky "
+                        f"subtracted; truth shown: source {s.label[chosen]} (AB {s.abmag[chosen]:.1f})",
+            inputs=[wfss["asn"]],
+            truth_wavelength=wl,
+            truth_flux=wfss["spectra"][chosen](wl),
+            wavelength_range=band,
+            source_id=int(s.label[chosen]),
+            spectral_order=1,
+        ),
+    ]
+
+
+def _isolated_point_source(sources, band):
+    """Index of the brightest point source whose first-order trace over ``band`` lies on the
+    detector and whose cut-out no other source's trace enters (GRISMR, module A: the
+    trace runs along +x, dx = DX1[0] + DX1[1] t with lambda ~ C0 + C1 t)."""
+    import numpy as np
+
+    from spec2_nircam import instrument as ins
+
+    (c0, *_), (c1, *_) = ins.LAMBDA_COEFFS[:2]
+    lo, hi = (ins.DX1[0] + ins.DX1[1] * (w - c0) / c1 for w in band)
+    full = [ins.DX1[0] + ins.DX1[1] * (w - c0) / c1 for w in ins.WAVELENGTH_RANGE[1]]
+    x, y = sources.x, sources.y
+    for i in np.argsort(sources.abmag):
+        others = np.arange(x.size) != i
+        # another trace (x - 650 .. x + 740) within 20 rows overlapping this one
+        near = others & (np.abs(y - y[i]) < 20) & (x + full[0] < x[i] + full[1]) & (x + full[1] > x[i] + full[0])
+        on_detector = 5 < x[i] + lo and x[i] + hi < ins.FULL_SHAPE[1] - 5 and 20 < y[i] < ins.FULL_SHAPE[0] - 20
+        if not sources.is_extended[i] and on_detector and not near.any():
+            return int(i)
+    raise RuntimeError("the simulated NIRCam WFSS field has no isolated point source")
 
 
 @hookimpl

@@ -205,12 +205,13 @@ def spec2_demo_data(directory, cache):
     bots, _ = simulate_exposure(folder / "jw01234002001_01101_00001_nrs1_rateints.fits",
                                 Setup(grating="G395H", subarray="SUB2048", primary="S1600A1",
                                       exp_type="NRS_BRIGHTOBJ", nints=nints, seed=4), refs, light_curve=curve)
-    wl = np.linspace(0.6, 5.3, 4000)
+    wl = np.linspace(0.6, 5.3, 20000)  # resolves the 1.5 nm wide emission line
     truth = default_spectrum(wl)
     return [
         DemoCase(name="NIRSpec fixed slit", description="G140M/F100LP, all five slits; the source in S200A1",
-                 inputs=[fs], truth_wavelength=wl, truth_flux=truth, wavelength_range=(1.0, 1.85)),
+                 inputs=[fs], truth_wavelength=wl, truth_flux=truth, wavelength_range=(1.0, 1.85),
+                 tolerance=0.02),
         DemoCase(name="NIRSpec BOTS", description=f"G395H/F290LP S1600A1, {nints} integrations with a 1 % transit",
                  inputs=[bots], truth_wavelength=wl, truth_flux=truth, light_curve=curve,
-                 wavelength_range=(2.95, 4.0)),
+                 wavelength_range=(2.95, 4.0), tolerance=0.02),
     ]

@@ -119,6 +119,40 @@ def _bad_pixels(shape, rng, n):
     return ys, xs
 
 
+HOT_PIXEL_WAVELENGTH = 10.0  # micron: the row of the deliberate hot pixel in the slit
+
+
+def detector_defects(n=40, seed=11, margin=6):
+    """(rows, columns) of the full-frame detector's bad pixels, the same in every exposure.
+
+    Defects belong to the detector, not to the source, so both nods see the same map. The
+    columns within ``margin`` pixels of either nod's trace are kept clear: like
+    calwebb_spec2 (pixel_replace off), spec2 cannot recover the flux of a dead pixel on
+    the PSF core (resample_spec fills it from a sliver of the next column), so a defect
+    there makes a real dip that the injected truth does not have. One hot pixel sits in
+    the slit between the nods on the ``HOT_PIXEL_WAVELENGTH`` row, where nod subtraction,
+    resample_spec and the _s2d must carry it as NaN.
+    """
+    rng = np.random.default_rng(seed)
+    x0, y0 = ins.FS_REF[0] - 1, ins.FS_REF[1] - 1
+    ys = rng.integers(0, ins.FULL_SHAPE[0], 4 * n)
+    xs = rng.integers(0, ins.FULL_SHAPE[1], 4 * n)
+    centre = x0 + ins.trace_shift(ys - y0)
+    clear = np.ones(ys.size, bool)
+    for offset in NOD_OFFSETS:
+        clear &= np.abs(xs - centre - offset / ins.PIXEL_SCALE) > margin
+    ys, xs = ys[clear][:n], xs[clear][:n]
+    dy = _row_offset_at(HOT_PIXEL_WAVELENGTH)
+    yh, xh = round(y0 + dy), round(float(x0 + ins.trace_shift(dy)))
+    return np.append(ys, yh), np.append(xs, xh)
+
+
+def _row_offset_at(wavelength):
+    """The row offset dy (from y_ref) where the trace has ``wavelength``."""
+    dy = np.arange(ins.DY_MIN, ins.DY_MAX + 0.01, 0.01)
+    return float(dy[np.argmin(np.abs(ins.wavelength_at(dy) - wavelength))])
+
+
 def _fill_header(m, exp_type, pointing: Pointing, subarray, nints, exptime):
     from astropy.time import Time
 
@@ -177,14 +211,9 @@ def fixed_slit_exposure(path, x_offset, spectrum=default_spectrum, sky_level=0.8
     rate *= ins.flat_pattern(shape)
     data, vp, vr = _noisy(rate, EXPTIME, rng)
     dq = np.zeros(shape, np.uint32)
-    ys, xs = _bad_pixels(shape, rng, 40)
+    ys, xs = detector_defects()
     dq[ys, xs] = pixel["DO_NOT_USE"] | pixel["HOT"]
     data[ys, xs] = np.nan
-    # one bad pixel on the trace near 10 micron
-    yb = int(round(y0 + 8))
-    xb = int(round(x0 + ins.trace_shift(8) + x_offset / ins.PIXEL_SCALE))
-    dq[yb, xb] = pixel["DO_NOT_USE"] | pixel["HOT"]
-    data[yb, xb] = np.nan
     m = ImageModel(data=data, dq=dq, var_poisson=vp, var_rnoise=vr, err=np.sqrt(vp + vr))
     full = dict(name="FULL", xstart=1, ystart=1, xsize=shape[1], ysize=shape[0])
     _fill_header(m, "MIR_LRS-FIXEDSLIT", pointing_for(x_offset, 0.0), full, 1, EXPTIME)
