@@ -84,7 +84,7 @@ def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False
     for index, job in enumerate(work):
         if isinstance(job, FailedInput):
             results[index] = ExposureResult(job.name, error=str(job.error))
-            log.error("%s: FAILED: %s", job.name, job.error)
+            log.info("%s: FAILED: %s", job.name, job.error)  # the summary shows it
             continue
         try:
             fingerprints[job.name] = fingerprint(job, options)
@@ -165,6 +165,7 @@ def _resumed(entry: dict) -> ExposureResult:
         entry["name"], products=[Path(p["path"]) for p in entry["products"]], steps=steps,
         seconds=entry.get("wall_seconds", 0.0), science=entry.get("science"),
         association=entry.get("association"), worker=entry.get("worker"), resumed=True,
+        warnings=list(entry.get("warnings") or []),
     )
 
 

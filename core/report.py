@@ -50,10 +50,6 @@ def fingerprint(exposure, options) -> str:
 
 def exposure_entry(result, fp: str | None) -> dict:
     """The report's record of one exposure."""
-    if result.resumed:
-        status = "resumed"
-    else:
-        status = "ok" if result.ok else "failed"
     products = []
     for p in result.products:
         try:
@@ -62,12 +58,13 @@ def exposure_entry(result, fp: str | None) -> dict:
             products.append({"path": str(p), "size": None})
     return {
         "name": result.name,
-        "status": status,
+        "status": result.status,
         "science": result.science,
         "association": result.association,
         "worker": result.worker,
         "wall_seconds": round(result.seconds, 4),
         "error": result.error,
+        "warnings": list(result.warnings),
         "steps": [
             {"step": s.name, "status": s.status, "seconds": round(s.seconds, 4), "reference_files": s.references}
             for s in result.steps
