@@ -72,6 +72,7 @@ class ExposureResult:
     worker: str | None = None  # "local" or the Dask worker's address
     resumed: bool = False  # products complete from an earlier run; not recalculated
     warnings: list[str] = field(default_factory=list)  # what its steps warned, in order
+    crds_context: str | None = None  # the CRDS context its reference files came from
 
     @property
     def ok(self) -> bool:
@@ -344,10 +345,14 @@ def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
     recipe = find_recipe(pm, model, exposure.science, input_dir)
     exp_type = model.meta.exposure.type
     check_recipe(pm, recipe, exp_type, stepdefs)
+    refs = RefResolver(model, options.overrides)
     run = RecipeRun(pm, exposure, options, stepdefs, result, on_step, exp_type, model.data.ndim == 3,
-                    RefResolver(model, options.overrides), input_dir)
-    for entry in recipe.entries:
-        model = run.entry(entry, model)
+                    refs, input_dir)
+    try:
+        for entry in recipe.entries:
+            model = run.entry(entry, model)
+    finally:
+        result.crds_context = refs.context
     return run.products
 
 

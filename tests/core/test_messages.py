@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +55,57 @@ def test_warnings_are_kept_per_exposure_and_reported(tmp_path, rates):
     report = json.loads(report_path.read_text())
     assert [e["warnings"] for e in report["exposures"]] == [r.warnings for r in results]
     assert report["exposures"][2]["warnings"][-1] == "UserWarning: INT_TIMES not filled in jw02_rate.fits"
+
+
+def test_report_names_software_and_crds_and_is_readable_by_others(tmp_path, rates, monkeypatch):
+    monkeypatch.setenv("CRDS_PATH", str(tmp_path / "crds"))
+    monkeypatch.setenv("CRDS_SERVER_URL", "https://jwst-crds.stsci.edu")
+    monkeypatch.setenv("CRDS_CONTEXT", "jwst_1322.pmap")
+    old = os.umask(0o022)
+    try:
+        _, report_path = run_here(tmp_path, rates[:1])
+    finally:
+        os.umask(old)
+    report = json.loads(report_path.read_text())
+    from spec2 import __version__
+
+    assert report["software"]["spec2"] == __version__
+    # a plugin registered in memory has no entry-point name; its version is still recorded
+    assert list(report["software"]["plugins"].values()) == ["1.2.3"]
+    assert report["crds"]["path"] == str(tmp_path / "crds")
+    assert report["crds"]["server_url"] == "https://jwst-crds.stsci.edu"
+    assert report["crds"]["requested_context"] == "jwst_1322.pmap"
+    assert stat.S_IMODE(report_path.stat().st_mode) == 0o644
+    cal = tmp_path / "out" / "jw00_cal.fits"
+    assert stat.S_IMODE(cal.stat().st_mode) == stat.S_IMODE(report_path.stat().st_mode)
+
+
+def test_report_names_the_crds_context_the_exposures_used(tmp_path, monkeypatch):
+    """The toy's flat comes from a local CRDS cache: the context is the cache's."""
+    from spec2.crds_cache import CONTEXT, LocalCache, crds_environment
+
+    from .toy import ToyPlugin, flat_model
+
+    flat = tmp_path / "toy_flat.fits"
+    flat_model().save(str(flat))
+    cache = LocalCache(tmp_path / "crds")
+    cache.add("nirspec", "flat", ("META.INSTRUMENT.DETECTOR",), ("NRS1",), flat)
+    cache.finish()
+    for key, value in crds_environment(tmp_path / "crds").items():
+        monkeypatch.setenv(key, value)
+    rate = write_rate(tmp_path / "jw05_rate.fits")
+    from stdatamodels.jwst import datamodels
+
+    with datamodels.open(rate) as model:  # CRDS selects on the observation's date
+        model.meta.observation.date, model.meta.observation.time = "2026-01-02", "00:00:00"
+        model.save(rate)
+    pm = get_plugin_manager([ToyPlugin()], load_entrypoints=False)
+    [result], report_path = process([rate], RunOptions(tmp_path / "out"), jobs=1, pm=pm)
+    assert result.ok, result.error
+    assert result.crds_context == CONTEXT
+    report = json.loads(report_path.read_text())
+    assert report["crds"]["context"] == CONTEXT and report["exposures"][0]["crds_context"] == CONTEXT
+    assert report["crds"]["path"] == str((tmp_path / "crds").resolve()) and report["crds"]["mode"] == "local"
 
 
 def test_a_warning_on_the_terminal_names_its_exposure(caplog):
@@ -153,6 +205,7 @@ def test_cli_shows_each_warning_once_with_its_exposure(installed_toy, rates, tmp
     assert res.returncode == 0, res.stderr
     report = json.loads((out / "spec2_report.json").read_text())
     assert report["engine"] == ("2 local worker processes" if jobs == "2" else "this process")
+    assert report["software"]["plugins"] == {"warntoy": "1.2.3"}
     for name in ("jw00", "jw02"):
         # on the terminal, once, with the exposure's name; and in the report
         assert res.stderr.count(f"WARNING {name}: {PHOTOM}") == 1, res.stderr
