@@ -11,12 +11,15 @@ products.
 Two other sources are folded into the ``spec2`` logger, so that they are captured the
 same way and never write to the terminal behind the progress line's back:
 
-* Python warnings (``warnings.warn``): :func:`python_warnings_logged` logs them on
+* Python warnings (``warnings.warn``): :func:`log_python_warnings` logs them on
   ``spec2.warnings``;
 * the CRDS client, which logs on its own ``CRDS`` logger with its own console handler
   (installed, and its level reset, when ``crds`` is first imported):
   :func:`route_crds` adds a filter to that logger, which filters survive, handing each
   record to ``spec2.crds`` instead.
+
+The command line and worker processes do both for their whole life; the Python API
+for the duration of a run (:func:`library_messages_logged`).
 """
 
 from __future__ import annotations
@@ -133,12 +136,18 @@ def log_python_warnings():
 
 
 @contextlib.contextmanager
-def python_warnings_logged():
-    """:func:`log_python_warnings` for the duration of the block only (the Python API:
-    a notebook's own display of warnings is given back afterwards)."""
+def library_messages_logged(crds_level: int = logging.WARNING):
+    """Python warnings and the CRDS client's messages go through the ``spec2`` logger for
+    the duration of the block only (the Python API: a notebook's own display is given
+    back afterwards)."""
     saved = warnings.showwarning
+    crds_logger = logging.getLogger("CRDS")
+    routed = _CRDS_FILTER in crds_logger.filters
     warnings.showwarning = _show_as_log
+    route_crds(crds_level)
     try:
         yield
     finally:
         warnings.showwarning = saved
+        if not routed:
+            crds_logger.removeFilter(_CRDS_FILTER)

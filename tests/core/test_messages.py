@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from spec2.batch import process
-from spec2.messages import ExposureFormatter, capture, python_warnings_logged, route_crds
+from spec2.messages import ExposureFormatter, capture, library_messages_logged
 from spec2.pipeline import RunOptions
 from spec2.plugins import get_plugin_manager
 from spec2.progress import LiveProgress
@@ -37,7 +37,7 @@ def rates(tmp_path):
 
 def run_here(tmp_path, inputs):
     pm = get_plugin_manager([WarnToy()], load_entrypoints=False)
-    with python_warnings_logged():
+    with library_messages_logged():
         return process(inputs, RunOptions(tmp_path / "out"), jobs=1, pm=pm)
 
 
@@ -143,11 +143,10 @@ def test_crds_warnings_go_above_the_progress_line_and_into_the_exposure(capfd):
     spec2_log.handlers[:] = [live.handler(ExposureFormatter("%(message)s"))]
     spec2_log.propagate = False
     try:
-        route_crds(logging.WARNING)
         live.start(2)
         live.step("jw01", "assign_wcs")
         kept = []
-        with capture("jw01", kept):
+        with library_messages_logged(), capture("jw01", kept):
             crds_log.warning("Calibration SW not found, defaulting to latest.")
             crds_log.info("Calibration SW Found: chatter")
         live.close()
