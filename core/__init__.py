@@ -18,7 +18,7 @@ hookspec = pluggy.HookspecMarker("spec2")
 #: Marks a hook implementation in a plugin.
 hookimpl = pluggy.HookimplMarker("spec2")
 
-__all__ = ["hookimpl", "hookspec", "process", "__version__"]
+__all__ = ["__version__", "hookimpl", "hookspec", "process"]
 
 
 def __getattr__(name):
