@@ -83,7 +83,8 @@ def process(inputs, output_dir=".", *, skip=(), params=None, refs=None, jobs=1, 
     scheduler         -- the address of a Dask scheduler to run on instead
     resume            -- skip exposures an earlier run into ``output_dir`` completed
     save_intermediate -- also save the model after each calibration step
-    progress          -- log a line per finished exposure on the ``spec2`` logger
+    progress          -- log a line per finished exposure (INFO on the ``spec2`` logger:
+                         ``logging.basicConfig(level=logging.INFO)`` shows it)
     pm                -- a plugin manager (default: every installed plugin)
 
     Returns a :class:`RunResults`: one result per exposure; a failed exposure has
