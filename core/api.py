@@ -85,7 +85,9 @@ def process(inputs, output_dir=".", *, skip=(), params=None, refs=None, jobs=1, 
     save_intermediate -- also save the model after each calibration step
     progress          -- log a line per finished exposure (INFO on the ``spec2`` logger:
                          ``logging.basicConfig(level=logging.INFO)`` shows it)
-    pm                -- a plugin manager (default: every installed plugin)
+    pm                -- a plugin manager (default: every installed plugin); worker
+                         processes (``jobs`` > 1, ``scheduler``) load the installed
+                         plugins themselves
 
     Returns a :class:`RunResults`: one result per exposure; a failed exposure has
     ``.status == "failed"`` and ``.error``, and does not stop the others. Raises
