@@ -84,7 +84,7 @@ def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False
     for index, job in enumerate(work):
         if isinstance(job, FailedInput):
             results[index] = ExposureResult(job.name, error=str(job.error))
-            log.error("%s: FAILED: %s", job.name, job.error)
+            log.info("%s: FAILED: %s", job.name, job.error)  # the summary shows it
             continue
         try:
             fingerprints[job.name] = fingerprint(job, options)
@@ -104,6 +104,10 @@ def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False
     engine = _engine_name(len(exposures), jobs, scheduler)
     log.info("spec2: %d exposure(s) to calibrate (%s)%s", len(exposures), engine,
              f", {len(results)} resumed or failed on input" if results else "")
+    if pm is None:  # loaded here even if nothing runs: the report names the plugins' versions
+        from spec2.plugins import get_plugin_manager
+
+        pm = get_plugin_manager()
     try:
         ran = _run(exposures, options, jobs, scheduler, progress, tag, started_ns, pm)
     finally:
@@ -113,7 +117,7 @@ def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False
     for (index, _), result in zip(to_run, ran):
         results[index] = result
     ordered = [results[i] for i in range(len(work))]
-    report = build_report(ordered, fingerprints, started, time.perf_counter() - t0, engine)
+    report = build_report(ordered, fingerprints, started, time.perf_counter() - t0, engine, pm)
     return ordered, write_report(report, options.output_dir)
 
 
@@ -165,6 +169,7 @@ def _resumed(entry: dict) -> ExposureResult:
         entry["name"], products=[Path(p["path"]) for p in entry["products"]], steps=steps,
         seconds=entry.get("wall_seconds", 0.0), science=entry.get("science"),
         association=entry.get("association"), worker=entry.get("worker"), resumed=True,
+        warnings=list(entry.get("warnings") or []), crds_context=entry.get("crds_context"),
     )
 
 

@@ -15,22 +15,32 @@ import click
 log = logging.getLogger("spec2")
 
 
-_FORMAT = logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S")
+def _formatter():
+    """Log lines with the time; a warning logged while an exposure runs names it."""
+    from spec2.messages import ExposureFormatter
+
+    return ExposureFormatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S")
 
 
 def _setup_logging(verbose: int, quiet: bool, handler: logging.Handler | None = None, level=None):
+    from spec2.messages import log_python_warnings, route_crds
+
     if level is None:
         level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
     if handler is None:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_FORMAT)
+        handler.setFormatter(_formatter())
     root = logging.getLogger("spec2")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
-    # stdatamodels/crds/dask chatter stays out of the user's way unless asked for
-    for noisy in ("stpipe", "CRDS", "stdatamodels", "asdf", "distributed"):
+    # stdatamodels/dask chatter stays out of the user's way unless asked for
+    for noisy in ("stpipe", "stdatamodels", "asdf", "distributed"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
+    # CRDS's warnings (a context defaulted, a file not found) and Python's go through
+    # the handler above, which keeps them off the progress line (and -q keeps them)
+    route_crds(logging.DEBUG if verbose > 1 else logging.WARNING)
+    log_python_warnings()
 
 
 def _parse_pairs(values, what):
@@ -116,7 +126,7 @@ def process(inputs, output_dir, ref, skip, set_, save_intermediate, jobs, schedu
     if isinstance(progress, LiveProgress):
         # the live line says what is happening; the log keeps to problems unless -v
         level = logging.INFO if verbose == 1 else (logging.DEBUG if verbose > 1 else logging.WARNING)
-        _setup_logging(verbose, quiet, progress.handler(_FORMAT), level)
+        _setup_logging(verbose, quiet, progress.handler(_formatter()), level)
     else:
         _setup_logging(verbose, quiet)
     from spec2.batch import default_jobs

@@ -40,10 +40,18 @@ def worker_plugin_manager():
         # exposure (see spec2.pipeline._no_validation_on_assignment).
         os.environ.setdefault("VALIDATE_ON_ASSIGNMENT", "false")
         # Outcomes travel back in results and events; worker logs would only interleave
-        # with the client's display.
+        # with the client's display. A step's warnings are captured into its exposure's
+        # result (spec2.messages); Python's and the CRDS client's are folded into the
+        # spec2 logger so that they are captured too, rather than written to the
+        # terminal the worker shares with the client.
+        from spec2.messages import log_python_warnings, route_crds
+
         logger = logging.getLogger("spec2")
         logger.handlers[:] = [logging.NullHandler()]
         logger.propagate = False
+        logger.setLevel(logging.WARNING)
+        log_python_warnings()
+        route_crds(logging.WARNING)
         _WORKER_PM = get_plugin_manager()
     return _WORKER_PM
 
@@ -123,7 +131,10 @@ def run_on_dask(client, exposures, options, progress, tag, started_ns, suffixes)
                 exposure, error=f"{exposure.science}: the worker running it stopped ({type(exc).__name__}: {exc})",
             )
             remove_partial_products(exposure.name, options.output_dir, started_ns, suffixes)
-            log.error("%s: FAILED: %s", result.name, result.error)
+            log.info("%s: FAILED: %s", result.name, result.error)
+        # the worker's logger was silent: its warnings are shown here, with the name
+        for text in result.warnings:
+            log.warning("%s: %s", result.name, text)
         results[index] = result
         if progress is not None:
             progress.done(result)

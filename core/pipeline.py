@@ -71,10 +71,19 @@ class ExposureResult:
     association: str | None = None
     worker: str | None = None  # "local" or the Dask worker's address
     resumed: bool = False  # products complete from an earlier run; not recalculated
+    warnings: list[str] = field(default_factory=list)  # what its steps warned, in order
+    crds_context: str | None = None  # the CRDS context its reference files came from
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``failed`` or ``resumed`` (products complete from an earlier run)."""
+        if self.resumed:
+            return "resumed"
+        return "ok" if self.ok else "failed"
 
     @classmethod
     def of(cls, exposure, **fields) -> ExposureResult:
@@ -268,29 +277,38 @@ def run_step(hook, stepdef, model, refs, params, context, skip=None):
 
 def _calibrate_caught(pm, exposure, options, stepdefs, on_step=None):
     """(result, products or None, start time); a failure is recorded in the result."""
+    from spec2.messages import capture
+
     t0 = time.perf_counter()
     result = ExposureResult.of(exposure, worker="local")
     log.info("%s: %s", exposure.name, exposure.science)
     products = None
-    try:
-        products = _calibrate(pm, exposure, options, stepdefs, result, on_step)
-    except Exception as exc:
-        result.error = _error_text(exc, exposure.science)
+    with capture(exposure.name, result.warnings):
+        try:
+            products = _calibrate(pm, exposure, options, stepdefs, result, on_step)
+        except Exception as exc:
+            result.error = _error_text(exc, exposure.science)
     return result, products, t0
 
 
 def _write_caught(result, products, options, t0, science, tag=""):
-    """Write the products (all or nothing), finish the result and log its outcome."""
+    """Write the products (all or nothing), finish the result and log its outcome.
+
+    The outcome is logged at INFO: a failure reaches the user through the progress
+    display and the run's summary, not three times."""
+    from spec2.messages import capture
+
     if products is not None:
-        try:
-            result.products = write_products(products, options.output_dir, tag)
-        except Exception as exc:
-            result.error = _error_text(exc, science)
+        with capture(result.name, result.warnings):
+            try:
+                result.products = write_products(products, options.output_dir, tag)
+            except Exception as exc:
+                result.error = _error_text(exc, science)
     result.seconds = time.perf_counter() - t0
     if result.ok:
         log.info("%s: done in %.2f s", result.name, result.seconds)
     else:
-        log.error("%s: FAILED: %s", result.name, result.error)
+        log.info("%s: FAILED: %s", result.name, result.error)
     return result
 
 
@@ -327,10 +345,14 @@ def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
     recipe = find_recipe(pm, model, exposure.science, input_dir)
     exp_type = model.meta.exposure.type
     check_recipe(pm, recipe, exp_type, stepdefs)
+    refs = RefResolver(model, options.overrides)
     run = RecipeRun(pm, exposure, options, stepdefs, result, on_step, exp_type, model.data.ndim == 3,
-                    RefResolver(model, options.overrides), input_dir)
-    for entry in recipe.entries:
-        model = run.entry(entry, model)
+                    refs, input_dir)
+    try:
+        for entry in recipe.entries:
+            model = run.entry(entry, model)
+    finally:
+        result.crds_context = refs.context
     return run.products
 
 
@@ -533,7 +555,7 @@ def run_all(pm, jobs, options: RunOptions, progress=None, tag="") -> list[Exposu
     with _no_validation_on_assignment(), ThreadPoolExecutor(1, thread_name_prefix="spec2-writer") as writer:
         for job in jobs:
             if isinstance(job, FailedInput):
-                log.error("%s: FAILED: %s", job.name, job.error)
+                log.info("%s: FAILED: %s", job.name, job.error)
                 results.append(ExposureResult(job.name, error=str(job.error)))
                 if progress is not None:
                     progress.done(results[-1])

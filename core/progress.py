@@ -88,13 +88,14 @@ class _Progress:
 
 
 class LogProgress(_Progress):
-    """One log line per finished exposure: ``[3/32] name: done in 2.1 s; 0:07 elapsed, ETA 1:05``."""
+    """One log line per finished exposure: ``[3/32] name: done in 2.1 s; 0:07 elapsed, ETA 1:05``.
+
+    The lines are INFO, failures too: ``-q`` shows a failure once, in the summary."""
 
     def _finished(self, result):
         state = "resumed (products complete)" if result.resumed else (
             f"done in {result.seconds:.1f} s" if result.ok else "FAILED")
-        log.log(logging.INFO if result.ok else logging.WARNING,
-                "[%d/%d] %s: %s; %s", self.finished, self.total, result.name, state, self.counts())
+        log.info("[%d/%d] %s: %s; %s", self.finished, self.total, result.name, state, self.counts())
 
 
 class LiveProgress(_Progress):
@@ -146,6 +147,9 @@ class LiveProgress(_Progress):
         self._draw()
 
     def _finished(self, result):
+        if not result.ok:  # said as it happens; the summary lists it again at the end
+            self._clear()
+            self.stream.write(f"FAILED {result.name}: {result.error}\n")
         self._draw()
 
     def close(self):

@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 log = logging.getLogger("spec2")
@@ -50,10 +50,6 @@ def fingerprint(exposure, options) -> str:
 
 def exposure_entry(result, fp: str | None) -> dict:
     """The report's record of one exposure."""
-    if result.resumed:
-        status = "resumed"
-    else:
-        status = "ok" if result.ok else "failed"
     products = []
     for p in result.products:
         try:
@@ -62,12 +58,14 @@ def exposure_entry(result, fp: str | None) -> dict:
             products.append({"path": str(p), "size": None})
     return {
         "name": result.name,
-        "status": status,
+        "status": result.status,
         "science": result.science,
         "association": result.association,
         "worker": result.worker,
         "wall_seconds": round(result.seconds, 4),
         "error": result.error,
+        "warnings": list(result.warnings),
+        "crds_context": result.crds_context,
         "steps": [
             {"step": s.name, "status": s.status, "seconds": round(s.seconds, 4), "reference_files": s.references}
             for s in result.steps
@@ -91,13 +89,40 @@ def summary_line(results) -> str:
     return text + f"; {written} product(s) written"
 
 
-def build_report(results, fingerprints: dict, started: datetime.datetime, wall: float, engine: str) -> dict:
+def software_versions(pm) -> dict:
+    """{"spec2": version, "plugins": {name: version}}: what calibrated the products."""
+    from spec2 import __version__
+    from spec2.plugins import describe_plugins
+
+    plugins = {info.name: info.version for info in describe_plugins(pm)} if pm is not None else {}
+    return {"spec2": __version__, "plugins": dict(sorted(plugins.items()))}
+
+
+def crds_settings(results, environ=os.environ) -> dict:
+    """Where the reference files came from: the CRDS context(s) the exposures used (as
+    their products record it), and the server, cache and mode the environment set."""
+    contexts = sorted({r.crds_context for r in results if r.crds_context})
+    return {
+        "context": contexts[0] if len(contexts) == 1 else (contexts or None),
+        "requested_context": environ.get("CRDS_CONTEXT") or None,
+        "server_url": environ.get("CRDS_SERVER_URL") or None,
+        "path": environ.get("CRDS_PATH") or None,
+        "mode": environ.get("CRDS_MODE") or None,
+    }
+
+
+def build_report(results, fingerprints: dict, started: datetime.datetime, wall: float, engine: str,
+                 pm=None) -> dict:
+    """The run report of ``results``; ``pm`` (the run's plugin manager) gives the plugin
+    versions it records."""
     entries = [exposure_entry(r, fingerprints.get(r.name)) for r in results]
     return {
         "format": FORMAT,
         "started": started.isoformat(timespec="seconds"),
         "wall_seconds": round(wall, 3),
         "engine": engine,
+        "software": software_versions(pm),
+        "crds": crds_settings(results),
         "exposures": entries,
         "summary": {
             "total": len(results),
@@ -110,9 +135,13 @@ def build_report(results, fingerprints: dict, started: datetime.datetime, wall: 
 
 
 def write_report(report: dict, output_dir) -> Path:
-    """Write atomically: a reader never sees half a report."""
+    """Write atomically: a reader never sees half a report. The file gets the
+    permissions of any new file (0644 under the usual umask), as the products do:
+    others in the group may read the run they share."""
     output_dir = Path(output_dir)
-    fd, tmp = tempfile.mkstemp(prefix=".spec2_report-", suffix=".json", dir=output_dir)
+    tmp = output_dir / f".spec2_report-{secrets.token_hex(6)}.json"
+    # os.open applies the umask to 0o666; tempfile.mkstemp would make it 0600
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     with os.fdopen(fd, "w") as fh:
         json.dump(report, fh, indent=2)
         fh.write("\n")
