@@ -151,7 +151,7 @@ def typed_value(param, value):
             raise ValueError(f"expected one value, got the list {value!r}")
         return param.parse(",".join(str(v) for v in value))
     if isinstance(value, bool) and param.type != "bool":
-        raise ValueError(f"expected a {param.describe_type()}, got {value!r}")
+        raise ValueError(f"expected {param.describe_type()}, got {value!r}")
     return param.parse(str(value))
 
 
@@ -236,3 +236,22 @@ def write_parameter_file(path, tree: dict) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def pars_reference_tree(step: str | None, parameters: dict, instrument: str, description: str,
+                        steps: dict | None = None, useafter="2022-01-01T00:00:00") -> dict:
+    """The tree of a CRDS parameter reference (``pars-<step class>``; ``step`` None: the
+    pipeline's ``pars-spec2pipeline``, whose ``steps`` {alias: {param: value}} set step
+    parameters), with the metadata CRDS requires of one. For simulators and tests."""
+    if step is None:
+        cls, reftype = jwst_steps.PIPELINE_CLASS, jwst_steps.PIPELINE_PARS_REFTYPE
+    else:
+        cls, reftype = jwst_steps.STEP_CLASSES[step], jwst_steps.pars_reftype(step)
+    tree = {"class": cls, "name": jwst_steps.class_name(cls), "parameters": dict(parameters),
+            "meta": {"author": "spec2 simulator", "date": "2026-01-01T00:00:00", "description": description,
+                     "instrument": {"name": instrument.upper()}, "origin": "spec2", "pedigree": "DUMMY",
+                     "reftype": reftype, "telescope": "JWST", "useafter": useafter}}
+    if steps:
+        tree["steps"] = [{"class": jwst_steps.STEP_CLASSES[s], "name": s, "parameters": dict(p)}
+                         for s, p in steps.items()]
+    return tree
