@@ -163,9 +163,9 @@ def check_overrides(overrides, stepdefs, step_reftypes, skipped, settings):
     from spec2.refs import NOT_APPLICABLE
 
     reftypes = {s: set(d.reftypes) | set((step_reftypes or {}).get(s, ())) for s, d in stepdefs.items()}
-    for step in reftypes:
+    for step, types in reftypes.items():
         if jwst_steps.pars_reftype(step):
-            reftypes[step].add(jwst_steps.pars_reftype(step))
+            types.add(jwst_steps.pars_reftype(step))
     users = {}
     for step, types in reftypes.items():
         for reftype in types:

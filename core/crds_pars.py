@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from dataclasses import dataclass, field
 
 from spec2 import jwst_steps
@@ -99,6 +100,10 @@ def crds_settings(resolve, steps, stepdefs) -> CrdsPars:
 def _quiet_crds():
     """The crds client logs an ERROR for a reference type its context does not know; for
     parameter references that only means "none" (jwst logs it at debug level)."""
+    if os.environ.get("CRDS_PATH") or os.environ.get("CRDS_SERVER_URL"):
+        # the client sets its logger's level when first imported: import it first
+        with contextlib.suppress(ImportError):
+            import crds.core.log  # noqa: F401
     logger = logging.getLogger("CRDS")
     level = logger.level
     logger.setLevel(logging.CRITICAL)

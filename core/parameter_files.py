@@ -44,7 +44,7 @@ def read_parameter_file(path) -> StepValues:
     try:
         with asdf.open(path, lazy_load=False, memmap=False) as af:
             tree = {k: _plain(v) for k, v in af.tree.items() if k not in ("asdf_library", "history")}
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- whatever asdf/yaml raise, the user gets one line
         raise InputError(f"{path}: not an ASDF parameter file ({type(exc).__name__}: {exc})") from None
     return values_of_tree(tree, str(path))
 

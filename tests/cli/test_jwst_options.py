@@ -67,7 +67,7 @@ def test_steps_option_sets_a_parameter_like_set(toy):
 
 def test_skip_is_a_parameter_of_every_step():
     stepdefs = step_definitions(get_plugin_manager())
-    for name, stepdef in stepdefs.items():
+    for name in stepdefs:
         for form in ("set", "steps"):
             kw = {"set_": (f"{name}.skip=true",)} if form == "set" else {"steps": (f"{name}.skip=true",)}
             choices = cli.build_options(".", (), (), kw.pop("set_", ()), False, stepdefs, **kw)
