@@ -82,8 +82,8 @@ def build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs, step
                   step_reftypes=None, crds_steppars=True) -> Choices:
     """Validate the options against the known steps and reference types.
 
-    Precedence: ``--params`` FILE, then ``--set`` and ``--steps.*`` (``steps``: their
-    ``STEP.PARAM=VALUE`` texts), then ``--skip``. A jwst step spec2 does not implement,
+    Each over the one before: ``--params`` FILE, ``--set``, ``--steps.*`` (``steps``:
+    their ``STEP.PARAM=VALUE`` texts), ``--skip``. A jwst step spec2 does not implement,
     named in a skip, is a warning; any other use of an unknown step or parameter, a
     ``--ref`` of a reference type no step that runs uses, or a ``--ref`` file that does
     not exist is a usage error (click exits 2) before any work.
@@ -92,34 +92,9 @@ def build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs, step
                      default: the StepDefs'
     """
     from spec2 import jwst_steps
-    from spec2.errors import InputError
-    from spec2.parameter_files import read_parameter_file, translate
     from spec2.pipeline import RunOptions
 
-    settings: dict = {}
-    overrides: dict = {}
-    jwst_skipped: list = []
-    if params:
-        try:
-            values = read_parameter_file(params)
-            translation = translate(values, stepdefs)
-        except InputError as exc:
-            raise click.UsageError(f"--params {exc}") from None
-        settings, overrides = translation.settings, dict(translation.overrides)
-        jwst_skipped += [s for s, p in values.steps.items() if s not in stepdefs and p.get("skip") is True]
-        for note in translation.notes(params):
-            log.warning(note)
-
-    def unknown_step(step, option, skipping):
-        if step in jwst_steps.STEP_CLASSES:
-            if skipping:
-                log.warning("%s: spec2 does not implement jwst step %s; nothing to skip", option, step)
-                jwst_skipped.append(step)
-                return
-            raise click.UsageError(f"{option}: spec2 does not implement jwst step {step!r} "
-                                   f"(steps: {', '.join(stepdefs)}; see `spec2 steps`)")
-        raise click.BadParameter(f"unknown step {step!r} (steps: {', '.join(stepdefs)})", param_hint=option)
-
+    settings, overrides, jwst_skipped = _file_choices(params, stepdefs) if params else ({}, {}, [])
     for option, texts in (("--set", set_), ("--steps", steps)):
         what = "STEP.PARAM=VALUE" if option == "--set" else "--steps.STEP.PARAM=VALUE"
         for key, text in _parse_pairs(texts, what).items():
@@ -131,7 +106,8 @@ def build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs, step
                 continue
             if step not in stepdefs:
                 skipping = param == "skip" and text.strip().lower() in ("1", "true", "yes", "on")
-                unknown_step(step, f"--steps.{key}" if option == "--steps" else f"--set {key}", skipping)
+                label = f"--steps.{key}" if option == "--steps" else f"--set {key}"
+                jwst_skipped += _unknown_step(step, label, skipping, stepdefs)
                 continue
             names = [p.name for p in stepdefs[step].params]
             if param not in names:
@@ -142,17 +118,46 @@ def build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs, step
                 settings.setdefault(step, {})[param] = stepdefs[step].param(param).parse(text)
             except ValueError as exc:
                 raise click.BadParameter(f"{key}: {exc}", param_hint=option) from None
-    skipped = []
+    skipped = [name for name in skip if name in stepdefs]
     for name in skip:
-        if name in stepdefs:
-            skipped.append(name)
-        else:
-            unknown_step(name, f"--skip {name}", skipping=True)
+        if name not in stepdefs:
+            jwst_skipped += _unknown_step(name, f"--skip {name}", True, stepdefs)
     overrides.update({k.lower(): v for k, v in _parse_pairs(ref, "REFTYPE=PATH").items()})
     check_overrides(overrides, stepdefs, step_reftypes, set(skipped), settings)
     options = RunOptions(Path(output_dir), overrides, frozenset(skipped), settings, save_intermediate,
                          crds_steppars=crds_steppars)
     return Choices(options, tuple(dict.fromkeys(jwst_skipped)))
+
+
+def _file_choices(params, stepdefs):
+    """(settings, overrides, jwst steps skipped) of a ``--params`` file; its notes (what
+    spec2 does not use) are logged as warnings."""
+    from spec2.errors import InputError
+    from spec2.parameter_files import read_parameter_file, translate
+
+    try:
+        values = read_parameter_file(params)
+        translation = translate(values, stepdefs)
+    except InputError as exc:
+        raise click.UsageError(f"--params {exc}") from None
+    for note in translation.notes(params):
+        log.warning(note)
+    skipped = [s for s, p in values.steps.items() if s not in stepdefs and p.get("skip") is True]
+    return translation.settings, dict(translation.overrides), skipped
+
+
+def _unknown_step(step, option, skipping, stepdefs) -> list:
+    """A step spec2 does not have: skipping one of jwst's is a warning (returns [step],
+    kept for --save-parameters); anything else is a usage error."""
+    from spec2 import jwst_steps
+
+    if step in jwst_steps.STEP_CLASSES:
+        if skipping:
+            log.warning("%s: spec2 does not implement jwst step %s; nothing to skip", option, step)
+            return [step]
+        raise click.UsageError(f"{option}: spec2 does not implement jwst step {step!r} "
+                               f"(steps: {', '.join(stepdefs)}; see `spec2 steps`)")
+    raise click.BadParameter(f"unknown step {step!r} (steps: {', '.join(stepdefs)})", param_hint=option)
 
 
 def check_overrides(overrides, stepdefs, step_reftypes, skipped, settings):
