@@ -79,7 +79,7 @@ class Choices:
 
 
 def build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs, steps=(), params=None,
-                  step_reftypes=None, crds_steppars=True) -> Choices:
+                  step_reftypes=None, crds_steppars=True, run_modes=()) -> Choices:
     """Validate the options against the known steps and reference types.
 
     Each over the one before: ``--params`` FILE, ``--set``, ``--steps.*`` (``steps``:
@@ -88,8 +88,11 @@ def build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs, step
     ``--ref`` of a reference type no step that runs uses, or a ``--ref`` file that does
     not exist is a usage error (click exits 2) before any work.
 
-    step_reftypes -- {step: reference types it may open} (StepDef and plugin claims);
-                     default: the StepDefs'
+    step_reftypes -- {step: reference types it may open} (plugin claims); default: the
+                     StepDefs'
+    run_modes     -- the EXP_TYPEs of the run, when ``step_reftypes`` are theirs only:
+                     then a step is known to open only the reference types its claims for
+                     these modes declare (and the error names the modes)
     """
     from spec2 import jwst_steps
     from spec2.pipeline import RunOptions
@@ -123,7 +126,7 @@ def build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs, step
         if name not in stepdefs:
             jwst_skipped += _unknown_step(name, f"--skip {name}", True, stepdefs)
     overrides.update({k.lower(): v for k, v in _parse_pairs(ref, "REFTYPE=PATH").items()})
-    check_overrides(overrides, stepdefs, step_reftypes, set(skipped), settings)
+    check_overrides(overrides, stepdefs, step_reftypes, set(skipped), settings, run_modes)
     options = RunOptions(Path(output_dir), overrides, frozenset(skipped), settings, save_intermediate,
                          crds_steppars=crds_steppars)
     return Choices(options, tuple(dict.fromkeys(jwst_skipped)))
@@ -160,14 +163,21 @@ def _unknown_step(step, option, skipping, stepdefs) -> list:
     raise click.BadParameter(f"unknown step {step!r} (steps: {', '.join(stepdefs)})", param_hint=option)
 
 
-def check_overrides(overrides, stepdefs, step_reftypes, skipped, settings):
+def check_overrides(overrides, stepdefs, step_reftypes, skipped, settings, run_modes=()):
     """A usage error for an override no step that runs would open, or whose file does
     not exist. A step runs unless skipped (--skip, skip=true, or off by default and not
-    turned on); CRDS parameter references (pars-*) count as their step's."""
+    turned on); CRDS parameter references (pars-*) count as their step's.
+
+    With ``run_modes``, ``step_reftypes`` are the claims of those modes only (a step
+    absent opens nothing in this run); without, a step opens its StepDef's types too."""
     from spec2 import jwst_steps
     from spec2.refs import NOT_APPLICABLE
 
-    reftypes = {s: set(d.reftypes) | set((step_reftypes or {}).get(s, ())) for s, d in stepdefs.items()}
+    step_reftypes = step_reftypes or {}
+    if run_modes:
+        reftypes = {s: set(step_reftypes[s]) for s in stepdefs if s in step_reftypes}
+    else:
+        reftypes = {s: set(d.reftypes) | set(step_reftypes.get(s, ())) for s, d in stepdefs.items()}
     for step, types in reftypes.items():
         if jwst_steps.pars_reftype(step):
             types.add(jwst_steps.pars_reftype(step))
@@ -187,9 +197,10 @@ def check_overrides(overrides, stepdefs, step_reftypes, skipped, settings):
         elif reftype not in users:
             import difflib
 
+            scope = f" of this run's modes ({', '.join(run_modes)})" if run_modes else ""
             close = difflib.get_close_matches(reftype, sorted(users), n=3)
             hint = f"; did you mean {' or '.join(close)}?" if close else f" (known: {', '.join(sorted(users))})"
-            raise click.UsageError(f"{text}: no step uses reference type {reftype!r}{hint}")
+            raise click.UsageError(f"{text}: no step{scope} uses reference type {reftype!r}{hint}")
         elif not any(runs(s) for s in users[reftype]):
             raise click.UsageError(f"{text}: the step(s) using it ({', '.join(users[reftype])}) are skipped")
         if str(value).strip().upper() == NOT_APPLICABLE:
@@ -199,14 +210,39 @@ def check_overrides(overrides, stepdefs, step_reftypes, skipped, settings):
             raise click.UsageError(f"{text}: no such file" if not path.exists() else f"{text}: not a file")
 
 
-def claimed_reftypes(pm) -> dict:
-    """{step: the reference types the plugins' claims say it opens, for any mode}."""
+def claimed_reftypes(pm, exp_types=None) -> dict:
+    """{step: the reference types the plugins' claims say it opens} for these EXP_TYPEs
+    (None: any). With EXP_TYPEs, a step no plugin claims for them is absent."""
     from spec2.plugins import claims_of
 
     out: dict = {}
-    for (_, step), reftypes in claims_of(pm).reftypes.items():
-        out.setdefault(step, set()).update(reftypes)
+    for (exp_type, step), reftypes in claims_of(pm).reftypes.items():
+        if exp_types is None or exp_type in exp_types:
+            out.setdefault(step, set()).update(reftypes)
     return out
+
+
+def input_exp_types(inputs) -> set[str]:
+    """The EXP_TYPEs of the science files the inputs name (read from their primary
+    headers; inputs that cannot be read are left out: the run reports them)."""
+    from astropy.io import fits
+
+    from spec2.association import Exposure, expand_inputs
+
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)  # the run expands the inputs again and says what it finds
+    try:
+        jobs = expand_inputs(inputs)
+    finally:
+        logging.disable(previous)
+    found = set()
+    for job in jobs:
+        if isinstance(job, Exposure):
+            try:
+                found.add(str(fits.getval(job.science, "EXP_TYPE", ext=0)).strip())
+            except (OSError, KeyError, IndexError, ValueError):
+                pass
+    return found
 
 
 def save_parameters_file(path, choices: Choices, pm, stepdefs):
@@ -297,8 +333,11 @@ def process(inputs, output_dir, ref, skip, set_, params_file, save_parameters, d
 
     pm = _plugin_manager()
     stepdefs = step_definitions(pm)
+    # --ref is checked against the steps the run's modes have (any mode's if none is known)
+    exp_types = input_exp_types(inputs) if ref and inputs else set()
     choices = build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs, step_pairs, params_file,
-                            claimed_reftypes(pm), crds_steppars=not disable_crds_steppars)
+                            claimed_reftypes(pm, exp_types or None), crds_steppars=not disable_crds_steppars,
+                            run_modes=sorted(exp_types))
     if save_parameters:
         save_parameters_file(save_parameters, choices, pm, stepdefs)
         if not inputs:

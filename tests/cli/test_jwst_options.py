@@ -110,22 +110,42 @@ def test_other_uses_of_unknown_steps_are_usage_errors(toy, args, message):
 
 
 @pytest.mark.parametrize("ref, message", [
-    ("flatt={flat}", "--ref flatt={flat}: no step uses reference type 'flatt'; did you mean flat"),
-    ("cubepar={flat}", "--ref cubepar={flat}: the step(s) using it (cube_build) are skipped"),
-    ("photom={flat}", "--ref photom={flat}: the step(s) using it (wfss_contam, photom) are skipped"),
+    ("flatt={flat}", ("--ref flatt={flat}: no step of this run's modes (NRS_FIXEDSLIT) uses reference type "
+                     "'flatt'; did you mean flat")),
+    # a step of other modes: the toy mode's recipe has no cube_build
+    ("cubepar={flat}", ("--ref cubepar={flat}: no step of this run's modes (NRS_FIXEDSLIT) uses reference type "
+                       "'cubepar'")),
     ("flat={missing}", "--ref flat={missing}: no such file"),
     ("flat={folder}", "--ref flat={folder}: not a file"),
 ])
-def test_ref_that_no_running_step_uses_or_that_is_missing_is_a_usage_error(toy, tmp_path, ref, message):
-    # cube_build and photom are no steps of the toy mode's recipe, but the checks are made
-    # before any exposure is opened: against the steps that would run for any mode, so
-    # skipping them makes their reference types unused
+def test_ref_that_no_step_of_the_run_uses_or_that_is_missing_is_a_usage_error(toy, tmp_path, ref, message):
     fill = {"flat": toy["flat"], "missing": tmp_path / "no_such.fits", "folder": tmp_path}
-    res = process(toy, "--ref", ref.format(**fill), "--skip", "cube_build", "--skip", "photom")
+    res = process(toy, "--ref", ref.format(**fill))
     assert res.exit_code == 2, res.output
     assert message.format(**fill) in res.stderr
     assert not toy["out"].exists()
     assert toy["plugin"].calls == []  # no work was done
+
+
+def test_ref_whose_steps_are_skipped_is_a_usage_error(toy):
+    res = process(toy, "--steps.flat_field.skip=true")
+    assert res.exit_code == 2
+    assert f"--ref flat={toy['flat']}: the step(s) using it (flat_field) are skipped" in res.stderr
+    assert toy["plugin"].calls == []
+
+
+def test_ref_of_another_modes_reference_type_with_the_builtin_plugins(tmp_path, monkeypatch):
+    monkeypatch.delenv("CRDS_PATH", raising=False)
+    rate = write_rate(tmp_path / "jw_lrs_rate.fits", exp_type="MIR_LRS-FIXEDSLIT")
+    flat = tmp_path / "flat.fits"
+    flat_model().save(str(flat))
+    res = CliRunner().invoke(cli.main, ["process", str(rate), "-o", str(tmp_path / "out"), "--ref", f"sflat={flat}"])
+    assert res.exit_code == 2
+    assert f"--ref sflat={flat}: no step of this run's modes (MIR_LRS-FIXEDSLIT) uses reference type 'sflat'" \
+        in res.stderr
+    # with no readable input, the check is against every mode's steps
+    stepdefs = step_definitions(get_plugin_manager())
+    cli.build_options(".", (f"sflat={flat}",), (), (), False, stepdefs)
 
 
 def test_ref_na_and_pars_references_are_accepted(toy, tmp_path):
