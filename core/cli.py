@@ -333,10 +333,14 @@ def process(inputs, output_dir, ref, skip, set_, params_file, save_parameters, d
 
     pm = _plugin_manager()
     stepdefs = step_definitions(pm)
-    # --ref is checked against the steps the run's modes have (any mode's if none is known)
+    # --ref is checked against the steps the run's modes have (any mode's if no input's
+    # mode is known or calibrated: the run then says what is wrong with the inputs)
     exp_types = input_exp_types(inputs) if ref and inputs else set()
+    run_reftypes = claimed_reftypes(pm, exp_types) if exp_types else {}
+    if not run_reftypes:
+        exp_types = set()
     choices = build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs, step_pairs, params_file,
-                            claimed_reftypes(pm, exp_types or None), crds_steppars=not disable_crds_steppars,
+                            run_reftypes or claimed_reftypes(pm), crds_steppars=not disable_crds_steppars,
                             run_modes=sorted(exp_types))
     if save_parameters:
         save_parameters_file(save_parameters, choices, pm, stepdefs)

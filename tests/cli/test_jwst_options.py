@@ -143,9 +143,13 @@ def test_ref_of_another_modes_reference_type_with_the_builtin_plugins(tmp_path, 
     assert res.exit_code == 2
     assert f"--ref sflat={flat}: no step of this run's modes (MIR_LRS-FIXEDSLIT) uses reference type 'sflat'" \
         in res.stderr
-    # with no readable input, the check is against every mode's steps
-    stepdefs = step_definitions(get_plugin_manager())
-    cli.build_options(".", (f"sflat={flat}",), (), (), False, stepdefs)
+    # with no input of a calibrated mode, the check is against every mode's steps, and the
+    # run says what is wrong with the input
+    image = write_rate(tmp_path / "jw_image_rate.fits", exp_type="MIR_IMAGE")
+    res = CliRunner().invoke(cli.main, ["process", str(image), "-o", str(tmp_path / "out"), "-q", "-j", "1",
+                                        "--ref", f"sflat={flat}"])
+    assert res.exit_code == 1
+    assert "MIR_IMAGE is not a spectroscopic exposure" in res.stderr
 
 
 def test_ref_na_and_pars_references_are_accepted(toy, tmp_path):
