@@ -23,12 +23,16 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spec2 import jwst_steps
+from spec2.crds_pars import pars_reftypes
+
 OBSERVATORY = "jwst"
 CONTEXT = "jwst_0001.pmap"
 # A server URL containing "serverless" keeps the client from ever calling out.
 SERVER_URL = "https://jwst-serverless-mode.stsci.edu"
 
-# Every reference type a jwst 3.0.0 Spec2Pipeline step may request. The client fails a
+# Every reference type a jwst 3.0.0 Spec2Pipeline step may request, and the parameter
+# references (pars-<step class>) of the pipeline and each step. The client fails a
 # whole multi-type lookup when one type is absent from the .imap, so an instrument's
 # .imap lists all of them, as N/A where the instrument has no file.
 JWST_REFTYPES = (
@@ -37,7 +41,8 @@ JWST_REFTYPES = (
     "fore", "fpa", "fringe", "fringefreq", "ifufore", "ifupost", "ifuslicer", "mrsptcorr",
     "mrsxartcorr", "msa", "msaoper", "ote", "pastasoss", "pathloss", "photom", "psf",
     "regions", "sflat", "speckernel", "specprofile", "specwcs", "wavecorr",
-    "wavelengthrange", "wfssbkg", "pars-targcentroidstep", "pars-spec2pipeline",
+    "wavelengthrange", "wfssbkg",
+    *pars_reftypes(jwst_steps.STEP_CLASSES),
 )
 
 

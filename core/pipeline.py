@@ -46,6 +46,7 @@ class RunOptions:
     skip: frozenset = frozenset()  # step names
     settings: dict = field(default_factory=dict)  # {step: {param: value}}
     save_intermediate: bool = False
+    crds_steppars: bool = True  # apply CRDS parameter references (pars-*), as jwst does
 
 
 @dataclass
@@ -73,6 +74,7 @@ class ExposureResult:
     resumed: bool = False  # products complete from an earlier run; not recalculated
     warnings: list[str] = field(default_factory=list)  # what its steps warned, in order
     crds_context: str | None = None  # the CRDS context its reference files came from
+    crds_parameters: dict | None = None  # CrdsPars.record(); None: not looked up
 
     @property
     def ok(self) -> bool:
@@ -204,12 +206,15 @@ def check_recipe(pm, recipe: Recipe, exp_type: str, stepdefs) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def step_params(stepdef: StepDef, step: Step, options: RunOptions) -> dict:
-    """The step's defaults, then the recipe's, then the user's. A user's value given as
-    text (a setting made in Python rather than by ``--set``) is parsed as ``--set`` parses
-    it; InputError names the parameter when it does not parse."""
+def step_params(stepdef: StepDef, step: Step, options: RunOptions, crds: dict | None = None) -> dict:
+    """The step's defaults, then the recipe's, then the CRDS parameter references'
+    (``crds``: {step: {param: value}}), then the user's (parameter file and command
+    line, merged in ``options.settings``). A user's value given as text (a setting made
+    in Python rather than by ``--set``) is parsed as ``--set`` parses it; InputError
+    names the parameter when it does not parse."""
     params = stepdef.defaults
     params.update(step.params)
+    params.update((crds or {}).get(stepdef.name, {}))
     for name, value in options.settings.get(stepdef.name, {}).items():
         if isinstance(value, str):
             try:
@@ -346,8 +351,9 @@ def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
     exp_type = model.meta.exposure.type
     check_recipe(pm, recipe, exp_type, stepdefs)
     refs = RefResolver(model, options.overrides)
+    crds = _crds_pars(refs, recipe, stepdefs, options, result)
     run = RecipeRun(pm, exposure, options, stepdefs, result, on_step, exp_type, model.data.ndim == 3,
-                    refs, input_dir)
+                    refs, input_dir, crds)
     try:
         for entry in recipe.entries:
             model = run.entry(entry, model)
@@ -356,13 +362,36 @@ def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
     return run.products
 
 
+def _crds_pars(refs, recipe, stepdefs, options, result) -> dict:
+    """The exposure's CRDS parameter references ({step: {param: value}}), recorded in
+    its result; none when the user turned them off (the option, or jwst's
+    STPIPE_DISABLE_CRDS_STEPPARS, which stpipe honours whatever the caller)."""
+    disabled = os.environ.get("STPIPE_DISABLE_CRDS_STEPPARS", "").strip().lower() in ("true", "1", "yes")
+    if not options.crds_steppars or disabled:
+        result.crds_parameters = {"disabled": True}
+        return {}
+    from spec2.crds_pars import crds_settings
+
+    found = crds_settings(refs.path, recipe.steps, stepdefs)
+    names = refs.take_used()  # {reftype: crds://file or the --ref path}; steps record their own
+    found.files = {reftype: names.get(reftype, path) for reftype, path in found.files.items()}
+    for problem in found.problems:
+        log.warning("%s: CRDS parameters: %s", result.name, problem)
+    for reftype, path in found.files.items():
+        log.info("%s: step parameters from %s (%s)", result.name, path, reftype)
+    result.crds_parameters = found.record(options.settings, options.skip)
+    return found.settings
+
+
 class RecipeRun:
     """The state of one exposure's run through its recipe: the products marked so far,
     the kind of model at hand (``cal`` until a step makes an ``s2d``, ``x1d``, ...)."""
 
-    def __init__(self, pm, exposure, options, stepdefs, result, on_step, exp_type, multi_int, refs, input_dir):
+    def __init__(self, pm, exposure, options, stepdefs, result, on_step, exp_type, multi_int, refs, input_dir,
+                 crds_settings=None):
         from spec2.plugins import claims_of, step_caller
 
+        self.crds_settings = crds_settings or {}  # {step: {param: value}} from CRDS pars-*
         self.exposure, self.options, self.stepdefs = exposure, options, stepdefs
         self.result, self.on_step, self.multi_int, self.refs = result, on_step, multi_int, refs
         self.kind = "cal"
@@ -386,7 +415,7 @@ class RecipeRun:
         label = step.name if group is None else f"{step.name}[{group}]"
         if self.on_step is not None:
             self.on_step(self.exposure.name, label)
-        params = step_params(stepdef, step, self.options)
+        params = step_params(stepdef, step, self.options, self.crds_settings)
         skip = self._skip_reason(stepdef, params)
         if not skip and stepdef.makes is None and id(model) in self._saved:
             model = model.copy()  # the product marked earlier keeps its state at its mark
@@ -453,7 +482,11 @@ class RecipeRun:
         if stepdef.name in self.options.skip:
             return "--skip"
         if params.get("skip"):
-            if stepdef.off_by_default and "skip" not in self.options.settings.get(stepdef.name, {}):
+            if "skip" in self.options.settings.get(stepdef.name, {}):
+                return f"{stepdef.name}.skip=true"
+            if "skip" in self.crds_settings.get(stepdef.name, {}):
+                return f"{stepdef.name}.skip=true from the CRDS parameter references"
+            if stepdef.off_by_default:
                 return f"off unless --set {stepdef.name}.skip=false"
             return f"{stepdef.name}.skip=true"
         return None

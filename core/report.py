@@ -44,6 +44,8 @@ def fingerprint(exposure, options) -> str:
         "settings": {s: {k: repr(v) for k, v in sorted(p.items())} for s, p in sorted(options.settings.items())},
         "save_intermediate": options.save_intermediate,
     }
+    if not options.crds_steppars:  # recorded only when off: earlier fingerprints stay valid
+        opts["crds_steppars"] = False
     text = json.dumps({"inputs": inputs, "options": opts}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -71,6 +73,8 @@ def exposure_entry(result, fp: str | None) -> dict:
             for s in result.steps
         ],
         "products": products,
+        # the CRDS parameter references applied (spec2.crds_pars.CrdsPars.record)
+        "crds_parameters": result.crds_parameters,
         "fingerprint": fp,
     }
 

@@ -65,9 +65,11 @@ def test_unknown_step_or_parameter_is_a_usage_error(inputs, tmp_path):
 
 
 def test_missing_override_file(inputs, tmp_path):
+    # a usage error before any work (issue 13, item 8): no output folder, no report
     res = spec2("process", inputs["lrs"], "-o", tmp_path / "out", "--ref", "distortion=/no/such.asdf", "-q")
-    assert res.returncode == 1
+    assert res.returncode == 2
     assert "--ref distortion=/no/such.asdf: no such file" in res.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_corrupt_association(tmp_path):

@@ -271,6 +271,18 @@ def write_apcorr(path):
     return path
 
 
+def write_tso_extract1d_pars(path):
+    """CRDS step parameters for the time series (a pars-extract1dstep, as CRDS delivers
+    for TSO modes): the aperture stays where the extract1d file puts it. The same as the
+    extract1d file's own choice, so the products do not change; jwst and spec2 both read
+    it (unless told not to)."""
+    from spec2.parameter_files import pars_reference_tree, write_parameter_file
+
+    tree = pars_reference_tree("extract_1d", {"use_source_posn": False}, "NIRCAM",
+                               "Simulated NIRCam TSGRISM extract_1d parameters", useafter=USEAFTER)
+    return write_parameter_file(path, tree)
+
+
 PUPIL_PARKEYS = (*PARKEYS, "META.INSTRUMENT.PUPIL")
 
 PER_MODULE = {
@@ -290,11 +302,13 @@ PER_MODE = {
         "wavelengthrange": ("nircam_tsgrism_wavelengthrange.asdf", write_wavelengthrange),
         "extract1d": ("nircam_tsgrism_extract1d.json", write_extract1d),
         "apcorr": None,
+        "pars-extract1dstep": ("nircam_tsgrism_pars-extract1dstep.asdf", write_tso_extract1d_pars),
     },
     WFSS: {
         "wavelengthrange": ("nircam_wfss_wavelengthrange.asdf", write_wfss_wavelengthrange),
         "extract1d": None,  # jwst extracts WFSS cut-outs whole, without an extract1d file
         "apcorr": ("nircam_wfss_apcorr.fits", write_apcorr),
+        "pars-extract1dstep": None,
     },
 }
 """References of one mode (None: N/A for that mode)."""
