@@ -40,32 +40,59 @@ def default_jobs() -> int:
 
 
 def unique_exposures(jobs):
-    """Drop repeats of an exposure; a product name used for two different exposures
-    fails the later one (both would write the same files)."""
-    seen: dict[str, Exposure] = {}
-    out = []
+    """One exposure per product name, in input order.
+
+    - A bare file that is also the science member of a given association is dropped: the
+      association's product (with its background, imprint, ... members) is the one made,
+      whatever the order of the inputs, and logged once at INFO.
+    - Repeats of one exposure (same science file and members) are calibrated once.
+    - Two different exposures with one product name would write the same files: the
+      association's wins over a bare file's, else the earlier input's; the other fails.
+    """
+    from_asn = {_key(j)[0]: j for j in jobs if isinstance(j, Exposure) and j.source is not None}
+    kept = []
     for job in jobs:
+        if isinstance(job, Exposure) and job.source is None:
+            owner = from_asn.get(_key(job)[0])
+            if owner is not None:
+                log.info("%s: also the science member of %s; calibrated as its product %s",
+                         job.science, owner.source.name, owner.name)
+                continue
+        kept.append(job)
+    # associations claim product names before bare files do
+    claim_order = sorted(range(len(kept)), key=lambda i: not (isinstance(kept[i], Exposure) and kept[i].source))
+    seen: dict[str, Exposure] = {}
+    out: dict[int, object] = {}
+    for i in claim_order:
+        job = kept[i]
         if isinstance(job, Exposure):
             first = seen.get(job.name)
             if first is not None:
-                if _same(first, job):
+                if _key(first) == _key(job):
                     log.info("%s: given more than once; calibrated once", job.name)
                     continue
-                job = FailedInput(job.name, AssociationError(
-                    f"{job.science}: product name {job.name} is already used by {first.science}"
-                    + (f" (from {first.source.name})" if first.source else "")
-                ))
+                job = FailedInput(job.name, AssociationError(_clash(job, first)))
             else:
                 seen[job.name] = job
-        out.append(job)
-    return out
+        out[i] = job
+    return [out[i] for i in sorted(out)]
 
 
-def _same(a: Exposure, b: Exposure) -> bool:
-    def norm(e):
-        return (Path(e.science).resolve(), {k: sorted(Path(p).resolve() for p in v) for k, v in e.members.items()})
+def _origin(e: Exposure) -> str:
+    return f"{e.science} (from {e.source.name})" if e.source else str(e.science)
 
-    return norm(a) == norm(b)
+
+def _clash(job: Exposure, first: Exposure) -> str:
+    if _key(job)[0] == _key(first)[0]:  # one science file, other members
+        return (f"{_origin(job)}: product {job.name} is already made from the same science file "
+                f"with other members{f' by {first.source.name}' if first.source else ''}")
+    return f"{_origin(job)}: product name {job.name} is already used by {_origin(first)}"
+
+
+def _key(e: Exposure):
+    """What makes two exposures the same: resolved science path and members."""
+    members = tuple(sorted((k, tuple(sorted(Path(p).resolve() for p in v))) for k, v in e.members.items()))
+    return Path(e.science).resolve(), members
 
 
 def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False, pm=None):
