@@ -26,7 +26,15 @@ from pathlib import Path
 from spec2.association import Exposure, FailedInput, expand_inputs
 from spec2.errors import AssociationError
 from spec2.pipeline import STAGING_PREFIX, ExposureResult, StepRecord, run_all
-from spec2.report import build_report, fingerprint, read_report, resumable, write_report
+from spec2.report import (
+    build_report,
+    carry_earlier,
+    completed_records,
+    fingerprint,
+    read_report,
+    resumable,
+    write_report,
+)
 
 log = logging.getLogger("spec2")
 
@@ -106,7 +114,8 @@ def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False
     work = unique_exposures(expand_inputs(inputs))
 
     fingerprints, results = {}, {}
-    previous = _completed_entries(read_report(options.output_dir)) if resume else {}
+    earlier_report = read_report(options.output_dir)  # its completed records are kept
+    previous = _completed_entries(earlier_report) if resume else {}
     to_run = []
     for index, job in enumerate(work):
         if isinstance(job, FailedInput):
@@ -141,6 +150,7 @@ def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False
         results[index] = result
     ordered = [results[i] for i in range(len(work))]
     report = build_report(ordered, fingerprints, started, time.perf_counter() - t0, engine)
+    carry_earlier(report, earlier_report)
     return ordered, write_report(report, options.output_dir)
 
 
@@ -180,9 +190,11 @@ def _run(exposures, options, jobs, scheduler, progress, tag, started_ns, pm):
 
 
 def _completed_entries(report) -> dict:
-    """{name: entry} of the exposures an earlier run's report says were completed."""
-    entries = (report or {}).get("exposures", [])
-    return {e["name"]: e for e in reversed(entries) if e.get("status") in ("ok", "resumed")}
+    """{name: record} of the exposures earlier runs completed (the latest record wins)."""
+    entries = {}
+    for entry in completed_records(report):
+        entries.setdefault(entry["name"], entry)
+    return entries
 
 
 def _resumed(entry: dict) -> ExposureResult:
