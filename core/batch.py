@@ -20,11 +20,12 @@ import logging
 import os
 import secrets
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
 from spec2.association import Exposure, FailedInput, expand_inputs
-from spec2.errors import AssociationError
+from spec2.errors import AssociationError, OutputError
 from spec2.pipeline import STAGING_PREFIX, ExposureResult, StepRecord, run_all
 from spec2.report import (
     build_report,
@@ -45,6 +46,25 @@ def default_jobs() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def check_output_dir(path: Path) -> None:
+    """Create the output folder if need be and prove it writable by creating and removing
+    a file in it; raise OutputError (one line) otherwise. Called before any work, so that
+    a folder that cannot take the products is not found out after the calibration."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{path}: the output folder is a file") from None
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create the output folder: {exc.strerror or exc}") from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".spec2-write-check-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write in the output folder: {exc.strerror or exc}") from None
 
 
 def unique_exposures(jobs):
@@ -104,12 +124,15 @@ def _key(e: Exposure):
 
 
 def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False, pm=None):
-    """Calibrate every input; returns (results in input order, path of the run report)."""
+    """Calibrate every input; returns (results in input order, path of the run report).
+
+    Raises OutputError, before any work, when the output folder cannot be created or
+    written; every other problem fails only the exposure it concerns."""
     started, t0 = datetime.datetime.now().astimezone(), time.perf_counter()
     started_ns = time.time_ns()
     # absolute paths: workers may run in another folder or on another machine
     options = dataclasses.replace(options, output_dir=Path(options.output_dir).resolve())
-    options.output_dir.mkdir(parents=True, exist_ok=True)
+    check_output_dir(options.output_dir)
     tag = f"{started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-"
     work = unique_exposures(expand_inputs(inputs))
 

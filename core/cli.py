@@ -125,10 +125,16 @@ def process(inputs, output_dir, ref, skip, set_, save_intermediate, jobs, schedu
 
     pm = _plugin_manager()
     options = build_options(output_dir, ref, skip, set_, save_intermediate, step_definitions(pm))
-    results, report = run_batch(
-        inputs, options, jobs=jobs or default_jobs(), scheduler=scheduler, progress=progress,
-        resume=resume, pm=pm,
-    )
+    from spec2.errors import OutputError
+
+    try:
+        results, report = run_batch(
+            inputs, options, jobs=jobs or default_jobs(), scheduler=scheduler, progress=progress,
+            resume=resume, pm=pm,
+        )
+    except OutputError as exc:  # found before any work; no report, as it could not be written
+        click.echo(f"spec2: {exc}", err=True)
+        sys.exit(1)
     for r in results:
         for p in r.products:
             click.echo(str(p))
