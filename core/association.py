@@ -31,6 +31,8 @@ class Exposure:
     science: Path
     members: dict[str, list[Path]] = field(default_factory=dict)
     source: Path | None = None  # the association file, if any
+    # the references selected before a run on workers (spec2.refs.Selection), if any
+    references: object = None
 
 
 @dataclass

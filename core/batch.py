@@ -159,6 +159,12 @@ def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False
         for result in results.values():
             progress.done(result)
 
+    if pm is None:
+        from spec2.plugins import get_plugin_manager
+
+        pm = get_plugin_manager()
+    if _on_workers(len(to_run), jobs, scheduler):
+        to_run = _select_references(pm, to_run, options, results, progress)
     exposures = [job for _, job in to_run]
     engine = _engine_name(len(exposures), jobs, scheduler)
     log.info("spec2: %d exposure(s) to calibrate (%s)%s", len(exposures), engine,
@@ -177,22 +183,41 @@ def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False
     return ordered, write_report(report, options.output_dir)
 
 
+def _on_workers(n, jobs, scheduler) -> bool:
+    return bool(scheduler) or (jobs > 1 and n > 1)
+
+
 def _engine_name(n, jobs, scheduler):
     if scheduler:
         return f"dask scheduler {scheduler}"
-    if jobs > 1 and n > 1:
+    if _on_workers(n, jobs, scheduler):
         return f"{min(jobs, n)} local worker processes"
     return "this process"
+
+
+def _select_references(pm, to_run, options, results, progress):
+    """Select the references of the exposures about to run on workers (workers only read
+    the CRDS cache); an exposure CRDS fails for gets its result here. Returns the
+    (index, exposure) pairs still to run."""
+    from spec2.ref_selection import select_references
+
+    log.info("spec2: selecting the reference files of %d exposure(s)", len(to_run))
+    selected, failed = select_references(pm, [job for _, job in to_run], options)
+    still = []
+    for k, ((index, _), job) in enumerate(zip(to_run, selected)):
+        if k in failed:
+            results[index] = ExposureResult.of(job, error=failed[k])
+            if progress is not None:
+                progress.done(results[index])
+        else:
+            still.append((index, job))
+    return still
 
 
 def _run(exposures, options, jobs, scheduler, progress, tag, started_ns, pm):
     if not exposures:
         return []
-    if pm is None:
-        from spec2.plugins import get_plugin_manager
-
-        pm = get_plugin_manager()
-    if not scheduler and (jobs <= 1 or len(exposures) <= 1):
+    if not _on_workers(len(exposures), jobs, scheduler):
         return run_all(pm, exposures, options, progress, tag)
 
     import contextlib

@@ -328,7 +328,7 @@ def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
     exp_type = model.meta.exposure.type
     check_recipe(pm, recipe, exp_type, stepdefs)
     run = RecipeRun(pm, exposure, options, stepdefs, result, on_step, exp_type, model.data.ndim == 3,
-                    RefResolver(model, options.overrides), input_dir)
+                    RefResolver(model, options.overrides, selection=exposure.references), input_dir)
     for entry in recipe.entries:
         model = run.entry(entry, model)
     return run.products

@@ -71,3 +71,30 @@ def test_read_only_output_folder_from_the_command_line(tmp_path):
         out.chmod(0o755)
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert "cannot write in the output folder" in res.stderr
+
+
+# -- CRDS that cannot be used --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_unusable_crds_is_one_line_exit_1_and_a_report(tmp_path, jobs):
+    """An empty CRDS_PATH and no server: the crds client exits its process (status 255,
+    or a KilledWorker per exposure after 30 s on workers). Now each exposure fails with
+    the one-line reason, the summary and the report are written, and no worker starts
+    (the references are selected in the driver), so -j 2 ends in seconds."""
+    import json
+
+    (tmp_path / "crds").mkdir()
+    rates = [write_rate(tmp_path / f"jw0{i}_rate.fits", exp_type="MIR_LRS-FIXEDSLIT") for i in (1, 2)]
+    out = tmp_path / "out"
+    env = {"CRDS_PATH": str(tmp_path / "crds"), "CRDS_SERVER_URL": "", "CRDS_MODE": "auto"}
+    res = spec2("process", *rates, "-o", out, "-j", jobs, "-q", env=env, timeout=25)
+    assert res.returncode == 1, res.stderr
+    assert "Traceback" not in res.stderr and "KilledWorker" not in res.stderr
+    failed = [ln for ln in res.stderr.splitlines() if ln.startswith("FAILED ")]
+    assert len(failed) == 2
+    assert all("CRDS cannot be used" in ln and str(tmp_path / "crds") in ln for ln in failed)
+    assert "0 of 2 exposure(s) calibrated, 2 failed" in res.stderr
+    report = json.loads((out / "spec2_report.json").read_text())
+    assert [e["status"] for e in report["exposures"]] == ["failed", "failed"]
+    assert all(e["error"].startswith("CRDS cannot be used") for e in report["exposures"])
