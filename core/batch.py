@@ -48,6 +48,22 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+#: Local workers pay off only when each gets at least this many exposures. A worker is a
+#: new process that imports stdatamodels/asdf/gwcs and loads the CRDS mappings before its
+#: first exposure (about 6 s on the 2-core development machine, where a fixed-slit
+#: exposure takes 0.7 s), and a run in one process already keeps a second core busy
+#: writing products. Measured with benchmarks/scaling.py (docs/benchmarks.md).
+EXPOSURES_PER_WORKER = 24
+
+
+def auto_jobs(n_exposures: int, cores: int) -> int:
+    """The default number of local worker processes for ``n_exposures`` on ``cores``:
+    as many as give each worker EXPOSURES_PER_WORKER exposures, at most one per core,
+    and 1 (this process, no workers) unless that makes at least two."""
+    workers = min(cores, n_exposures // EXPOSURES_PER_WORKER)
+    return workers if workers >= 2 else 1
+
+
 def check_output_dir(path: Path) -> None:
     """Create the output folder if need be and prove it writable by creating and removing
     a file in it; raise OutputError (one line) otherwise. Called before any work, so that
@@ -123,8 +139,11 @@ def _key(e: Exposure):
     return Path(e.science).resolve(), members
 
 
-def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False, pm=None):
+def process(inputs, options, jobs=None, scheduler=None, progress=None, resume=False, pm=None):
     """Calibrate every input; returns (results in input order, path of the run report).
+
+    ``jobs``: local worker processes; None chooses from the number of exposures to
+    calibrate and the cores (:func:`auto_jobs`).
 
     Raises OutputError, before any work, when the output folder cannot be created or
     written; every other problem fails only the exposure it concerns."""
@@ -163,6 +182,8 @@ def process(inputs, options, jobs=1, scheduler=None, progress=None, resume=False
         from spec2.plugins import get_plugin_manager
 
         pm = get_plugin_manager()
+    if jobs is None:
+        jobs = auto_jobs(len(to_run), default_jobs())
     if _on_workers(len(to_run), jobs, scheduler):
         to_run = _select_references(pm, to_run, options, results, progress)
     exposures = [job for _, job in to_run]

@@ -93,7 +93,8 @@ def main():
 @click.option("--set", "set_", multiple=True, metavar="STEP.PARAM=VALUE", help="Set a step parameter.")
 @click.option("--save-intermediate", is_flag=True, help="Also save the model after each calibration step.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: the number of cores).")
+              help="Local worker processes (default: one per core for large batches, else none: "
+                   "workers take seconds to start).")
 @click.option("--scheduler", envvar="SPEC2_SCHEDULER", metavar="ADDRESS",
               help="Run on this Dask distributed scheduler instead (or $SPEC2_SCHEDULER).")
 @click.option("--resume", is_flag=True, help="Skip exposures whose products an earlier run completed.")
@@ -119,7 +120,6 @@ def process(inputs, output_dir, ref, skip, set_, save_intermediate, jobs, schedu
         _setup_logging(verbose, quiet, progress.handler(_FORMAT), level)
     else:
         _setup_logging(verbose, quiet)
-    from spec2.batch import default_jobs
     from spec2.batch import process as run_batch
     from spec2.plugins import step_definitions
 
@@ -129,7 +129,7 @@ def process(inputs, output_dir, ref, skip, set_, save_intermediate, jobs, schedu
 
     try:
         results, report = run_batch(
-            inputs, options, jobs=jobs or default_jobs(), scheduler=scheduler, progress=progress,
+            inputs, options, jobs=jobs, scheduler=scheduler, progress=progress,
             resume=resume, pm=pm,
         )
     except OutputError as exc:  # found before any work; no report, as it could not be written
