@@ -17,7 +17,7 @@ from tests.core.toy import ToyPlugin, flat_model, write_rate
 
 def spec2(*args, env=None, timeout=120):
     return subprocess.run([sys.executable, "-m", "spec2.cli", *map(str, args)], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, timeout=timeout)
+                          text=True, env={**os.environ, **(env or {})}, timeout=timeout, check=False)
 
 
 # -- the output folder ------------------------------------------------------------------

@@ -7,7 +7,12 @@ import logging
 
 import pytest
 
-from spec2.association import Exposure, FailedInput, expand_inputs, write_nod_association
+from spec2.association import (
+    Exposure,
+    FailedInput,
+    expand_inputs,
+    write_nod_association,
+)
 from spec2.batch import process, unique_exposures
 from spec2.errors import Spec2Error
 from spec2.pipeline import RunOptions
