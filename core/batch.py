@@ -1,13 +1,17 @@
 """A run of many exposures: what ``spec2 process`` does with its inputs.
 
-1. Inputs (files and associations) become exposures; two inputs that name the same
-   product are one exposure (or an error, if they disagree on what it is made of).
+0. The output folder is created and checked writable before anything else.
+1. Inputs (files, associations, folders of them) become exposures; a file that is also
+   an association's science member is that association's product; two inputs that name
+   the same product are one exposure (or an error, if they disagree on what it is made of).
 2. With ``resume``, exposures whose products an earlier run completed (its report says
    so, and the files are still whole) are not recalculated.
 3. The rest run on an engine: in this process (one job or one exposure), on local
-   worker processes (``jobs`` > 1), or on a Dask cluster (``scheduler``).
-4. The run report is written next to the products, and staging folders of workers that
-   died are removed.
+   worker processes (``jobs`` > 1; by default only for a batch that repays their start,
+   see :func:`auto_jobs`), or on a Dask cluster (``scheduler``). Before workers start,
+   the driver selects every exposure's reference files (spec2.ref_selection).
+4. The run report is written next to the products, keeping earlier runs' completed
+   records, and staging folders of workers that died are removed.
 
 Results come back in input order, whatever the engine; products are identical.
 """
