@@ -53,10 +53,11 @@ def default_jobs() -> int:
 
 
 #: Local workers pay off only when each gets at least this many exposures. A worker is a
-#: new process that imports stdatamodels/asdf/gwcs and loads the CRDS mappings before its
-#: first exposure (about 6 s on the 2-core development machine, where a fixed-slit
-#: exposure takes 0.7 s), and a run in one process already keeps a second core busy
-#: writing products. Measured with benchmarks/scaling.py (docs/benchmarks.md).
+#: new process that imports stdatamodels/asdf/gwcs and opens its first reference files
+#: before its first exposure is done (about 6 s on the 2-core development machine, where
+#: a fixed-slit exposure takes 0.7 s), and a run in one process already keeps a second
+#: core busy writing products: two workers gained 6 % at 16 exposures each. Measured with
+#: benchmarks/scaling.py (docs/benchmarks.md, "The default worker count").
 EXPOSURES_PER_WORKER = 24
 
 
