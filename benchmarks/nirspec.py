@@ -10,8 +10,8 @@ GNU time as a user runs them):
              ``spec2 process asn.json``
 * fs_single: one of them on its own
 * bots:      a 200-integration bright-object time series on SUB2048 (G395H, S1600A1)
-* fs_batch with ``--parallel``: also ``spec2 process asn.json -j 2`` (spec2's default on
-             this 2-core machine: two local worker processes), against the same jwst runs
+* fs_batch with ``--parallel``: also ``spec2 process asn.json -j 2`` (two local worker
+             processes), against the same jwst runs
 
 Prints a Markdown table (and writes it into --out between the NIRSpec markers).
 """
@@ -108,8 +108,8 @@ def render(rows, repeats, parallel=None):
     if parallel is not None and "fs_batch" in by:
         j = by["fs_batch"][1]
         t = parallel.median_seconds
-        lines += ["", (f"The same {N_FS}-exposure batch with two local worker processes (`-j 2`, spec2's "
-                      f"default on this 2-core machine; jwst has no such option): {t:.1f} s, "
+        lines += ["", (f"The same {N_FS}-exposure batch with two local worker processes (`-j 2`; "
+                      f"jwst has no such option): {t:.1f} s, "
                       f"{t / N_FS:.2f} s per exposure, **{j / t:.1f}×** jwst's; peak RSS of the largest "
                       f"process {parallel.peak_mb:.0f} MB (each worker is its own process).")]
     return "\n".join(lines)

@@ -1,5 +1,7 @@
-"""Many exposures: spec2 with 1, 2 and 4 local worker processes and on a Dask cluster,
-against jwst 3.0.0 looping over the same exposures (as its users do today).
+"""Many exposures: spec2 with its default worker count, 1, 2 and 4 local worker
+processes and on a Dask cluster, against jwst 3.0.0 looping over the same exposures (as
+its users do today); and a small batch (one nod pair), where starting workers costs more
+than they save.
 
     python benchmarks/scaling.py [--repeats 3] [--work DIR] [--out docs/benchmarks.md]
 
@@ -7,9 +9,11 @@ Data: 32 simulated MIRI LRS fixed-slit exposures, as 16 nod-pair associations (e
 exposure's background is its partner). Each command is a whole process timed with GNU
 time; runs alternate between the commands. The Dask cluster (a scheduler and two worker
 processes on loopback) is started before the runs and kept: its start-up is not in its
-figures, as for a cluster a user already has.
+figures, as for a cluster a user already has. What a local cluster's start costs (the
+scheduler and two workers, each importing what a calibration needs) is measured apart,
+against the time of one exposure: these two figures set spec2.batch.EXPOSURES_PER_WORKER.
 
-Prints a Markdown table (and writes it into --out between the scaling markers).
+Prints Markdown tables (and writes them into --out between the scaling markers).
 """
 
 from __future__ import annotations
@@ -23,16 +27,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import alternate, emptied, write_between
 
+from spec2.batch import EXPOSURES_PER_WORKER, auto_jobs, default_jobs
+
 BIN = Path(sys.executable).parent
 PAIRS = 16
 MARK_BEGIN, MARK_END = "<!-- scaling-begin -->", "<!-- scaling-end -->"
+DEFAULT_BEGIN, DEFAULT_END = "<!-- workers-default-begin -->", "<!-- workers-default-end -->"
 
 
 def prepare_data(work: Path):
     from spec2.association import write_nod_association
     from spec2.crds_cache import LocalCache, crds_environment
-    from spec2_miri.sim.references import write_reference_set
     from spec2_miri.sim.lrs import fixed_slit_exposure
+    from spec2_miri.sim.references import write_reference_set
 
     data = work / "data"
     ready = work / "ready.json"
@@ -90,19 +97,84 @@ def main(argv=None):
         outs["jwst"] = args.work / "out_jwst"
         loop = "; ".join(f"{BIN / 'strun'} calwebb_spec2 {a} --output_dir {outs['jwst']} >/dev/null 2>&1" for a in asns)
         cases["jwst"] = (["bash", "-c", f"set -e; {loop}"], env, data)
+    spec2("spec2 (default)")
     spec2("spec2 -j 1", "-j", "1")
     spec2("spec2 -j 2", "-j", "2")
     spec2("spec2 -j 4", "-j", "4")
     spec2("spec2 on a Dask cluster (2 workers)", "--scheduler", cluster.scheduler_address)
+    # a small batch: one nod pair
+    small = {}
+    for label, extra in (("spec2 (default)", ()), ("spec2 -j 1", ("-j", "1")), ("spec2 -j 2", ("-j", "2"))):
+        outs[f"small {label}"] = args.work / f"out_small_{label.replace(' ', '_')}"
+        small[label] = ([BIN / "spec2", "process", asns[0], "-o", outs[f"small {label}"], "-q", *extra], env, data)
     try:
         series = alternate(cases, args.repeats, prepare=emptied(outs.values()))
+        small_series = alternate(small, args.repeats, prepare=emptied(outs.values()))
     finally:
         cluster.close()
+    start = cluster_start_seconds(args.repeats)
     table = render(series, args.repeats)
-    print(table)
+    default = "\n\n".join([render_small(small_series, args.repeats),
+                            render_start(start, series["spec2 -j 1"].median_seconds / (2 * PAIRS))])
+    print(table + "\n\n" + default)
     if args.out:
         write_between(args.out, MARK_BEGIN, MARK_END, table,
                       heading="## Many exposures: worker processes and a Dask cluster")
+        write_between(args.out, DEFAULT_BEGIN, DEFAULT_END, default,
+                      heading="### The default worker count")
+
+
+def _ready():
+    """On a worker: what its first exposure would otherwise wait for (the plugins and
+    the datamodels loaded)."""
+    from stdatamodels.jwst import datamodels  # noqa: F401
+
+    from spec2.dask_engine import worker_plugin_manager
+
+    worker_plugin_manager()
+
+
+def cluster_start_seconds(repeats) -> float:
+    """Median seconds from nothing to a local cluster of two workers ready to calibrate,
+    as ``spec2 process -j 2`` starts one."""
+    import statistics
+    import time
+
+    from distributed import Client
+
+    from spec2.dask_engine import local_cluster
+
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        with local_cluster(2) as cluster, Client(cluster) as client:
+            client.run(_ready)
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def render_small(series, repeats):
+    one = series["spec2 -j 1"].median_seconds
+    lines = [
+        (f"A small batch: one nod pair (2 exposures); median of {repeats} alternating runs. "
+         f"The default runs {auto_jobs(2, default_jobs())} process(es) here."),
+        "",
+        "| command | wall time | speed-up over spec2 -j 1 |",
+        "|---|---:|---:|",
+    ]
+    for label, ser in series.items():
+        lines.append(f"| `{label}` | {ser.median_seconds:.1f} s | {one / ser.median_seconds:.2f}× |")
+    return "\n".join(lines)
+
+
+def render_start(start, per_exposure):
+    return (
+        f"Starting a local cluster of two workers ready to calibrate: {start:.1f} s, against "
+        f"{per_exposure:.2f} s per exposure in one process (32-exposure `-j 1` run / 32): the "
+        f"start-up is worth {start / per_exposure:.1f} exposures. The default (spec2.batch.auto_jobs) "
+        f"starts workers only when each gets {EXPOSURES_PER_WORKER} exposures or more: on two cores, "
+        f"from {2 * EXPOSURES_PER_WORKER} exposures."
+    )
 
 
 def render(series, repeats):
@@ -121,6 +193,8 @@ def render(series, repeats):
     for label, ser in series.items():
         t = ser.median_seconds
         speedup = "—" if label == "jwst" else f"{one / t:.2f}×"
+        if label == "spec2 (default)":
+            label = f"spec2 (default: {auto_jobs(n, default_jobs())} process(es) for {n})"
         vs = "—" if jwst is None or label == "jwst" else f"**{jwst / t:.1f}×**"
         name = "jwst 3.0.0, one `strun` per association" if label == "jwst" else f"`{label}`"
         lines.append(f"| {name} | {t:.1f} s | {t / n:.2f} s | {speedup} | {vs} | {ser.peak_mb:.0f} |")

@@ -5,6 +5,9 @@ has ``expname`` and ``exptype`` (science, background, imprint, sourcecat, segmap
 direct_image, ...). Member paths are resolved relative to the association file (jwst
 resolves some relative to the working directory; we do not). One product is one
 exposure to calibrate. A product whose members are missing fails alone.
+
+A directory given as an input stands for the associations (``*_asn.json``) and the
+rate/rateints files in it (not in its subfolders), in name order.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class Exposure:
     science: Path
     members: dict[str, list[Path]] = field(default_factory=dict)
     source: Path | None = None  # the association file, if any
+    # the references selected before a run on workers (spec2.refs.Selection), if any
+    references: object = None
 
 
 @dataclass
@@ -46,11 +51,29 @@ def product_root(path: Path) -> str:
     return _SUFFIX.sub("", stem)
 
 
+#: The files a directory input stands for.
+DIRECTORY_PATTERNS = ("*_asn.json", "*_rate.fits", "*_rateints.fits")
+
+
+def directory_inputs(folder: Path) -> list[Path]:
+    """The associations and rate/rateints files in ``folder``, sorted by name."""
+    found = {p for pattern in DIRECTORY_PATTERNS for p in Path(folder).glob(pattern) if p.is_file()}
+    return sorted(found, key=lambda p: p.name)
+
+
 def expand_inputs(inputs) -> list[Exposure | FailedInput]:
-    """Turn command-line inputs into exposures, in order; problems become FailedInput."""
+    """Turn command-line inputs into exposures, in order; problems become FailedInput.
+    A directory is replaced by :func:`directory_inputs` (an empty one is a FailedInput)."""
     jobs: list[Exposure | FailedInput] = []
     for item in inputs:
         path = Path(item)
+        if path.is_dir():
+            found = directory_inputs(path)
+            if not found:
+                jobs.append(FailedInput(path.name or str(path), InputError(
+                    f"{path}: a folder with no association (*_asn.json) or rate file (*_rate.fits, *_rateints.fits)")))
+            jobs.extend(expand_inputs(found))
+            continue
         if path.suffix.lower() == ".json":
             try:
                 jobs.extend(read_association(path))

@@ -304,7 +304,8 @@ def main():
               help="Do not apply CRDS parameter references (pars-*) (or $STPIPE_DISABLE_CRDS_STEPPARS).")
 @click.option("--save-intermediate", is_flag=True, help="Also save the model after each calibration step.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: the number of cores).")
+              help="Local worker processes (default: one per core for large batches, else none: "
+                   "workers take seconds to start).")
 @click.option("--scheduler", envvar="SPEC2_SCHEDULER", metavar="ADDRESS",
               help="Run on this Dask distributed scheduler instead (or $SPEC2_SCHEDULER).")
 @click.option("--resume", is_flag=True, help="Skip exposures whose products an earlier run completed.")
@@ -337,7 +338,6 @@ def process(inputs, output_dir, ref, skip, set_, params_file, save_parameters, d
         _setup_logging(verbose, quiet, progress.handler(_formatter()), level)
     else:
         _setup_logging(verbose, quiet)
-    from spec2.batch import default_jobs
     from spec2.batch import process as run_batch
     from spec2.plugins import step_definitions
 
@@ -357,10 +357,16 @@ def process(inputs, output_dir, ref, skip, set_, params_file, save_parameters, d
         if not inputs:
             progress.close()
             sys.exit(0)
-    results, report = run_batch(
-        inputs, choices.options, jobs=jobs or default_jobs(), scheduler=scheduler, progress=progress,
-        resume=resume, pm=pm,
-    )
+    from spec2.errors import OutputError
+
+    try:
+        results, report = run_batch(
+            inputs, choices.options, jobs=jobs, scheduler=scheduler, progress=progress,
+            resume=resume, pm=pm,
+        )
+    except OutputError as exc:  # found before any work; no report, as it could not be written
+        click.echo(f"spec2: {exc}", err=True)
+        sys.exit(1)
     for r in results:
         for p in r.products:
             click.echo(str(p))

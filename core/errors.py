@@ -31,6 +31,10 @@ class ReferenceFileError(Spec2Error):
     """A reference file could not be selected or opened."""
 
 
+class OutputError(Spec2Error):
+    """The output folder cannot be created or written: found before any work is done."""
+
+
 class StepSkipped(Exception):
     """Raised by a step hook that decides the step does not apply to this exposure.
 

@@ -350,7 +350,7 @@ def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
     recipe = find_recipe(pm, model, exposure.science, input_dir)
     exp_type = model.meta.exposure.type
     check_recipe(pm, recipe, exp_type, stepdefs)
-    refs = RefResolver(model, options.overrides)
+    refs = RefResolver(model, options.overrides, selection=exposure.references)
     crds = _crds_pars(refs, recipe, stepdefs, options, result)
     run = RecipeRun(pm, exposure, options, stepdefs, result, on_step, exp_type, model.data.ndim == 3,
                     refs, input_dir, crds)

@@ -4,12 +4,21 @@ CRDS is configured by the standard environment (CRDS_PATH, CRDS_SERVER_URL,
 CRDS_CONTEXT, CRDS_MODE), so the same code works against a CRDS server, an
 institutional cache, or a local cache with no network. ``crds`` is imported on first
 use: an exposure whose references are all overridden never pays for it.
+
+In one process, references are selected as steps ask for them. For a run on workers the
+driver selects every reference an exposure's steps declare first (:meth:`RefResolver.select`,
+see spec2.ref_selection) and hands the :class:`Selection` to the worker, which then only
+reads files from the cache and never asks CRDS. A CRDS that cannot be used at all (no
+cache, no server: the client exits the process) becomes :class:`CrdsUnusable`, one line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from spec2.errors import ReferenceFileError
@@ -32,26 +41,47 @@ _SELECTION_KEYS = (
 )
 
 
+class CrdsUnusable(ReferenceFileError):
+    """CRDS cannot select anything here (no readable cache and no server answering)."""
+
+
+@dataclass
+class Selection:
+    """The references selected for one exposure before its run: plain data for a worker.
+
+    paths   -- {reftype: path in the cache, or None for N/A}
+    errors  -- {reftype: the one-line ReferenceFileError text}, raised when a step asks
+    context -- the CRDS context the selection was made in
+    """
+
+    paths: dict[str, str | None] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    context: str | None = None
+
+
 class RefResolver:
     """Finds and opens the reference files of one exposure.
 
     overrides -- {reftype: path | "N/A" | an open datamodel | a dict (JSON references)};
                  an in-memory value lets tests call hooks with no files and no CRDS.
     use_crds  -- look up types not overridden in CRDS (False: such a lookup is an error).
+    selection -- a :class:`Selection` made before the run: types not overridden come from
+                 it and CRDS is not asked (but for a type no step declared).
 
     ``used`` maps every reftype a step asked for to the name to record in its R_*
     keyword: ``crds://<file>`` for CRDS selections, the absolute path for overrides.
     """
 
-    def __init__(self, model=None, overrides=None, use_crds=True):
+    def __init__(self, model=None, overrides=None, use_crds=True, selection=None):
         self._model = model
         self._overrides = dict(overrides or {})
         self._use_crds = use_crds
+        self._selection = selection
         self._paths: dict[str, str | None] = {}
         self._opened: dict[str, object] = {}
         self._names: dict[str, str] = {}
         self.used: dict[str, str] = {}
-        self.context = None
+        self.context = selection.context if selection is not None else None
         self._params = None
 
     def set_model(self, model):
@@ -88,6 +118,8 @@ class RefResolver:
             self._names[reftype] = str(name)
             self._opened[reftype] = value
             return None
+        if self._selection is not None:
+            return self._selected(reftype)
         if not self._use_crds:
             raise ReferenceFileError(
                 f"no {reftype} reference file given and CRDS lookups are off; "
@@ -97,33 +129,77 @@ class RefResolver:
         self._names[reftype] = NOT_APPLICABLE if path is None else "crds://" + Path(path).name
         return path
 
+    def _selected(self, reftype):
+        sel = self._selection
+        if reftype in sel.errors:
+            raise ReferenceFileError(sel.errors[reftype])
+        if reftype not in sel.paths:
+            # no claim declares it (the runner warns, or fails under SPEC2_STRICT_CLAIMS):
+            # looked up as in one process, so that products do not depend on the engine
+            return self._crds_lookup(reftype)
+        path = sel.paths[reftype]
+        self._names[reftype] = NOT_APPLICABLE if path is None else "crds://" + Path(path).name
+        return path
+
     def _crds_lookup(self, reftype):
+        path = self._crds_select([reftype])[reftype]
+        self._names[reftype] = NOT_APPLICABLE if path is None else "crds://" + Path(path).name
+        return path
+
+    def select(self, reftypes) -> Selection:
+        """Select every one of ``reftypes`` not overridden, for a run elsewhere: one CRDS
+        query for all, or one per type if that fails (so each type's own error is kept,
+        and raised only if a step asks for it). Raises CrdsUnusable."""
+        wanted = [r for r in dict.fromkeys(reftypes) if r not in self._overrides]
+        selection = Selection()
+        if not wanted:
+            return selection
+        try:
+            selection.paths = self._crds_select(wanted)
+        except CrdsUnusable:
+            raise
+        except ReferenceFileError:
+            for reftype in wanted:
+                try:
+                    selection.paths.update(self._crds_select([reftype]))
+                except CrdsUnusable:
+                    raise
+                except ReferenceFileError as exc:
+                    selection.errors[reftype] = str(exc)
+        selection.context = self.context
+        return selection
+
+    def _crds_select(self, reftypes) -> dict[str, str | None]:
+        """{reftype: path, or None for N/A} from CRDS; ReferenceFileError names the types."""
+        named = ", ".join(reftypes)
         if not os.environ.get("CRDS_PATH") and not os.environ.get("CRDS_SERVER_URL"):
             raise ReferenceFileError(
-                f"need a {reftype} reference file but CRDS is not configured: set CRDS_PATH "
-                f"(and CRDS_SERVER_URL, CRDS_CONTEXT) or give --ref {reftype}=PATH"
+                f"need a {named} reference file but CRDS is not configured: set CRDS_PATH "
+                f"(and CRDS_SERVER_URL, CRDS_CONTEXT) or give --ref {reftypes[0]}=PATH"
             )
         params = self._crds_parameters()
         try:
             import crds
             from crds.core.exceptions import CrdsError
 
-            result = crds.getreferences(params, reftypes=[reftype], observatory="jwst")
-            self.context = self.context or _context_used()
+            with _crds_fatal_as_error():
+                result = crds.getreferences(params, reftypes=list(reftypes), observatory="jwst")
+                self.context = self.context or _context_used()
         except CrdsError as exc:
             keys = ", ".join(
                 f"{k.split('.')[-1].upper()}={params[k]}" for k in _SELECTION_KEYS if k in params
             )
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ReferenceFileError(
-                f"no {reftype} reference file for {keys} in CRDS "
+                f"no {named} reference file for {keys} in CRDS "
                 f"({os.environ.get('CRDS_CONTEXT') or 'default context'}): {first}; "
-                f"give one with --ref {reftype}=PATH"
+                f"give one with --ref {reftypes[0]}=PATH"
             ) from None
-        path = result.get(reftype, "")
-        if not path or path.upper().startswith("NOT FOUND"):
-            return None
-        return path
+        paths = {}
+        for reftype in reftypes:
+            path = result.get(reftype, "")
+            paths[reftype] = None if not path or path.upper().startswith("NOT FOUND") else path
+        return paths
 
     def _crds_parameters(self):
         if self._params is not None:
@@ -185,6 +261,60 @@ class RefResolver:
         """Return and forget the references recorded since the last call (one step's)."""
         used, self.used = self.used, {}
         return used
+
+
+# Why CRDS could not be used, per CRDS setting: later lookups in this process with the
+# same setting fail at once with it rather than each paying for the client's attempt.
+_UNUSABLE: dict[tuple, str] = {}
+
+
+def _crds_setting() -> tuple:
+    return tuple(os.environ.get(k) for k in ("CRDS_PATH", "CRDS_SERVER_URL", "CRDS_MODE", "CRDS_CONTEXT"))
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def _crds_fatal_as_error():
+    """Run a crds client call whose fatal errors end in ``sys.exit(-1)`` (a cache with no
+    configuration and no server): raise CrdsUnusable with the client's reason on one line
+    instead. The client's messages are held during the call and passed on afterwards,
+    except that fatal one."""
+    setting = _crds_setting()
+    if setting in _UNUSABLE:
+        raise CrdsUnusable(_UNUSABLE[setting])
+    logger = logging.getLogger("CRDS")
+    handlers, collect = logger.handlers[:], _Collect()
+    logger.handlers[:] = [collect]
+    try:
+        yield
+    except SystemExit:
+        errors = [r.getMessage() for r in collect.records if r.levelno >= logging.ERROR]
+        _UNUSABLE[setting] = crds_unusable_reason(errors[-1] if errors else "")
+        collect.records = []
+        raise CrdsUnusable(_UNUSABLE[setting]) from None
+    finally:
+        logger.handlers[:] = handlers
+        for record in collect.records:
+            logger.handle(record)
+
+
+def crds_unusable_reason(message: str) -> str:
+    """One line from the client's fatal message (its first line and the OS error at its
+    end), with the settings that led there."""
+    text = " ".join(message.replace("(FATAL)", "").split())
+    first = text.split("Cannot continue.")[0].strip(" .") or "the CRDS client stopped"
+    cause = text.rsplit(" : ", 1)[1].strip() if " : " in text else ""
+    where = (f"CRDS_PATH={os.environ.get('CRDS_PATH') or '(not set)'}, "
+             f"CRDS_SERVER_URL={os.environ.get('CRDS_SERVER_URL') or '(not set)'}")
+    return f"CRDS cannot be used: {first}{f' ({cause})' if cause else ''}; {where}"
 
 
 def _context_used():

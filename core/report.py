@@ -6,6 +6,11 @@ failed, and a fingerprint of what produced it (input files, options). A later ru
 ``--resume`` reads it and skips an exposure only if the fingerprint is unchanged and every
 product it lists is still there, the size it had, and a complete FITS file.
 
+Runs into one output folder share one report: the records of exposures that earlier runs
+completed, and that this run did not calculate again, are kept under
+``earlier_exposures`` (see :func:`carry_earlier`), so re-running one exposure does not
+make the next ``--resume`` of the whole batch forget the others.
+
 Pure functions of plain data, except :func:`write_report`, :func:`read_report` and
 :func:`product_is_complete`, which touch files.
 """
@@ -138,6 +143,28 @@ def build_report(results, fingerprints: dict, started: datetime.datetime, wall: 
     }
 
 
+def carry_earlier(report: dict, previous: dict | None) -> dict:
+    """Add to this run's ``report`` the completed records of ``previous`` (the report this
+    run replaces) for exposures this run did not include, each stamped with the start of
+    the run that made it. Returns ``report``."""
+    here = {e["name"] for e in report["exposures"]}
+    carried, names = [], set()
+    for entry in completed_records(previous):
+        if entry["name"] in here or entry["name"] in names:
+            continue
+        names.add(entry["name"])
+        carried.append({**entry, "run_started": entry.get("run_started") or previous.get("started")})
+    report["earlier_exposures"] = carried
+    return report
+
+
+def completed_records(report: dict | None) -> list[dict]:
+    """The records of completed exposures in a report: this run's, then earlier runs'."""
+    report = report or {}
+    entries = [*report.get("exposures", []), *report.get("earlier_exposures", [])]
+    return [e for e in entries if e.get("status") in ("ok", "resumed")]
+
+
 def write_report(report: dict, output_dir) -> Path:
     """Write atomically: a reader never sees half a report. The file gets the
     permissions of any new file (0644 under the usual umask), as the products do:
@@ -162,10 +189,10 @@ def read_report(output_dir) -> dict | None:
     try:
         report = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        log.warning("%s: unreadable run report (%s); nothing to resume", path, exc)
+        log.warning("%s: unreadable run report (%s); nothing to resume or keep", path, exc)
         return None
     if report.get("format") != FORMAT:
-        log.warning("%s: not a %s report; nothing to resume", path, FORMAT)
+        log.warning("%s: not a %s report; nothing to resume or keep", path, FORMAT)
         return None
     return report
 

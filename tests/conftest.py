@@ -50,3 +50,16 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
         if used & PARITY_FIXTURES:
             item.add_marker(pytest.mark.parity)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_crds_client():
+    """The crds client memoizes its server information and mappings per process: a test
+    that points CRDS_PATH/CRDS_SERVER_URL somewhere else must not see the previous test's
+    (a real run has one CRDS configuration per process)."""
+    yield
+    import sys
+
+    utils = sys.modules.get("crds.core.utils")
+    if utils is not None:
+        utils.clear_function_caches()
