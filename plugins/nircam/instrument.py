@@ -4,8 +4,9 @@ module A or B; time series: module A, GRISMR).
 Analytic functions from which the simulator draws exposures and the reference writers
 sample their files, so simulated data and references agree by construction and tests can
 compute expected values by hand. Numbers follow the real instrument: 0.063" pixels,
-about 1 nm per pixel in first order, F444W passing 3.9 - 5.0 micron, the SUBGRISM64
-time-series subarray with its reference point at (887, 35).
+about 1 nm per pixel in first order, F444W passing 3.9 - 5.0 micron, the SUBGRISM64/128/256
+time-series subarrays (full width, from the detector's first row) with their reference point
+at (887, 35).
 """
 
 from __future__ import annotations
@@ -21,8 +22,13 @@ PIXEL_SCALE = 0.0629  # arcsec per pixel
 PIXAR_A2 = PIXEL_SCALE**2
 PIXAR_SR = (PIXEL_SCALE / 206264.80624709636) ** 2
 
-# Time-series subarray and its aperture reference point (XREF_SCI, YREF_SCI, 1-based).
-TSO_SUBARRAY = dict(name="SUBGRISM64", xstart=1, ystart=1, xsize=2048, ysize=64)
+# Time-series subarrays (they start at the detector's first row and span every column, so
+# one aperture reference point, XREF_SCI/YREF_SCI 1-based, serves them all) and the
+# aperture each is read through.
+TSO_SUBARRAYS = {rows: dict(name=f"SUBGRISM{rows}", xstart=1, ystart=1, xsize=2048, ysize=rows)
+                 for rows in (64, 128, 256)}
+TSO_SUBARRAY = TSO_SUBARRAYS[64]
+TSO_APERTURE = "NRCA5_GRISM{rows}_F444W"
 TSO_REF = (887.0, 35.0)
 V2_REF, V3_REF = 95.043034, -556.150466  # arcsec, V2/V3 of the reference point
 V3_YANGLE = -0.5536
@@ -86,6 +92,14 @@ def relative_response(wavelength):
 def psf_sigma(wavelength):
     """Cross-dispersion Gaussian sigma (pixels) of a point source."""
     return 0.55 + 0.18 * (np.asarray(wavelength, float) - 4.0)
+
+
+def pixel_area(shape):
+    """Relative pixel area (the AREA reference's map): a smooth distortion pattern of a
+    few per cent about the detector centre."""
+    rows, cols = np.indices(shape, dtype=float)
+    u, v = (cols - FIELD_ORIGIN[0]) / FIELD_ORIGIN[0], (rows - FIELD_ORIGIN[1]) / FIELD_ORIGIN[1]
+    return (1.0 + 0.012 * u - 0.008 * v + 0.01 * (u * u + v * v)).astype(np.float32)
 
 
 def flat_pattern(shape, seed=11):

@@ -3,7 +3,7 @@
 Each writer samples :mod:`spec2_nircam.instrument` into the stdatamodels class CRDS
 delivers for that reftype (NIRCAMGrismModel specwcs with field-dependent wavelength and
 trace polynomials, DistortionModel, FilteroffsetModel, WavelengthrangeModel, FlatModel,
-NrcWfssPhotomModel, extract1d JSON), so jwst and spec2 read them as they read STScI's.
+NrcWfssPhotomModel, PixelAreaModel, extract1d JSON), so jwst and spec2 read them as they read STScI's.
 """
 
 from __future__ import annotations
@@ -208,6 +208,21 @@ def write_photom(path):
     return path
 
 
+def write_area(path):
+    """PixelAreaModel: the full-frame relative pixel area and the nominal area (the same
+    PIXAR_SR/PIXAR_A2 as the photom header, as delivered files have them)."""
+    from stdatamodels.jwst.datamodels import PixelAreaModel
+
+    m = _reference_meta(PixelAreaModel(), "area", "Simulated NIRCam LW pixel area map")
+    m.data = ins.pixel_area(ins.FULL_SHAPE)
+    m.meta.photometry.pixelarea_steradians = ins.PIXAR_SR
+    m.meta.photometry.pixelarea_arcsecsq = ins.PIXAR_A2
+    m.meta.instrument.filter, m.meta.instrument.pupil = ins.FILTER, ins.PUPIL
+    m.meta.exposure.type = TSGRISM
+    m.save(path)
+    return path
+
+
 # The TSO box: the source falls on cutout row 34 (jwst places it there); background from
 # two bands away from the trace.
 TSO_APERTURE = (26, 42)
@@ -303,12 +318,14 @@ PER_MODE = {
         "extract1d": ("nircam_tsgrism_extract1d.json", write_extract1d),
         "apcorr": None,
         "pars-extract1dstep": ("nircam_tsgrism_pars-extract1dstep.asdf", write_tso_extract1d_pars),
+        "area": ("nircam_tsgrism_area.fits", write_area),
     },
     WFSS: {
         "wavelengthrange": ("nircam_wfss_wavelengthrange.asdf", write_wfss_wavelengthrange),
         "extract1d": None,  # jwst extracts WFSS cut-outs whole, without an extract1d file
         "apcorr": ("nircam_wfss_apcorr.fits", write_apcorr),
         "pars-extract1dstep": None,
+        "area": None,  # jwst would attach a map to the first cut-out only; spec2's WFSS has none
     },
 }
 """References of one mode (None: N/A for that mode)."""

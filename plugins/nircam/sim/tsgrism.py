@@ -1,5 +1,5 @@
 """Forward model of NIRCam grism time series (NRC_TSGRISM): a star's spectrum (Jy) and a
-transit light curve to a ``_rateints`` file on SUBGRISM64.
+transit light curve to a ``_rateints`` file on SUBGRISM64, 128 or 256.
 
 Each detector column sees the wavelength that the specwcs assigns to it for a source at
 the aperture reference point (the convention jwst's WCS uses); the light of a column is
@@ -110,7 +110,7 @@ def fill_nircam_keywords(m, exp_type, pupil, ra_ref, dec_ref, roll_ref, velosys,
     return m
 
 
-def _fill_header(m, nints):
+def _fill_header(m, nints, sub):
     from astropy.time import Time
 
     from spec2.wcs.pointing import ideal_to_v2v3, v2v3_to_sky
@@ -137,12 +137,11 @@ def _fill_header(m, nints):
     m.meta.target.source_type_apt = "POINT"
     m.meta.target.proposer_name = "SIMHOST"
     m.meta.target.catalog_name = "SIM-HOST-1"
-    sub = ins.TSO_SUBARRAY
     m.meta.subarray.name = sub["name"]
     for key in ("xstart", "ystart", "xsize", "ysize"):
         setattr(m.meta.subarray, key, sub[key])
     m.meta.subarray.fastaxis, m.meta.subarray.slowaxis = -1, 2
-    m.meta.aperture.name = m.meta.aperture.pps_name = "NRCA5_GRISM64_F444W"
+    m.meta.aperture.name = m.meta.aperture.pps_name = ins.TSO_APERTURE.format(rows=sub["ysize"])
     m.meta.wcsinfo.siaf_xref_sci, m.meta.wcsinfo.siaf_yref_sci = ins.TSO_REF
     m.meta.dither.x_offset = m.meta.dither.y_offset = 0.0
     m.meta.dither.primary_type = "NONE"
@@ -150,14 +149,15 @@ def _fill_header(m, nints):
     m.int_times = _int_times(start, nints)
 
 
-def time_series(path, nints=100, spectrum=default_spectrum, depth=0.008, sky_level=0.6, seed=3):
-    """Write a TSGRISM ``_rateints`` with a transit in the middle third.
+def time_series(path, nints=100, spectrum=default_spectrum, depth=0.008, sky_level=0.6, seed=3, rows=64):
+    """Write a TSGRISM ``_rateints`` on SUBGRISM``rows`` (64, 128 or 256) with a transit
+    in the middle third.
 
     Returns (path, light_curve)."""
     from stdatamodels.jwst.datamodels import CubeModel
 
     rng = np.random.default_rng(seed)
-    sub = ins.TSO_SUBARRAY
+    sub = ins.TSO_SUBARRAYS[rows]
     shape = (sub["ysize"], sub["xsize"])
     star, _ = source_rate(shape, sub["xstart"], sub["ystart"], spectrum)
     flat = ins.flat_pattern(ins.FULL_SHAPE)[sub["ystart"] - 1: sub["ystart"] - 1 + shape[0],
@@ -175,20 +175,20 @@ def time_series(path, nints=100, spectrum=default_spectrum, depth=0.008, sky_lev
     dq[:, :, :4] |= pixel["REFERENCE_PIXEL"]  # columns at both ends of the row
     dq[:, :, -4:] |= pixel["REFERENCE_PIXEL"]
     m = CubeModel(data=data, dq=dq, var_poisson=var_p, var_rnoise=var_r, err=np.sqrt(var_p + var_r))
-    _fill_header(m, nints)
+    _fill_header(m, nints, sub)
     m.meta.filename = Path(path).name
     m.save(path)
     return path, lc
 
 
-def simulate_tsgrism(directory: Path, cache, nints=100, seed=3):
-    """Write the reference set into ``cache`` and one grism time series into
-    ``directory``. Returns a dict of paths and truths."""
+def simulate_tsgrism(directory: Path, cache, nints=100, seed=3, rows=64):
+    """Write the reference set into ``cache`` and one grism time series on SUBGRISM``rows``
+    into ``directory``. Returns a dict of paths and truths."""
     from spec2_nircam.sim.references import write_reference_set
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     refs = write_reference_set(cache)
     path = directory / "jw01366004001_04103_00001-seg001_nrcalong_rateints.fits"
-    tso, lc = time_series(path, nints=nints, seed=seed)
+    tso, lc = time_series(path, nints=nints, seed=seed, rows=rows)
     return {"references": refs, "tso": tso, "light_curve": lc}
