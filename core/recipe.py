@@ -381,7 +381,7 @@ CORE_STEPS = {
             "extract_2d", "extract_2d", "extract_2d",
             (
                 Param("extract_orders", "ints", None, "grism orders to cut out; None: the wavelengthrange's"),
-                Param("tsgrism_extract_height", "int", None, "grism time series: cut-out height; None: the subarray's"),
+                Param("tsgrism_extract_height", "int", None, "grism time series: cut-out height (rows); None: 64, jwst's"),
                 Param("wfss_extract_half_height", "int", 5, "WFSS: half height of a point source's cut-out"),
                 Param("wfss_mmag_extract", "float", None, "WFSS: faintest AB magnitude cut out; None: every source"),
                 Param("wfss_nbright", "int", 1000, "WFSS: cut out at most this many of the brightest sources"),

@@ -28,7 +28,8 @@ SLOW_FIXTURES = {
     # full-frame inputs of the one-step parity tests, which run jwst steps on them
     "nrs_sim", "step_data",
     # tests/nircam: grism time series; WFSS fields, each with jwst's and spec2's runs
-    "tsgrism_sim", "tsgrism_jwst", "tsgrism_spec2", "wfss_sim", "wfss_jwst", "wfss_spec2",
+    "tsgrism_sim", "tsgrism_jwst", "tsgrism_spec2", "tsgrism128_sim", "tsgrism128_jwst", "tsgrism128_spec2",
+    "wfss_sim", "wfss_jwst", "wfss_spec2",
     "bkg_setup", "nrc_contam",
     # tests/niriss: WFSS fields with jwst's and spec2's runs
     "nis_wfss", "contam_run",
@@ -37,7 +38,7 @@ SLOW_FIXTURES = {
 
 # The fixtures that run jwst (the oracle): a test that uses one is marked ``parity``.
 PARITY_FIXTURES = {
-    "jwst_products", "jwst_lrs", "tsgrism_jwst", "wfss_jwst", "bkg_setup", "nrc_contam",
+    "jwst_products", "jwst_lrs", "tsgrism_jwst", "tsgrism128_jwst", "wfss_jwst", "bkg_setup", "nrc_contam",
     "nis_wfss", "contam_run",
 }
 

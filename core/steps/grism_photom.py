@@ -14,6 +14,7 @@ import numpy as np
 from spec2.algorithms import dq as dqflags
 from spec2.algorithms.blocks import integration_blocks
 from spec2.algorithms.grism import dispersion_per_pixel
+from spec2.algorithms.subarray import window
 from spec2.algorithms.photom import (
     MJSR_TO_UJA2,
     apply_conversion,
@@ -86,11 +87,30 @@ def apply_grism_photom(slit, photom, model_meta, *, filter_name, pupil, order, d
     return scalar
 
 
-def set_photometry_keywords(meta, scalar, photom):
-    """PHOTMJSR, PHOTUJA2 and the pixel area (from the photom file's header), MJy/sr units."""
+def subarray_area(area, subarray):
+    """The pixel-area map (a full-frame PixelAreaModel's data) cut to the exposure's
+    subarray (SUBSTRT/SUBSIZE), as jwst attaches it: the subarray's window, whatever
+    cut-out the model holds. A ReferenceFileError when the map does not cover it."""
+    origin = (subarray.xstart or 1, subarray.ystart or 1)
+    shape = (subarray.ysize or area.data.shape[-2], subarray.xsize or area.data.shape[-1])
+    cut = window(origin, shape, source_shape=area.data.shape)
+    if cut is None:
+        raise ReferenceFileError(f"area reference ({area.data.shape[-2]} x {area.data.shape[-1]}) does not cover "
+                                 f"subarray {subarray.name} ({shape[0]} x {shape[1]} at {origin})")
+    return np.array(area.data[cut], np.float32)
+
+
+def set_photometry_keywords(meta, scalar, photom, area=None):
+    """PHOTMJSR, PHOTUJA2 and the nominal pixel area (PIXAR_SR/A2: the area file's header
+    when there is one, else the photom file's), MJy/sr units."""
     meta.photometry.conversion_megajanskys = float(scalar)
     meta.photometry.conversion_microjanskys = float(scalar * MJSR_TO_UJA2)
     sr, a2 = photom.meta.photometry.pixelarea_steradians, photom.meta.photometry.pixelarea_arcsecsq
+    if area is not None:
+        # jwst takes them from the area file alone; a file without them would leave the
+        # product unable to give Jy, so the photom file's stand in
+        sr = area.meta.photometry.pixelarea_steradians or sr
+        a2 = area.meta.photometry.pixelarea_arcsecsq or a2
     if sr is not None:
         meta.photometry.pixelarea_steradians = float(sr)
     if a2 is not None:

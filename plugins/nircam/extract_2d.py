@@ -1,9 +1,10 @@
 """extract_2d for NIRCam grism time series: one SlitModel cut-out of every integration.
 
 As jwst 3.0.0 does for NRC_TSGRISM: the cut-out spans every column (the NIRCam team
-asks for the whole dispersion range) and ``tsgrism_extract_height`` rows (default: the
-subarray height) placed so that the source lands on cut-out row 34; the WCS gets the
-cut-out origin and the order prepended. The wavelength of every cut-out pixel comes from
+asks for the whole dispersion range) and ``tsgrism_extract_height`` rows (default 64, the
+team's band, whatever the subarray: SUBGRISM128/256 and full frame keep their first 64
+rows) placed so that the source lands on cut-out row 34; the WCS gets the cut-out origin
+and the order prepended. The wavelength of every cut-out pixel comes from
 the grism polynomials in one vectorised evaluation (row dispersion: it depends on the
 column only), not from a WCS call per pixel.
 """
@@ -21,6 +22,7 @@ from spec2.models import new_model
 log = logging.getLogger("spec2")
 
 SOURCE_ROW = 34  # jwst puts the source on this cut-out row
+DEFAULT_HEIGHT = 64  # jwst's extract2d default for tsgrism_extract_height (the NIRCam team's)
 
 
 def extraction_order(wavelengthrange, filter_name, extract_orders=None):
@@ -113,7 +115,7 @@ def extract_tso(model, wavelengthrange, grism_orders, extract_orders=None, extra
     g = grism_orders[order]
     velosys = model.meta.wcsinfo.velosys
     ysize = model.meta.subarray.ysize or model.data.shape[-2]
-    height = ysize if extract_height is None else int(extract_height)
+    height = DEFAULT_HEIGHT if extract_height is None else int(extract_height)
     xc = source_column(model)
     first, last = cutout_rows(height, ysize)
     # the trace's extent is only reported: the cut-out keeps every column, as jwst's

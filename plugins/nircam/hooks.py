@@ -32,8 +32,9 @@ def _is_wfss(model) -> bool:
 def spec2_claims():
     common = {"assign_wcs": _GRISM_REFS, "flat_field": ("flat",), "srctype": (), "photom": ("photom",)}
     return [
+        # the time series' photom attaches the pixel-area map (AREA), as jwst's does
         Claim((TSGRISM,), {**common, "bkg_subtract": (), "extract_2d": ("specwcs", "wavelengthrange"),
-                           "extract_1d": ("extract1d",)}),
+                           "photom": ("photom", "area"), "extract_1d": ("extract1d",)}),
         Claim((WFSS,), {**common, "bkg_subtract": ("bkg", "specwcs", "wavelengthrange"),
                         "extract_2d": ("specwcs", "wavelengthrange"), "wfss_contam": ("wavelengthrange", "photom"),
                         "extract_1d": ("apcorr",)}),
@@ -115,15 +116,19 @@ def photom(model, refs, params):
         apply_grism_photom,
         calibrate_slits,
         set_photometry_keywords,
+        subarray_area,
     )
 
     if _is_wfss(model):
         return calibrate_slits(model, photom_model)
 
+    area = refs.open("area") if refs.path("area") is not None else None
     m = model.meta.instrument
     scalar = apply_grism_photom(model, photom_model, model.meta, filter_name=m.filter, pupil=m.pupil,
                                 order=model.meta.wcsinfo.spectral_order, dispaxis=1)
-    set_photometry_keywords(model.meta, scalar, photom_model)
+    if area is not None:
+        model.area = subarray_area(area, model.meta.subarray)
+    set_photometry_keywords(model.meta, scalar, photom_model, area)
     return model
 
 
