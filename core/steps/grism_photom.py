@@ -14,7 +14,6 @@ import numpy as np
 from spec2.algorithms import dq as dqflags
 from spec2.algorithms.blocks import integration_blocks
 from spec2.algorithms.grism import dispersion_per_pixel
-from spec2.algorithms.subarray import window
 from spec2.algorithms.photom import (
     MJSR_TO_UJA2,
     apply_conversion,
@@ -23,6 +22,7 @@ from spec2.algorithms.photom import (
     time_dependence,
     time_tables,
 )
+from spec2.algorithms.subarray import window
 from spec2.errors import ReferenceFileError
 
 EXPECTED_UNIT = "MJy micron s / (DN sr)"

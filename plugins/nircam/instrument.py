@@ -25,7 +25,7 @@ PIXAR_SR = (PIXEL_SCALE / 206264.80624709636) ** 2
 # Time-series subarrays (they start at the detector's first row and span every column, so
 # one aperture reference point, XREF_SCI/YREF_SCI 1-based, serves them all) and the
 # aperture each is read through.
-TSO_SUBARRAYS = {rows: dict(name=f"SUBGRISM{rows}", xstart=1, ystart=1, xsize=2048, ysize=rows)
+TSO_SUBARRAYS = {rows: {"name": f"SUBGRISM{rows}", "xstart": 1, "ystart": 1, "xsize": 2048, "ysize": rows}
                  for rows in (64, 128, 256)}
 TSO_SUBARRAY = TSO_SUBARRAYS[64]
 TSO_APERTURE = "NRCA5_GRISM{rows}_F444W"

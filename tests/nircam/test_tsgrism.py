@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from spec2_nircam.extract_2d import cutout_rows
-from tests.nircam.conftest import NINTS, STEPS, same_tsgrism_product, same_x1dints, spec2_failure
+from tests.nircam.conftest import (
+    NINTS,
+    STEPS,
+    same_tsgrism_product,
+    same_x1dints,
+    spec2_failure,
+)
 
 
 @pytest.mark.parametrize(("height", "ysize", "expected"), [
