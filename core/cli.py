@@ -1,4 +1,5 @@
-"""The ``spec2`` command line: ``process``, ``plugins``, ``demo``.
+"""The ``spec2`` command line: ``process``, ``plugins``, ``steps``, ``demo``, ``plot``,
+``compare``.
 
 Imports stay inside the commands: ``spec2 --help`` and ``spec2 plugins`` never load
 stdatamodels/asdf, and ``process`` loads only what the run uses.
@@ -440,6 +441,53 @@ def demo(directory, verbose, quiet, jobs):
     from spec2.demo import run_demo
 
     sys.exit(run_demo(Path(directory), jobs=jobs))
+
+
+@main.command()
+@click.argument("products", nargs=-1, required=True, metavar="PRODUCT...")
+@click.option("-o", "--output-dir", default=None, metavar="DIR",
+              help="Where the PNGs go (default: next to each product).")
+def plot(products, output_dir):
+    """Draw a quick-look PNG of each PRODUCT (_x1d, _x1dints, _s2d, _s3d, _cal, _calints):
+    <name>.png. A product that cannot be drawn is reported and the others are still drawn;
+    exit status 1 if any could not be, 2 without matplotlib."""
+    from spec2.product_kind import ProductError
+    from spec2.quicklook import MissingMatplotlib, require_matplotlib, write_quicklook
+
+    try:
+        require_matplotlib()
+    except MissingMatplotlib as exc:
+        click.echo(f"spec2: {exc}", err=True)
+        sys.exit(2)
+    failed = 0
+    for product in products:
+        try:
+            click.echo(write_quicklook(product, output_dir))
+        except ProductError as exc:
+            click.echo(f"spec2 plot: {exc}", err=True)
+            failed += 1
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option("--rtol", type=click.FloatRange(min=0), default=1e-5, show_default=True,
+              help="Relative tolerance, of B's value.")
+@click.option("--atol", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Absolute tolerance (set it for values near zero).")
+@click.option("--json", "json_file", metavar="FILE", help="Also write the result as JSON to FILE.")
+def compare(a, b, rtol, atol, json_file):
+    """Compare product A with the reference B (the same kind: e.g. spec2's _x1d with
+    jwst's): arrays and table columns within RTOL/ATOL, DQ bit by bit, WCS on a grid of
+    pixels. Exit status 0 agree, 1 differ, 2 cannot be compared."""
+    from spec2.compare import compare_files, render_json, render_text
+
+    result = compare_files(a, b, rtol=rtol, atol=atol)
+    click.echo(render_text(result))
+    if json_file:
+        Path(json_file).write_text(render_json(result) + "\n")
+    sys.exit(result.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover
