@@ -200,6 +200,25 @@ def summary(outcomes) -> str:
     return text + (f"; FAILED: {', '.join(failed)}" if failed else "")
 
 
+def write_pictures(cases, out_dir: Path) -> list[Path]:
+    """`spec2 plot`'s picture of every product the cases made, into ``out_dir``; [] without
+    matplotlib. A product that cannot be drawn is logged and the others still drawn."""
+    from spec2.product_kind import ProductError
+    from spec2.quicklook import MissingMatplotlib, require_matplotlib, write_quicklook
+
+    try:
+        require_matplotlib()
+    except MissingMatplotlib:
+        return []
+    pngs = []
+    for product in (p for case in cases for p in case.products):
+        try:
+            pngs.append(write_quicklook(product, out_dir))
+        except ProductError as exc:
+            log.warning("no picture: %s", exc)
+    return pngs
+
+
 def run_demo(directory: Path, jobs: int = 1) -> int:
     """Simulate, calibrate and judge every case; 0 if every case passes, else 1."""
     from spec2.crds_cache import LocalCache, crds_environment
@@ -221,10 +240,13 @@ def run_demo(directory: Path, jobs: int = 1) -> int:
     os.environ.update(crds_environment(crds_root))
     outcomes, report = calibrate_and_judge(cases, RunOptions(directory / "products"), jobs=jobs, pm=pm)
     png = plot_outcomes(outcomes, directory / "demo_spectra.png")
+    pictures = write_pictures(cases, directory / "plots")
     print("\n".join(line for outcome in outcomes for line in outcome.lines()))
     print(f"\n{summary(outcomes)}")
     print(f"run report: {report}")
     print(f"reference files (local CRDS cache): {crds_root}")
     if png:
         print(f"plot: {png}")
+    if pictures:
+        print(f"a picture of each product (as `spec2 plot`): {directory / 'plots'}")
     return 0 if all(o.passed for o in outcomes) else 1

@@ -1,7 +1,8 @@
-"""The demo's figure: per case, the calibrated spectra against the injected one on the
-case's wavelength range, with a y axis fitted to the data; for time series, a second
-panel with the white-light curve against the injected transit. matplotlib is optional
-(the "plot" extra); without it there is no figure.
+"""The demo's verdict figure: per case, the calibrated spectra against the injected one
+on the case's wavelength range, with a y axis fitted to the data; for time series, a
+second panel with the white-light curve against the injected transit. The pictures of
+each product are `spec2 plot`'s (spec2.quicklook, written by spec2.demo). matplotlib is
+optional (the "plot" extra); without it there is no figure.
 """
 
 from __future__ import annotations
@@ -13,27 +14,11 @@ import numpy as np
 
 from spec2.demo import case_range, nanmedian_rows
 from spec2.demo_verdict import in_range, out_of_transit, white_light
+from spec2.quicklook import robust_limits
 
 log = logging.getLogger("spec2")
 
 NOISY = 0.02  # median relative error above which binned points are drawn over the raw ones
-
-
-def robust_limits(*arrays, low=1.0, high=99.0, pad=0.12, include=()):
-    """(lo, hi) covering the ``low``-``high`` percentiles of every finite value and every
-    value of ``include`` (noise-free truth: its narrow lines stay in view), padded: one
-    wild element of the data does not flatten the rest."""
-    values = np.concatenate([np.ravel(np.asarray(a, float)) for a in arrays]) if arrays else np.array([])
-    values = values[np.isfinite(values)]
-    extra = np.asarray(include, float).ravel()
-    extra = extra[np.isfinite(extra)]
-    if values.size == 0 and extra.size == 0:
-        return 0.0, 1.0
-    lo, hi = np.percentile(values, [low, high]) if values.size else (extra.min(), extra.max())
-    if extra.size:
-        lo, hi = min(lo, extra.min()), max(hi, extra.max())
-    span = hi - lo if hi > lo else max(abs(hi), 1e-12)
-    return float(lo - pad * span), float(hi + pad * span)
 
 
 def binned(wavelength, flux, size):

@@ -1,5 +1,6 @@
-"""What kind of stage-2 product a datamodel is, named as users know it (``x1d``,
-``x1dints``, ``wfss_x1d``, ``s2d``, ``slits``, ``image``, ``images``, ``s3d``), and the
+"""What kind of stage-2 product a datamodel is, named by its datamodel (``x1d``,
+``x1dints``, ``wfss_x1d``, ``slit`` and ``multislit`` for _s2d and slit-mode _cal/_calints,
+``image`` and ``images`` for slitless _cal/_calints, ``s3d``), and the
 one-line error for a file that is none of them. Shared by ``spec2 plot`` and
 ``spec2 compare``."""
 
@@ -22,8 +23,8 @@ def kind_of(model) -> str:
         (dm.TSOMultiSpecModel, "x1dints"),
         (dm.MultiSpecModel, "x1d"),
         (dm.IFUCubeModel, "s3d"),
-        (dm.MultiSlitModel, "slits"),
-        (dm.SlitModel, "s2d"),
+        (dm.MultiSlitModel, "multislit"),
+        (dm.SlitModel, "slit"),
         (dm.CubeModel, "images"),
         (dm.ImageModel, "image"),
     )
@@ -43,6 +44,6 @@ def open_product(path):
         raise ProductError(f"{path}: no such file")
     try:
         return datamodels.open(path)
-    except Exception as exc:  # astropy, asdf and stdatamodels raise many types for a bad file
+    except Exception as exc:  # noqa: BLE001 -- astropy, asdf, stdatamodels: many types for a bad file
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ProductError(f"{path.name}: not a JWST product ({first})") from None

@@ -61,6 +61,17 @@ def robust_limits(*arrays, low=1.0, high=99.0, pad=0.12, include=()):
     return float(lo - pad * span), float(hi + pad * span)
 
 
+def spectrum_limits(flux, reach=3.0, pad=0.06):
+    """y range of a spectrum: everything within ``reach`` times the 1-99 percentile span
+    of that span, so emission and absorption lines stay in view while a lone wild
+    point (a hot pixel, a bad edge) does not flatten the rest."""
+    lo, hi = robust_limits(flux, pad=0.0)
+    span = hi - lo if hi > lo else max(abs(hi), 1e-12)
+    values = np.asarray(flux, float)
+    values = values[np.isfinite(values) & (values >= lo - reach * span) & (values <= hi + reach * span)]
+    return robust_limits(values, low=0.0, high=100.0, pad=pad) if values.size else (lo, hi)
+
+
 def image_limits(image, low=1.0, high=99.0):
     """Display range of an image: percentiles of its finite pixels (0, 1 if none)."""
     lo, hi = robust_limits(image, low=low, high=high, pad=0.0)
@@ -169,25 +180,31 @@ def wcs_rectangle(wcs):
         box = box.bounding_box(order="F") if hasattr(box, "bounding_box") else box
         (x0, x1), (y0, y1) = box[0], box[1]
         return (float(x0), float(x1)), (float(y0), float(y1))
-    except Exception:  # gwcs raises NotImplementedError, TypeError... for "no single box"
+    except Exception:  # noqa: BLE001 -- gwcs raises NotImplementedError, TypeError... for "no single box"
         return None
 
 
 def cube_wavelengths(model):
     """Wavelength of each plane of an IFU cube: from its WCS at the cube's centre, else
     the linear wcsinfo (CRVAL3/CDELT3/CRPIX3); None if neither gives one."""
-    nz, ny, nx = model.data.shape
-    k = np.arange(nz, dtype=float)
-    try:
-        wl = np.asarray(model.meta.wcs(np.full(nz, nx // 2, float), np.full(nz, ny // 2, float), k)[-1], float)
-        if np.isfinite(wl).any():
-            return wl
-    except Exception:  # a cube without a usable WCS still has its wcsinfo
-        pass
+    nz = model.data.shape[0]
+    wl = _wcs_wavelengths(model)
+    if wl is not None:
+        return wl
     info = model.meta.wcsinfo
     if info.crval3 is not None and info.cdelt3 is not None:
-        return info.crval3 + (k + 1 - (info.crpix3 or 1.0)) * info.cdelt3
+        return info.crval3 + (np.arange(nz) + 1 - (info.crpix3 or 1.0)) * info.cdelt3
     return None
+
+
+def _wcs_wavelengths(model):
+    nz, ny, nx = model.data.shape
+    try:
+        wl = model.meta.wcs(np.full(nz, nx // 2, float), np.full(nz, ny // 2, float), np.arange(nz, dtype=float))
+        wl = np.asarray(wl[-1], float)
+    except Exception:  # noqa: BLE001 -- no usable WCS (none, or not 3-D): the wcsinfo says
+        return None
+    return wl if np.isfinite(wl).any() else None
 
 
 # -- drawing ------------------------------------------------------------------------------
@@ -200,7 +217,7 @@ def _spectrum_panel(ax, label, wl, flux, err, dq, table):
     flagged = (np.asarray(dq) != 0) & np.isfinite(flux)
     if flagged.any():
         ax.plot(wl[flagged], flux[flagged], "rx", ms=3, label=f"DQ flagged ({flagged.sum()})")
-    ax.set_ylim(*robust_limits(flux))
+    ax.set_ylim(*spectrum_limits(flux))
     ax.set_title(label, fontsize=8)
     ax.set_xlabel(f"wavelength ({column_unit(table, 'WAVELENGTH')})", fontsize=8)
     ax.set_ylabel(f"flux ({column_unit(table, 'FLUX')})", fontsize=8)
@@ -216,7 +233,7 @@ def _image(fig, ax, image, label, extent=None, aspect="auto"):
 
 
 def _rectified_panel(fig, ax, slit, dispersion_direction, unit):
-    data, wavelength = along_wavelength(slit.data, slit.wavelength, dispersion_direction)
+    data, wavelength = along_wavelength(median_plane(slit.data), slit.wavelength, dispersion_direction)
     wl = column_wavelengths(wavelength) if np.size(wavelength) else None
     if wl is None:
         _image(fig, ax, data, unit)
@@ -285,38 +302,45 @@ def draw_x1dints(fig, model):
     return ""
 
 
+def resampled(model) -> bool:
+    """A rectified product (``_s2d``): resample_spec ran on it."""
+    return model.meta.cal_step.resample == "COMPLETE"
+
+
 def draw_slits(fig, model, kind):
-    """A SlitModel or a MultiSlitModel: rectified spectra (``s2d``) as small multiples;
-    cut-outs of a calibrated detector (slit ``_cal``) painted at their place, outlined."""
-    slits = [model] if kind == "s2d" else list(model.slits)
+    """A SlitModel or a MultiSlitModel: rectified spectra (``_s2d``) as small multiples;
+    a calibrated slit ``_cal``/``_calints``: the detector (the median of the
+    integrations), cut-outs painted where they were cut from and outlined."""
+    slits = [model] if kind == "slit" else list(model.slits)
     if not slits:
         raise ProductError("the product holds no slit")
-    resampled = kind == "s2d" or model.meta.cal_step.resample == "COMPLETE"
     unit = slits[0].meta.bunit_data or ""
-    if resampled:
+    if resampled(model):
         shown = slits[:MAX_PANELS]
         rows, cols = grid_shape(len(shown), columns=2)
         fig.set_size_inches(6.5 * cols, 2.6 * rows + 0.6)
         axes = fig.subplots(rows, cols, squeeze=False).ravel()
         for ax, slit in zip(axes, shown):
             _rectified_panel(fig, ax, slit, dispersion_direction(slit, model), unit)
-            if kind == "slits":
+            if kind == "multislit":
                 ax.set_title(f"{slit.name} (source {slit.source_id})", fontsize=8)
         for ax in axes[len(shown):]:
             ax.axis("off")
         return "" if len(shown) == len(slits) else f"   (first {len(shown)} of {len(slits)} slits)"
-    # a calibrated detector: every cut-out where it was cut from (xstart/ystart are 1-based)
+    if kind == "slit":
+        return draw_detector(fig, model, kind)
+    # every cut-out where it was cut from (xstart/ystart are 1-based)
     ny = max(int(s.ystart or 1) - 1 + s.data.shape[-2] for s in slits)
     nx = max(int(s.xstart or 1) - 1 + s.data.shape[-1] for s in slits)
     canvas = np.full((ny, nx), np.nan)
     for s in slits:
         x0, y0 = int(s.xstart or 1) - 1, int(s.ystart or 1) - 1
-        plane = s.data if s.data.ndim == 2 else quiet_nan(np.nanmedian, s.data, axis=0)
+        plane = median_plane(s.data)
         h, w = plane.shape
         canvas[y0:y0 + h, x0:x0 + w] = np.where(np.isfinite(plane), plane, canvas[y0:y0 + h, x0:x0 + w])
     fig.set_size_inches(9, 7)
     ax = fig.subplots()
-    _image(fig, ax, canvas, unit, aspect="equal" if max(nx, ny) < 8 * min(nx, ny) else "auto")
+    _image(fig, ax, canvas, unit, aspect=aspect_of(canvas.shape))
     for s in slits:
         x0, y0 = int(s.xstart or 1) - 1, int(s.ystart or 1) - 1
         h, w = s.data.shape[-2:]
@@ -326,18 +350,27 @@ def draw_slits(fig, model, kind):
     return f"   ({len(slits)} slit cut-outs outlined)"
 
 
+def median_plane(data):
+    """A 2-D image of 2-D data, or the median over the integrations of 3-D data."""
+    data = np.asarray(data, float)
+    return quiet_nan(np.nanmedian, data, axis=0) if data.ndim == 3 else data
+
+
+def aspect_of(shape):
+    """Square pixels unless the image is a long strip (a grism cut-out)."""
+    ny, nx = shape
+    return "equal" if max(nx, ny) < 8 * min(nx, ny) else "auto"
+
+
 def draw_detector(fig, model, kind):
-    """``_cal``/``_calints`` of a slitless or fixed-slit exposure: the image (median of
-    the integrations) with the WCS bounding box outlined."""
-    data = np.asarray(model.data, float)
-    note = ""
-    if kind == "images":
-        note = f"   (median of {data.shape[0]} integrations)"
-        data = quiet_nan(np.nanmedian, data, axis=0)
+    """``_cal``/``_calints`` of a slitless exposure or of one slit (MIRI LRS, a time
+    series cut-out): the image (median of the integrations) with the WCS bounding box
+    outlined."""
+    note = f"   (median of {model.data.shape[0]} integrations)" if model.data.ndim == 3 else ""
+    data = median_plane(model.data)
     fig.set_size_inches(9, 7)
     ax = fig.subplots()
-    ny, nx = data.shape
-    _image(fig, ax, data, model.meta.bunit_data or "", aspect="equal" if max(nx, ny) < 8 * min(nx, ny) else "auto")
+    _image(fig, ax, data, model.meta.bunit_data or "", aspect=aspect_of(data.shape))
     box = wcs_rectangle(model.meta.wcs) if model.meta.hasattr("wcs") and model.meta.wcs is not None else None
     if box is not None:
         _outline(ax, *box, label="WCS bounding box")
@@ -369,7 +402,7 @@ def draw_cube(fig, model):
     else:
         right.plot(wl, spectrum, lw=0.8)
         right.set_xlabel("wavelength (µm)")
-    right.set_ylim(*robust_limits(spectrum))
+    right.set_ylim(*spectrum_limits(spectrum))
     right.set_ylabel(f"surface brightness ({model.meta.bunit_data or 'MJy/sr'})")
     right.set_title(f"brightest spaxel (x={x}, y={y})", fontsize=9)
     return ""
@@ -386,7 +419,7 @@ def figure_for(model, name=None):
         note = draw_x1d(fig, model, kind)
     elif kind == "x1dints":
         note = draw_x1dints(fig, model)
-    elif kind in ("s2d", "slits"):
+    elif kind in ("slit", "multislit"):
         note = draw_slits(fig, model, kind)
     elif kind == "s3d":
         note = draw_cube(fig, model)

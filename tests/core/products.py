@@ -101,7 +101,20 @@ def make_s2d(path):
     model = _slit(datamodels.SlitModel())
     model.meta.wcsinfo.dispersion_direction = 1
     model.meta.bunit_data = "MJy/sr"
+    model.meta.cal_step.resample = "COMPLETE"
     return _save(model, path, "MIR_LRS-FIXEDSLIT")
+
+
+def make_slit_calints(path, nints=3):
+    """A time-series slit _calints (NRC_TSGRISM-like): a SlitModel cut-out with a
+    plane per integration, not resampled."""
+    from stdatamodels.jwst import datamodels
+
+    model = _slit(datamodels.SlitModel(), ny=16, nx=200)
+    model.data = np.repeat(model.data[None], nints, axis=0)
+    model.err, model.dq = np.repeat(model.err[None], nints, axis=0), np.repeat(model.dq[None], nints, axis=0)
+    model.meta.wcsinfo.dispersion_direction = 1
+    return _save(model, path, "NRC_TSGRISM")
 
 
 def make_slits_cal(path, names=("S200A1", "S400A1")):

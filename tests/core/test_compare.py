@@ -13,7 +13,7 @@ import pytest
 from spec2.compare import compare_files, compare_values, render_json, render_text
 from tests.core import products as P
 
-MAKERS = [P.make_x1d, P.make_x1dints, P.make_wfss_x1d, P.make_s2d, P.make_slits_cal, P.make_image,
+MAKERS = [P.make_x1d, P.make_x1dints, P.make_wfss_x1d, P.make_s2d, P.make_slit_calints, P.make_slits_cal, P.make_image,
           P.make_images, P.make_s3d]
 
 
@@ -119,7 +119,7 @@ def test_different_kinds_or_unreadable_cannot_be_compared(tmp_path):
     s2d = P.make_s2d(tmp_path / "a_s2d.fits")
     result = compare_files(s2d, x1d)
     assert result.exit_code == 2
-    assert result.summary() == "CANNOT COMPARE: different kinds: SlitModel (s2d) vs MultiSpecModel (x1d)"
+    assert result.summary() == "CANNOT COMPARE: different kinds: SlitModel (slit) vs MultiSpecModel (x1d)"
     (tmp_path / "bad_x1d.fits").write_text("not FITS")
     assert compare_files(tmp_path / "bad_x1d.fits", x1d).exit_code == 2
     assert compare_files(tmp_path / "none_x1d.fits", x1d).summary().endswith("none_x1d.fits: no such file")

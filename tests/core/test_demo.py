@@ -3,6 +3,7 @@ reading of x1d/x1dints products into a PASS/FAIL per case, a failed exposure or 
 without spectra failing the demo, and the exposures run through the batch runner (so the
 demo folder gets spec2_report.json)."""
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -184,3 +185,28 @@ def test_spectrum_panel_shows_the_range_and_the_data(tmp_path):
     assert 5 < lo < 7.5 and 12.5 < hi < 15
     assert ax.get_title().startswith("PASS")
     plt.close(fig)
+
+
+def test_demo_pictures_are_spec2_plots_of_every_product(tmp_path, monkeypatch):
+    """The demo's per-product pictures come from spec2.quicklook (what `spec2 plot`
+    draws): one PNG per product, a product that cannot be drawn logged, none without
+    matplotlib."""
+    pytest.importorskip("matplotlib")
+    from spec2.demo import write_pictures
+    from spec2.quicklook import figure_for
+
+    rate = write_rate(tmp_path / "jw01_rate.fits")
+    pm = get_plugin_manager([ToyPlugin()], load_entrypoints=False)
+    options = RunOptions(tmp_path / "products", overrides={"flat": flat_model()})
+    [outcome], _ = calibrate_and_judge([_with_inputs([rate])], options, pm=pm)
+    x1d = write_x1d(tmp_path / "products" / "jw01_x1d.fits", truth(WL), 0.001)
+    bad = tmp_path / "products" / "jw02_x1d.fits"
+    bad.write_text("not FITS")
+    outcome.case.products += [x1d, bad]
+    calls = []
+    monkeypatch.setattr("spec2.quicklook.figure_for", lambda *a: calls.append(a[1]) or figure_for(*a))
+    pngs = write_pictures([outcome.case], tmp_path / "plots")
+    assert [p.name for p in pngs] == ["jw01_cal.png", "jw01_x1d.png"]
+    assert calls == ["jw01_cal.fits", "jw01_x1d.fits"] and all(p.stat().st_size > 0 for p in pngs)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    assert write_pictures([outcome.case], tmp_path / "none") == [] and not (tmp_path / "none").exists()

@@ -18,6 +18,7 @@ KINDS = {
     "x1dints": (P.make_x1dints, "NRC_TSGRISM", "wavelength (µm)", "white light (relative)"),
     "wfss_x1d": (P.make_wfss_x1d, "NIS_WFSS", "wavelength (µm)", "flux (Jy)"),
     "s2d": (P.make_s2d, "MIR_LRS-FIXEDSLIT", "wavelength (µm)", "cross-dispersion (pixel)"),
+    "slit_calints": (P.make_slit_calints, "NRC_TSGRISM", "detector column (pixel)", "detector row (pixel)"),
     "slits_cal": (P.make_slits_cal, "NRS_FIXEDSLIT", "detector column (pixel)", "detector row (pixel)"),
     "image_cal": (P.make_image, "MIR_LRS-SLITLESS", "detector column (pixel)", "detector row (pixel)"),
     "calints": (P.make_images, "NIS_SOSS", "detector column (pixel)", "detector row (pixel)"),
