@@ -315,7 +315,10 @@ def compare_files(path_a, path_b, rtol=1e-5, atol=0.0) -> Comparison:
         a.close()
         return Comparison(*names, rtol, atol, problem=str(exc))
     with a, b:
-        return compare_models(a, b, rtol, atol, names)
+        try:
+            return compare_models(a, b, rtol, atol, names)
+        except (KeyError, ValueError, IndexError, TypeError, AttributeError) as exc:  # a malformed product
+            return Comparison(*names, rtol, atol, problem=f"a malformed product ({type(exc).__name__}: {exc})")
 
 
 # -- rendering ----------------------------------------------------------------------------

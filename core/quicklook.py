@@ -5,8 +5,9 @@ What each kind shows: ``x1d`` and WFSS ``x1d`` flux and error against wavelength
 small panel per spectrum, DQ-flagged points marked; ``x1dints`` the white-light curve and
 the spectra as an image (integration against wavelength); ``s2d`` the rectified 2-D
 spectrum on a wavelength axis; ``s3d`` a white-light image and the spectrum of its
-brightest spaxel; ``_cal``/``_calints`` the detector image with the slit cut-outs or the
-WCS bounding box outlined. Scales are percentiles of the finite values, so one hot pixel
+brightest spaxel; ``_cal``/``_calints`` the detector image with each slit (the WCS
+bounding box of each cut-out, placed on the detector) or the exposure's WCS bounding box
+outlined. Scales are percentiles of the finite values, so one hot pixel
 does not flatten the rest. The title is the file name and EXP_TYPE.
 
 matplotlib is optional (the "plot" extra): :func:`require_matplotlib` says how to get it.
@@ -343,11 +344,21 @@ def draw_slits(fig, model, kind):
     _image(fig, ax, canvas, unit, aspect=aspect_of(canvas.shape))
     for s in slits:
         x0, y0 = int(s.xstart or 1) - 1, int(s.ystart or 1) - 1
-        h, w = s.data.shape[-2:]
-        _outline(ax, (x0 - 0.5, x0 + w - 0.5), (y0 - 0.5, y0 + h - 0.5))
+        _outline(ax, *slit_outline(s, x0, y0))
     ax.set_xlabel("detector column (pixel)")
     ax.set_ylabel("detector row (pixel)")
-    return f"   ({len(slits)} slit cut-outs outlined)"
+    return f"   ({len(slits)} slits outlined)"
+
+
+def slit_outline(slit, x0, y0):
+    """((x0, x1), (y0, y1)) on the detector of a cut-out at 0-based (x0, y0): its WCS
+    bounding box (where the slit's light falls) when it has one, else the cut-out."""
+    box = wcs_rectangle(slit.meta.wcs) if slit.meta.hasattr("wcs") and slit.meta.wcs is not None else None
+    if box is None:
+        h, w = slit.data.shape[-2:]
+        box = ((-0.5, w - 0.5), (-0.5, h - 0.5))
+    (bx0, bx1), (by0, by1) = box
+    return (x0 + bx0, x0 + bx1), (y0 + by0, y0 + by1)
 
 
 def median_plane(data):

@@ -32,8 +32,10 @@ def linear_wcs(scale=0.01, offset=1.0, n_in=2, box=None):
     from gwcs import wcs
 
     transform = (models.Scale(scale) | models.Shift(offset)) & models.Identity(1)
-    if box is not None:  # given as ((x0, x1), (y0, y1)); astropy takes it in C order (y first)
-        transform.bounding_box = (box[1], box[0])
+    if box is not None:  # ((x0, x1), (y0, y1)): F order, as jwst's WCSs give theirs
+        from astropy.modeling.bounding_box import ModelBoundingBox
+
+        transform.bounding_box = ModelBoundingBox.validate(transform, box, order="F")
     detector = cf.Frame2D(name="detector", axes_order=(0, 1), unit=(u.pix, u.pix))
     world = cf.Frame2D(name="world", axes_order=(0, 1), unit=(u.um, u.pix), axes_names=("wavelength", "y"))
     return wcs.WCS([(detector, transform), (world, None)])

@@ -136,3 +136,16 @@ def test_json_has_the_verdict_and_every_difference(tmp_path):
     assert data["verdict"] == "DIFFER" and data["exit_code"] == 1 and data["kind"] == "x1dints"
     [diff] = data["differences"]
     assert diff["where"].endswith("FLUX_ERROR") and diff["count"] == 60 and diff["at"].startswith("(2,")
+
+
+def test_a_product_that_breaks_the_comparison_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    import spec2.compare
+
+    def broken(*args):
+        raise ValueError("cannot reshape array of size 3 into shape (2,)")
+
+    x1d = P.make_x1d(tmp_path / "a_x1d.fits")
+    monkeypatch.setattr(spec2.compare, "compare_node", broken)
+    result = compare_files(x1d, x1d)
+    assert result.exit_code == 2
+    assert result.summary() == "CANNOT COMPARE: a malformed product (ValueError: cannot reshape array of size 3 into shape (2,))"

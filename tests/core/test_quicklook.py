@@ -106,3 +106,22 @@ def test_something_else_is_one_line_and_no_png(tmp_path):
             write_quicklook(bad, tmp_path / "png")
         assert "\n" not in str(err.value)
     assert not list(tmp_path.glob("png/*.png"))
+
+
+def test_slit_cal_outlines_each_slit_from_its_wcs_on_the_detector(tmp_path):
+    from stdatamodels.jwst import datamodels
+
+    from spec2.quicklook import figure_for
+    from tests.core.products import linear_wcs
+
+    def narrower(m):  # the second slit's light falls in columns 5-30, rows 2-9 of its cut-out
+        m.slits[1].meta.wcs = linear_wcs(box=((5, 30), (2, 9)))
+
+    product = P.make_slits_cal(tmp_path / "s_cal.fits")
+    with datamodels.open(product) as m:
+        narrower(m)
+        fig = figure_for(m)
+    outlines = sorted((min(line.get_xdata()), max(line.get_xdata()), min(line.get_ydata()), max(line.get_ydata()))
+                      for line in fig.axes[0].get_lines())
+    # make_slits_cal: S200A1 cut at x, y = 20, 10 (1-based), 60 x 12; S400A1 at 25, 50
+    assert outlines == [(18.5, 78.5, 8.5, 20.5), (29.0, 54.0, 51.0, 58.0)]
