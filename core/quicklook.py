@@ -331,8 +331,10 @@ def draw_slits(fig, model, kind):
     if kind == "slit":
         return draw_detector(fig, model, kind)
     # every cut-out where it was cut from (xstart/ystart are 1-based)
-    ny = max(int(s.ystart or 1) - 1 + s.data.shape[-2] for s in slits)
-    nx = max(int(s.xstart or 1) - 1 + s.data.shape[-1] for s in slits)
+    # the whole science array when the header gives its size (the subarray's, or full frame)
+    sub = model.meta.subarray
+    ny = max([int(s.ystart or 1) - 1 + s.data.shape[-2] for s in slits] + [int(sub.ysize or 0)])
+    nx = max([int(s.xstart or 1) - 1 + s.data.shape[-1] for s in slits] + [int(sub.xsize or 0)])
     canvas = np.full((ny, nx), np.nan)
     for s in slits:
         x0, y0 = int(s.xstart or 1) - 1, int(s.ystart or 1) - 1
