@@ -85,6 +85,25 @@ def test_cube_written_as_stdatamodels_writes_it(tmp_path, monkeypatch, piece_byt
         assert np.array_equal(hdul["SCI"].data, model.data, equal_nan=True)
 
 
+def test_wcs_tree_written_as_stdatamodels_writes_it(tmp_path, monkeypatch):
+    """A product with a gwcs WCS in its metadata (serialised without asdf's write-time
+    validation): same bytes, and the WCS reads back and evaluates as it did."""
+    from astropy.modeling import models
+    from gwcs import coordinate_frames as cf
+    from gwcs.wcs import WCS
+
+    model = _cube(nints=2)
+    transform = (models.Shift(3.5) & models.Scale(0.25)) | models.Polynomial2D(2, c0_0=1.0, c1_0=0.5, c0_1=2.0)
+    detector = cf.Frame2D(name="detector")
+    model.meta.wcs = WCS([(detector, transform), (cf.CoordinateFrame(1, ["SPECTRAL"], [0], name="world"), None)])
+    ours, theirs = _saved_both_ways(model, tmp_path, monkeypatch)
+    assert ours.read_bytes() == theirs.read_bytes()
+    from stdatamodels.jwst.datamodels import CubeModel
+
+    with CubeModel(ours) as back:
+        assert back.meta.wcs(4.0, 2.0) == model.meta.wcs(4.0, 2.0)
+
+
 def test_table_written_as_stdatamodels_writes_it(tmp_path, monkeypatch):
     """An _x1dints-like spectral table in the machine's byte order: same bytes."""
     monkeypatch.setattr(fits_writer, "PIECE_BYTES", 64)
