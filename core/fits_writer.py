@@ -14,12 +14,6 @@ reorders a table's bytes through an index. :func:`write_in_pieces` gives such HD
 writer that converts a few megabytes at a time to big-endian and writes them: one pass,
 no full-size copy, the model's arrays untouched. The bytes written are the same.
 
-The metadata tree (the ASDF extension: WCS, tables' descriptions) is serialised without
-asdf's validation of the tree it has just made from the model against the tag schemas
-(``validate_on_write``): that check of asdf's own converters' output took a third of
-writing a time series' products and never changes a byte. The model itself is still
-checked against its datamodel schema as stdatamodels lays it out (``to_fits``).
-
 The file written is the one ``model.save`` writes.
 """
 
@@ -160,15 +154,12 @@ def write_in_pieces(hdulist):
 
 def save_fits(model, path) -> Path:
     """Write ``model`` to the FITS file ``path`` as ``model.save(path)`` does."""
-    import asdf
     from stdatamodels import fits_support
 
     path = Path(path)
     model.on_save(str(path))
     hdulist = IndexedHDUList([fits.PrimaryHDU()])
-    with asdf.config_context() as config:  # this thread's configuration only
-        config.validate_on_write = False
-        hdulist = fits_support.to_fits(model._instance, model._schema, hdulist=hdulist)
+    hdulist = fits_support.to_fits(model._instance, model._schema, hdulist=hdulist)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Card is too long")
         if getattr(model, "_no_asdf_extension", False) and "ASDF" in hdulist:

@@ -86,8 +86,8 @@ def test_cube_written_as_stdatamodels_writes_it(tmp_path, monkeypatch, piece_byt
 
 
 def test_wcs_tree_written_as_stdatamodels_writes_it(tmp_path, monkeypatch):
-    """A product with a gwcs WCS in its metadata (serialised without asdf's write-time
-    validation): same bytes, and the WCS reads back and evaluates as it did."""
+    """A product with a gwcs WCS in its metadata (the ASDF block): same bytes, and the
+    WCS reads back and evaluates as it did."""
     from astropy.modeling import models
     from gwcs import coordinate_frames as cf
     from gwcs.wcs import WCS
