@@ -7,7 +7,8 @@ GNU time as a user runs them):
 
 * batch:   20 fixed-slit exposures (10 nod pairs), one association of 20 products;
            jwst: ``strun calwebb_spec2 asn.json``; spec2: ``spec2 process asn.json``
-* tso:     a 500-integration slitless time series (_rateints)
+* tso:     slitless time series (_rateints) of 30 and 300 integrations, each beside the
+           floor (floor.py, via tso.py): spec2, jwst and the floor, run alternately
 * single:  one fixed-slit exposure, whole process
 * startup: the fixed cost inside each figure: the interpreter importing stdatamodels
            and asdf loading its extensions (both pay it), and each tool's own import.
@@ -23,22 +24,22 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tso as tso_bench
 from measure import alternate, compare, emptied, pipeline_pair, write_between
 
 BIN = Path(sys.executable).parent
 PAIRS = 10
-NINTS = 500
 MARK_BEGIN, MARK_END = "<!-- miri-lrs-begin -->", "<!-- miri-lrs-end -->"
+TSO_BEGIN, TSO_END = "<!-- miri-lrs-tso-begin -->", "<!-- miri-lrs-tso-end -->"
 
 
 def prepare_data(work: Path):
     from spec2.crds_cache import LocalCache, crds_environment
-    from spec2_miri.sim.references import write_reference_set
     from spec2_miri.sim.lrs import (
         fixed_slit_exposure,
         nod_association,
-        slitless_time_series,
     )
+    from spec2_miri.sim.references import write_reference_set
 
     data = work / "data"
     if (work / "ready.json").exists():
@@ -66,10 +67,25 @@ def prepare_data(work: Path):
     batch.write_text(json.dumps(asn, indent=1))
     single = data / "single_spec2_asn.json"
     nod_association(single, [rates[0]], [rates[0].name.replace("_rate.fits", "")])
-    tso, _ = slitless_time_series(data / "jw01234099001_03101_00001-seg001_mirimage_rateints.fits", nints=NINTS)
-    paths = {"batch": str(batch), "single": str(rates[0]), "tso": str(tso), "data": str(data)}
+    paths = {"batch": str(batch), "single": str(rates[0]), "data": str(data)}
     (work / "ready.json").write_text(json.dumps(paths))
     return paths, crds_environment(work / "crds")
+
+
+def prepare_tso(work: Path) -> dict:
+    """{nints: _rateints path} of the slitless series (30 and 300 integrations), cached;
+    the references are prepare_data's."""
+    from spec2_miri.sim.lrs import slitless_time_series
+
+    data = work / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for i, nints in enumerate(tso_bench.LENGTHS):
+        p = data / f"jw01234099001_0310{i + 1}_00001-seg001_mirimage_rateints.fits"
+        if not p.exists():
+            slitless_time_series(p, nints=nints)
+        paths[nints] = str(p)
+    return paths
 
 
 def commands(paths, env, work: Path):
@@ -84,7 +100,7 @@ def commands(paths, env, work: Path):
         "spec2 CLI + plugins": ([BIN / "spec2", "plugins"], env, data),
         "import jwst Spec2Pipeline": ([sys.executable, "-c", "from jwst.pipeline import Spec2Pipeline"], env, data),
     }
-    return {"batch": pair(paths["batch"]), "tso": pair(paths["tso"]), "single": pair(paths["single"])}, startup, out
+    return {"batch": pair(paths["batch"]), "single": pair(paths["single"])}, startup, out
 
 
 def main(argv=None):
@@ -99,8 +115,19 @@ def main(argv=None):
     env = {**env, "SPEC2_DISABLE_PLUGINS": "example_outliers"}
     cases, startup, outdirs = commands(paths, env, args.work)
 
-    per_exposure = {"batch": 2 * PAIRS, "tso": 1, "single": 1}
-    rows = compare(cases, args.cases.split(","), args.repeats, emptied(outdirs.values()), per_exposure)
+    names = args.cases.split(",")
+    if "tso" in names:
+        results = tso_bench.measure_lengths(prepare_tso(args.work), env, paths["data"], args.work / "tso",
+                                            args.repeats)
+        table = tso_bench.render("LRS slitless (SLITLESSPRISM)", results, args.repeats)
+        print(table)
+        if args.out:
+            write_between(args.out, TSO_BEGIN, TSO_END, table, "### LRS slitless time series against the floor")
+        names.remove("tso")
+    if not names:
+        return
+    per_exposure = {"batch": 2 * PAIRS, "single": 1}
+    rows = compare(cases, names, args.repeats, emptied(outdirs.values()), per_exposure)
     st = {label: ser.median_seconds for label, ser in alternate(startup, args.repeats).items()}
     table = render(rows, st, args.repeats) + marginal(rows)
     print(table)
@@ -110,7 +137,6 @@ def main(argv=None):
 
 LABELS = {
     "batch": f"{2 * PAIRS} fixed-slit exposures, one association (nod pairs)",
-    "tso": f"slitless time series, {NINTS} integrations",
     "single": "one fixed-slit exposure",
 }
 

@@ -4,7 +4,8 @@
 
 Cases (one worker on each side, commands run alternately, whole processes timed with
 GNU time as a user runs them): SUBGRISM64 (64 x 2048) F444W/GRISMR ``_rateints`` of a
-bright star with a transit, at two lengths, calibrated to ``_calints`` and ``_x1dints``.
+bright star with a transit, at 30 and 300 integrations, calibrated to ``_calints`` and
+``_x1dints`` by spec2 and by jwst, each beside the floor (floor.py, via tso.py).
 
 Prints a Markdown table (and writes it into --out between the nircam-tsgrism markers).
 """
@@ -17,10 +18,10 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import compare, emptied, pipeline_pair, write_between
+import tso as tso_bench
+from measure import write_between
 
-BIN = Path(sys.executable).parent
-LENGTHS = {"short": 30, "long": 300}
+LENGTHS = {"short": tso_bench.LENGTHS[0], "long": tso_bench.LENGTHS[1]}
 MARK_BEGIN, MARK_END = "<!-- nircam-tsgrism-begin -->", "<!-- nircam-tsgrism-end -->"
 HEADING = "## NIRCam grism time series"
 
@@ -45,26 +46,6 @@ def prepare_data(work: Path):
     return paths, crds_environment(work / "crds")
 
 
-def render(rows, repeats):
-    lines = [
-        f"Median of {repeats} alternating runs; wall time of the whole process; peak RSS.",
-        "",
-        "| case | jwst 3.0.0 | spec2 | jwst/spec2 | peak MB jwst / spec2 |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for name, j, s, ratio, jm, sm, _n in rows:
-        lines.append(f"| SUBGRISM64 F444W/GRISMR, {LENGTHS[name]} integrations | {j:.2f} s | {s:.2f} s | "
-                     f"**{ratio:.1f}×** | {jm:.0f} / {sm:.0f} |")
-    by = {r[0]: r for r in rows}
-    if "short" in by and "long" in by:
-        n = LENGTHS["long"] - LENGTHS["short"]
-        j = (by["long"][1] - by["short"][1]) / n * 100
-        s = (by["long"][2] - by["short"][2]) / n * 100
-        lines += ["", f"Marginal cost of 100 more integrations, (long - short) x 100/{n}: jwst {j:.2f} s, "
-                      f"spec2 {s:.2f} s, **{j / s:.1f}×**."]
-    return "\n".join(lines)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -75,11 +56,9 @@ def main(argv=None):
     args.work.mkdir(parents=True, exist_ok=True)
     paths, env = prepare_data(args.work)
     env = {**env, "SPEC2_DISABLE_PLUGINS": "example_outliers"}
-    out = {"jwst": args.work / "out_jwst", "spec2": args.work / "out_spec2"}
-    cases = {name: pipeline_pair(paths[name], env, paths["data"], out["jwst"], out["spec2"], BIN)
-             for name in LENGTHS}
-    rows = compare(cases, args.cases.split(","), args.repeats, emptied(out.values()), dict.fromkeys(LENGTHS, 1))
-    table = render(rows, args.repeats)
+    rateints = {LENGTHS[name]: paths[name] for name in args.cases.split(",")}
+    results = tso_bench.measure_lengths(rateints, env, paths["data"], args.work, args.repeats)
+    table = tso_bench.render("SUBGRISM64 F444W/GRISMR", results, args.repeats)
     print(table)
     if args.out:
         write_between(args.out, MARK_BEGIN, MARK_END, table, HEADING)

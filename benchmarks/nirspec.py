@@ -9,7 +9,8 @@ GNU time as a user runs them):
              association of 10 products; ``strun calwebb_spec2 asn.json`` against
              ``spec2 process asn.json``
 * fs_single: one of them on its own
-* bots:      a 200-integration bright-object time series on SUB2048 (G395H, S1600A1)
+* bots:      a bright-object time series on SUB2048 (G395H, S1600A1) of 30 and 300
+             integrations, spec2 and jwst each beside the floor (floor.py, via tso.py)
 * fs_batch with ``--parallel``: also ``spec2 process asn.json -j 2`` (two local worker
              processes), against the same jwst runs
 
@@ -24,12 +25,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tso as tso_bench
 from measure import alternate, compare, emptied, pipeline_pair, write_between
 
 BIN = Path(sys.executable).parent
 N_FS = 10
-NINTS = 200
 MARK_BEGIN, MARK_END = "<!-- nirspec-begin -->", "<!-- nirspec-end -->"
+BOTS_BEGIN, BOTS_END = "<!-- nirspec-bots-begin -->", "<!-- nirspec-bots-end -->"
 
 
 def prepare_data(work: Path):
@@ -37,7 +39,6 @@ def prepare_data(work: Path):
     from spec2_nirspec.sim.exposures import (
         Setup,
         simulate_exposure,
-        transit,
         write_references,
     )
 
@@ -59,15 +60,38 @@ def prepare_data(work: Path):
                for p in fs]}
     batch = data / "fs_batch_spec2_asn.json"
     batch.write_text(json.dumps(asn, indent=1))
-    bots_setup = Setup(grating="G395H", detector="NRS1", subarray="SUB2048", primary="S1600A1",
-                       exp_type="NRS_BRIGHTOBJ", nints=NINTS, seed=7)
+    paths = {"fs_batch": str(batch), "fs_single": str(fs[0]), "data": str(data)}
+    (work / "ready.json").write_text(json.dumps(paths))
+    return paths, crds_environment(work / "crds")
+
+
+def prepare_bots(work: Path):
+    """{nints: _rateints path} of the BOTS transit series (30 and 300 integrations) and
+    the CRDS environment; cached in ``work`` (its own references, no fixed-slit data)."""
     import numpy as np
 
-    curve = transit(np.arange(NINTS) / NINTS, 0.5, 0.4, 0.01, 0.08)
-    bots, _ = simulate_exposure(data / "jw02345099001_04101_00001-seg001_nrs1_rateints.fits", bots_setup, refs,
-                                light_curve=curve)
-    paths = {"fs_batch": str(batch), "fs_single": str(fs[0]), "bots": str(bots), "data": str(data)}
-    (work / "ready.json").write_text(json.dumps(paths))
+    from spec2.crds_cache import LocalCache, crds_environment
+    from spec2_nirspec.sim.exposures import (
+        Setup,
+        simulate_exposure,
+        transit,
+        write_references,
+    )
+
+    data = work / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    paths = {n: data / f"jw02345099001_0410{i + 1}_00001-seg001_nrs1_rateints.fits"
+             for i, n in enumerate(tso_bench.LENGTHS)}
+    if not all(p.exists() for p in paths.values()):
+        cache = LocalCache(work / "crds")
+        refs = write_references(cache, detectors=("NRS1",))
+        cache.finish()
+        for nints, p in paths.items():
+            setup = Setup(grating="G395H", detector="NRS1", subarray="SUB2048", primary="S1600A1",
+                          exp_type="NRS_BRIGHTOBJ", nints=nints, seed=7)
+            curve = transit(np.arange(nints) / nints, 0.5, 0.4, 0.01, 0.08)
+            simulate_exposure(p, setup, refs, light_curve=curve)
+    paths = {n: str(p) for n, p in paths.items()}
     return paths, crds_environment(work / "crds")
 
 
@@ -76,16 +100,15 @@ def commands(paths, env, work: Path):
     out = {"jwst": work / "out_jwst", "spec2": work / "out_spec2"}
 
     cases = {name: pipeline_pair(paths[name], env, data, out["jwst"], out["spec2"], BIN)
-             for name in ("fs_batch", "fs_single", "bots")}
+             for name in ("fs_batch", "fs_single")}
     return cases, out
 
 
 LABELS = {
     "fs_batch": f"{N_FS} full-frame fixed-slit exposures (5 slits each), one association",
     "fs_single": "one full-frame fixed-slit exposure",
-    "bots": f"BOTS time series, {NINTS} integrations, SUB2048",
 }
-PER_EXPOSURE = {"fs_batch": N_FS, "fs_single": 1, "bots": 1}
+PER_EXPOSURE = {"fs_batch": N_FS, "fs_single": 1}
 
 
 def render(rows, repeats, parallel=None):
@@ -124,11 +147,24 @@ def main(argv=None):
     parser.add_argument("--parallel", action="store_true", help="also time the FS batch with -j 2")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
+    names = args.cases.split(",")
+    if "bots" in names:
+        names.remove("bots")
+        bots, benv = prepare_bots(args.work / "bots")
+        benv = {**benv, "SPEC2_DISABLE_PLUGINS": "example_outliers"}
+        results = tso_bench.measure_lengths(bots, benv, str(args.work / "bots" / "data"), args.work / "bots",
+                                            args.repeats)
+        table = tso_bench.render("BOTS SUB2048 G395H/S1600A1", results, args.repeats)
+        print(table)
+        if args.out:
+            write_between(args.out, BOTS_BEGIN, BOTS_END, table, "### BOTS against the floor")
+    if not names:
+        return
     paths, env = prepare_data(args.work)
     env = {**env, "SPEC2_DISABLE_PLUGINS": "example_outliers"}
     cases, outdirs = commands(paths, env, args.work)
 
-    rows = compare(cases, args.cases.split(","), args.repeats, emptied(outdirs.values()), PER_EXPOSURE)
+    rows = compare(cases, names, args.repeats, emptied(outdirs.values()), PER_EXPOSURE)
     parallel = None
     if args.parallel:
         cmd, cenv, cwd = cases["fs_batch"]["spec2"]
