@@ -489,7 +489,8 @@ def build_slit_wcs(model, refs: dict):
     forward = wcs.forward_transform
     forward.inputs = ("x", "y", "name")
     detector2slit = wcs.get_transform("detector", "slit_frame")
-    boxes = {s.slit_id: bounding_box(detector2slit, s, inst.wrange) for s in slits}
+    slit2detector = detector2slit.inverse  # astropy rebuilds a compound's inverse per access
+    boxes = {s.slit_id: bounding_box(detector2slit, s, inst.wrange, slit2detector) for s in slits}
     wcs.bounding_box = mbbox.CompoundBoundingBox.validate(
         forward, boxes, selector_args=[("name", True)], order="F"
     )
