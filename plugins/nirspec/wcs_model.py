@@ -434,11 +434,32 @@ def bounding_box(detector2slit, slit, wrange, slit2detector=None):
     box = padded(x_range, y_range)
     if detector2slit is not None and box[0][0] <= box[0][1] and box[1][0] <= box[1][1]:
         x, y = grid_from_bounding_box(box)
-        lam_grid = detector2slit(x, y, slit.slit_id)[3]
-        finite = np.isfinite(lam_grid)
-        if finite.any():
-            box = padded(x_range, y[finite])
+        rows = rows_with_wavelength(lambda r: detector2slit(x[r], y[r], slit.slit_id)[3], y.shape[0])
+        if rows is not None:
+            box = padded(x_range, y[list(rows), 0])
     return box
+
+
+def rows_with_wavelength(wavelengths, n_rows, chunk=4):
+    """(first, last) index of the grid rows where ``wavelengths(rows)`` (the wavelengths
+    of the rows of an index array, NaN off the slit) has a finite value, None if none.
+
+    Only the extreme rows matter to the bounding box, so rows are evaluated from either
+    end inward, ``chunk`` at a time, until a finite one turns up: a few rows instead of
+    the whole grid, with the same values (the transform acts pixel by pixel)."""
+
+    def first_finite(order):
+        for start in range(0, len(order), chunk):
+            rows = order[start:start + chunk]
+            finite = np.isfinite(wavelengths(rows)).any(axis=1)
+            if finite.any():
+                return rows[np.argmax(finite)]
+        return None
+
+    first = first_finite(np.arange(n_rows))
+    if first is None:
+        return None
+    return first, first_finite(np.arange(n_rows - 1, first - 1, -1))
 
 
 def _on_detector(box) -> bool:
