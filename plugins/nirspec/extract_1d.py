@@ -27,6 +27,7 @@ from spec2.steps.extract_slit import (
     slit_name,
     source_type_of,
 )
+from spec2.wcs.compiled import compile_model
 
 log = logging.getLogger("spec2")
 DISP = ex.HORIZONTAL
@@ -42,12 +43,13 @@ def locate_source(slit, shape):
     if str(source_type_of(slit) or "").upper() != "POINT" or xpos is None or ypos is None:
         return None  # only a point source has a position in the slit
     wcs = slit.meta.wcs
-    slit2det = wcs.get_transform("slit_frame", "detector")
+    slit2det = compile_model(wcs.get_transform("slit_frame", "detector"))
+    det2slit = compile_model(wcs.get_transform("detector", "slit_frame"))
     scale = 1e-6 if "gwa" in wcs.available_frames else 1.0  # metres inside the instrument model
     return place_source(wcs, shape, DISP,
                         lambda wl: slit2det(xpos, ypos, wl * scale)[1],
                         lambda wl: slit2det(np.full(wl.size, xpos), np.full(wl.size, ypos), wl),
-                        lambda x, y: wcs.get_transform("detector", "slit_frame")(x, y)[2])
+                        lambda x, y: det2slit(x, y)[2])
 
 
 # -- aperture correction ------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from spec2.models import new_model
+from spec2.wcs.compiled import compile_model
 from spec2.wcs.sregion import format_s_region
 
 
@@ -28,9 +29,9 @@ def evaluate_on_grid(wcs):
     from gwcs.wcstools import grid_from_bounding_box
 
     grid = grid_from_bounding_box(wcs.bounding_box)
-    to_slit = wcs.get_transform(wcs.available_frames[0], "slit_frame")
+    to_slit = compile_model(wcs.get_transform(wcs.available_frames[0], "slit_frame"))
     slit = tuple(np.asarray(v, dtype=float) for v in to_slit(*grid))
-    world = wcs.get_transform("slit_frame", "world")(*slit)
+    world = compile_model(wcs.get_transform("slit_frame", "world"))(*slit)
     return grid, tuple(np.asarray(v, dtype=float) for v in world), slit
 
 
@@ -73,7 +74,7 @@ def output_wcs(slit, pixel_scale_ratio=1.0, world=None):
     s2w = wcs.get_transform("slit_frame", "world")
     w2s = wcs.get_transform("world", "slit_frame")
     bbox = wcs.bounding_box
-    grid, (ra, dec, world_lam), (_, s, lam) = world if world is not None else evaluate_on_grid(wcs)
+    _grid, (ra, dec, world_lam), (_, s, lam) = world if world is not None else evaluate_on_grid(wcs)
     good = np.isfinite(s) & np.isfinite(lam) & np.isfinite(data)
     data[~good] = np.nan
     # NaNs are masked up front: sigma_clip would mask them itself, with a warning

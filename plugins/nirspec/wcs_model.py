@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from spec2.errors import InputError, ReferenceFileError
+from spec2.wcs.compiled import compile_model
 from spec2.wcs.velocity import velocity_correction
 
 # jwst's fixed-slit numbering (slit ids -101..-105; quadrant 5 of the MSA file)
@@ -411,7 +412,8 @@ def bounding_box(detector2slit, slit, wrange, slit2detector=None):
     """The slit's cut-out on the detector, as jwst computes it: trace both slit edges
     over the band every 0.1 nm, pad 10 px along x and 2 px along y (clipped to the
     full frame, in pixel-edge coordinates), then narrow y to rows where the forward
-    transform yields a wavelength."""
+    transform yields a wavelength. The transforms are astropy models or their
+    ``compile_model`` form (called alike)."""
     from gwcs.wcstools import grid_from_bounding_box
 
     if slit2detector is None:
@@ -478,7 +480,7 @@ def build_slit_wcs(model, refs: dict):
 
     inst = InstrumentModel(model, refs)
     slits = open_fixed_slits(model)
-    probe = slit_to_detector(inst, slits)
+    probe = compile_model(slit_to_detector(inst, slits))
     slits = [s for s in slits if _on_detector(bounding_box(None, s, inst.wrange, slit2detector=probe))]
     detector = model.meta.instrument.detector
     if not slits:
@@ -510,7 +512,10 @@ def build_slit_wcs(model, refs: dict):
     forward = wcs.forward_transform
     forward.inputs = ("x", "y", "name")
     detector2slit = wcs.get_transform("detector", "slit_frame")
-    slit2detector = detector2slit.inverse  # astropy rebuilds a compound's inverse per access
+    # astropy rebuilds a compound's inverse per access; both directions are evaluated
+    # through their compiled form (the same values, without astropy's per-node overhead)
+    slit2detector = compile_model(detector2slit.inverse)
+    detector2slit = compile_model(detector2slit)
     boxes = {s.slit_id: bounding_box(detector2slit, s, inst.wrange, slit2detector) for s in slits}
     wcs.bounding_box = mbbox.CompoundBoundingBox.validate(
         forward, boxes, selector_args=[("name", True)], order="F"
