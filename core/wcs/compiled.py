@@ -130,10 +130,8 @@ def _compile_leaf(model, evaluate) -> Evaluator:
     """``evaluate`` (the leaf's, or what it computes) with the leaf's parameter sets,
     inputs and outputs shaped as ``Model.__call__`` shapes them for a single model."""
     params = list(model._param_sets(raw=True, units=True)) if model.param_names else []
-    broadcasting = [
-        getattr(model, name).shape for name in model.param_names
-        if model.standard_broadcasting and getattr(model, name).shape
-    ]
+    # a parameter set is the parameter's value with a leading axis of one (single model)
+    broadcasting = [np.shape(p)[1:] for p in params if np.shape(p)[1:]] if model.standard_broadcasting else []
     n_outputs = model.n_outputs
 
     def leaf(*inputs):
