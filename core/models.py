@@ -5,8 +5,9 @@ deep copy of the cached schema every time: about 10 ms per model. One NIRSpec
 fixed-slit exposure creates some twenty-five models (a SlitModel per cut-out and per
 resampled slit, a SpecModel per spectrum, their containers), so spec2 loads each class's
 schema once per process and passes it in. The model is the same one either way: the
-schema is only read, never changed, by the model. Classes whose constructor does not take
-``schema`` (SlitModel sets every keyword argument as an attribute) are built as usual.
+schema is only read, never changed, by the model. SlitModel's constructor would store a
+``schema`` keyword as an attribute, so a SlitModel is built by DataModel's constructor
+with the schema, followed by what SlitModel's own adds (each keyword set as an attribute).
 """
 
 from __future__ import annotations
@@ -36,8 +37,26 @@ def _takes_schema(cls) -> bool:
     return "schema" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
+def _sets_kwargs_as_attributes(cls) -> bool:
+    """SlitModel (and subclasses not redefining ``__init__``): the constructor passes the
+    keywords on to DataModel, then sets each one as an attribute."""
+    from stdatamodels.jwst.datamodels import SlitModel
+
+    return issubclass(cls, SlitModel) and cls.__init__ is SlitModel.__init__
+
+
 def new_model(cls, *args, **kwargs):
     """``cls(*args, **kwargs)``, with the class's schema loaded once per process."""
-    if kwargs.get("schema") is None and getattr(cls, "schema_url", None) and _takes_schema(cls):
-        kwargs["schema"] = schema_of(cls)
+    if kwargs.get("schema") is not None or not getattr(cls, "schema_url", None):
+        return cls(*args, **kwargs)
+    if _takes_schema(cls):
+        return cls(*args, schema=schema_of(cls), **kwargs)
+    if _sets_kwargs_as_attributes(cls):
+        from stdatamodels.jwst.datamodels import SlitModel
+
+        model = cls.__new__(cls)
+        super(SlitModel, model).__init__(*args, schema=schema_of(cls), **kwargs)
+        for key, value in kwargs.items():
+            setattr(model, key, value)
+        return model
     return cls(*args, **kwargs)

@@ -27,6 +27,7 @@ from spec2.steps.extract_slit import (
     slit_name,
     source_type_of,
 )
+from spec2.wcs.compiled import compile_model
 
 log = logging.getLogger("spec2")
 DISP = ex.HORIZONTAL
@@ -42,12 +43,13 @@ def locate_source(slit, shape):
     if str(source_type_of(slit) or "").upper() != "POINT" or xpos is None or ypos is None:
         return None  # only a point source has a position in the slit
     wcs = slit.meta.wcs
-    slit2det = wcs.get_transform("slit_frame", "detector")
+    slit2det = compile_model(wcs.get_transform("slit_frame", "detector"))
+    det2slit = compile_model(wcs.get_transform("detector", "slit_frame"))
     scale = 1e-6 if "gwa" in wcs.available_frames else 1.0  # metres inside the instrument model
     return place_source(wcs, shape, DISP,
                         lambda wl: slit2det(xpos, ypos, wl * scale)[1],
                         lambda wl: slit2det(np.full(wl.size, xpos), np.full(wl.size, ypos), wl),
-                        lambda x, y: wcs.get_transform("detector", "slit_frame")(x, y)[2])
+                        lambda x, y: det2slit(x, y)[2])
 
 
 # -- aperture correction ------------------------------------------------------------------
@@ -66,23 +68,37 @@ def phase_apcorr(pixphase, wl_ref, sizes, table, wavelength, npixels, phase=0.5)
     """Correction at each (wavelength, npixels) element (1 where the table does not
     reach) from a table by (pixel phase, wavelength, size) whose aperture sizes depend on
     wavelength: the table interpolated to the pixel phase, its sizes to the element's
-    wavelength, then bilinearly in (wavelength, size)."""
-    from scipy.interpolate import RectBivariateSpline, interp1d
+    wavelength, then bilinearly in (wavelength, size), the size clamped to the sizes at
+    that wavelength. This is what a linear RectBivariateSpline per element gives (as
+    jwst computes it, one spline per element), for all elements at once; an element
+    whose wavelength lies outside the table, or whose sizes there do not increase,
+    keeps 1, as does one whose correction is 0."""
+    from scipy.interpolate import interp1d
 
-    by_phase = interp1d(pixphase, table)(phase)
+    by_phase = interp1d(pixphase, table)(phase)  # (size, wavelength)
     size_of = interp1d(wl_ref, sizes)
     order = np.argsort(wl_ref)
-    by_phase = by_phase[:, order]
-    wl_ref = wl_ref[order]
+    grid = by_phase[:, order].T  # (wavelength, size), wavelengths ascending
+    wl_ref = np.asarray(wl_ref, dtype=float)[order]
+    wavelength = np.asarray(wavelength, dtype=float)
+    npixels = np.asarray(npixels, dtype=float)
     out = np.ones(len(wavelength))
-    for i, (wl, n) in enumerate(zip(wavelength, npixels)):
-        try:
-            spline = RectBivariateSpline(wl_ref, size_of(wl), by_phase.T, ky=1, kx=1)
-            value = spline(wl, n).T
-        except ValueError:  # outside the table: no correction
-            continue
-        if value:
-            out[i] = value.item()
+    if grid.shape[0] < 2 or grid.shape[1] < 2 or np.any(np.diff(wl_ref) <= 0):
+        return out  # no linear spline can be built on this table
+    rows = np.flatnonzero((wavelength >= wl_ref[0]) & (wavelength <= wl_ref[-1]))
+    size = size_of(wavelength[rows])  # (size, element)
+    increasing = np.all(np.diff(size, axis=0) > 0, axis=0)
+    rows, size = rows[increasing], size[:, increasing]
+    wl, cols = wavelength[rows], np.arange(rows.size)
+    i = np.clip(np.searchsorted(wl_ref, wl, side="right") - 1, 0, len(wl_ref) - 2)
+    tx = (wl - wl_ref[i]) / (wl_ref[i + 1] - wl_ref[i])
+    n = np.clip(npixels[rows], size[0], size[-1])
+    j = np.minimum(np.sum(size[1:] <= n, axis=0), size.shape[0] - 2)
+    y0, y1 = size[j, cols], size[j + 1, cols]
+    ty = (n - y0) / (y1 - y0)
+    value = ((1 - tx) * (1 - ty) * grid[i, j] + tx * (1 - ty) * grid[i + 1, j]
+             + (1 - tx) * ty * grid[i, j + 1] + tx * ty * grid[i + 1, j + 1])
+    out[rows] = np.where(value != 0, value, 1.0)
     return out
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from spec2.models import new_model
+from spec2.wcs.compiled import compile_model
 from spec2.wcs.sregion import format_s_region
 from spec2_nirspec.wcs_model import FIXED_SLIT_NUMS, fs_slit_id
 
@@ -44,8 +45,11 @@ def _fixed(transform, slit_id):
     fixed = fix_inputs(transform, {"name": slit_id}) | drop
     fixed.name = transform.name
     fixed.outputs = tuple(transform.outputs[i] for i in keep)
-    if transform.has_inverse():
+    try:  # has_inverse() would build a compound's inverse once more just to ask
         inverse = transform.inverse
+    except NotImplementedError:
+        inverse = None
+    if inverse is not None:
         n_out = inverse.n_outputs
         inv_in = inverse.inputs[0] if name_out == 0 else inverse.inputs[-1]
         name_in = transform.inputs.index("name")
@@ -95,7 +99,8 @@ def cut_out(model, slit):
     # only the wavelength is kept: it leaves the instrument model at slit_frame (metres)
     # and reaches the world frame through one scale to microns, so the rest of the
     # chain (fore optics, telescope, sky) need not be evaluated
-    wavelength = (wcs.get_transform("detector", "slit_frame")(x, y)[2] * 1e6).astype(np.float32)
+    to_slit = compile_model(wcs.get_transform("detector", "slit_frame"))
+    wavelength = (to_slit(x, y)[2] * 1e6).astype(np.float32)
     int_times = model.int_times.copy() if data.ndim == 3 and _is_tso(model) else None
     out = new_model(
         SlitModel,

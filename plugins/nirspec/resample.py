@@ -16,16 +16,23 @@ from __future__ import annotations
 import numpy as np
 
 from spec2.models import new_model
+from spec2.wcs.compiled import compile_model
 from spec2.wcs.sregion import format_s_region
 
 
 def evaluate_on_grid(wcs):
-    """(x, y) of the WCS's bounding-box pixel grid and (ra, dec, lambda) there: the one
-    full evaluation the output grid and the pixel map both use."""
+    """((x, y) of the WCS's bounding-box pixel grid, (ra, dec, lambda) there, (x_slit,
+    y_slit, lambda) there): the one evaluation of the slit's chain that the output grid
+    and the pixel map both use. The chain is evaluated to the slit frame and from there
+    to the sky, which is what ``wcs(x, y)`` computes (the grid lies inside the bounding
+    box), without evaluating the instrument model a second time for the slit frame."""
     from gwcs.wcstools import grid_from_bounding_box
 
     grid = grid_from_bounding_box(wcs.bounding_box)
-    return grid, tuple(np.asarray(v, dtype=float) for v in wcs(*grid))
+    to_slit = compile_model(wcs.get_transform(wcs.available_frames[0], "slit_frame"))
+    slit = tuple(np.asarray(v, dtype=float) for v in to_slit(*grid))
+    world = compile_model(wcs.get_transform("slit_frame", "world"))(*slit)
+    return grid, tuple(np.asarray(v, dtype=float) for v in world), slit
 
 
 def sampling_wavelengths(lam):
@@ -64,13 +71,10 @@ def output_wcs(slit, pixel_scale_ratio=1.0, world=None):
     data = slit.data.copy()
     with np.errstate(all="ignore"):
         data -= np.nanmin(data) if np.isfinite(data).any() else 0.0
-    first = wcs.available_frames[0]
-    d2s = wcs.get_transform(first, "slit_frame")
     s2w = wcs.get_transform("slit_frame", "world")
     w2s = wcs.get_transform("world", "slit_frame")
     bbox = wcs.bounding_box
-    grid, (ra, dec, world_lam) = world if world is not None else evaluate_on_grid(wcs)
-    _, s, lam = np.array(d2s(*grid))
+    _grid, (ra, dec, world_lam), (_, s, lam) = world if world is not None else evaluate_on_grid(wcs)
     good = np.isfinite(s) & np.isfinite(lam) & np.isfinite(data)
     data[~good] = np.nan
     # NaNs are masked up front: sigma_clip would mask them itself, with a warning
@@ -83,8 +87,8 @@ def output_wcs(slit, pixel_scale_ratio=1.0, world=None):
     targ_ra, targ_dec, _ = s2w(0, wmean_s, wmean_l)
 
     centre = int(np.mean(bbox, axis=1)[0])
-    column = grid[0][:, centre], grid[1][:, centre]
-    ra_ref, dec_ref, _ = np.array(wcs(*column))
+    # the sky positions of the grid's middle column (already evaluated above)
+    ra_ref, dec_ref = ra[:, centre], dec[:, centre]
     undist2sky = Pix2Sky_TAN() | RotateNative2Celestial(targ_ra, targ_dec, 180)
     x_tan, y_tan = undist2sky.inverse(ra_ref, dec_ref)
     keep = ~(np.isnan(x_tan) | np.isnan(y_tan))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from spec2.errors import InputError, ReferenceFileError
+from spec2.wcs.compiled import compile_model
 from spec2.wcs.velocity import velocity_correction
 
 # jwst's fixed-slit numbering (slit ids -101..-105; quadrant 5 of the MSA file)
@@ -411,7 +412,8 @@ def bounding_box(detector2slit, slit, wrange, slit2detector=None):
     """The slit's cut-out on the detector, as jwst computes it: trace both slit edges
     over the band every 0.1 nm, pad 10 px along x and 2 px along y (clipped to the
     full frame, in pixel-edge coordinates), then narrow y to rows where the forward
-    transform yields a wavelength."""
+    transform yields a wavelength. The transforms are astropy models or their
+    ``compile_model`` form (called alike)."""
     from gwcs.wcstools import grid_from_bounding_box
 
     if slit2detector is None:
@@ -434,11 +436,32 @@ def bounding_box(detector2slit, slit, wrange, slit2detector=None):
     box = padded(x_range, y_range)
     if detector2slit is not None and box[0][0] <= box[0][1] and box[1][0] <= box[1][1]:
         x, y = grid_from_bounding_box(box)
-        lam_grid = detector2slit(x, y, slit.slit_id)[3]
-        finite = np.isfinite(lam_grid)
-        if finite.any():
-            box = padded(x_range, y[finite])
+        rows = rows_with_wavelength(lambda r: detector2slit(x[r], y[r], slit.slit_id)[3], y.shape[0])
+        if rows is not None:
+            box = padded(x_range, y[list(rows), 0])
     return box
+
+
+def rows_with_wavelength(wavelengths, n_rows, chunk=4):
+    """(first, last) index of the grid rows where ``wavelengths(rows)`` (the wavelengths
+    of the rows of an index array, NaN off the slit) has a finite value, None if none.
+
+    Only the extreme rows matter to the bounding box, so rows are evaluated from either
+    end inward, ``chunk`` at a time, until a finite one turns up: a few rows instead of
+    the whole grid, with the same values (the transform acts pixel by pixel)."""
+
+    def first_finite(order):
+        for start in range(0, len(order), chunk):
+            rows = order[start:start + chunk]
+            finite = np.isfinite(wavelengths(rows)).any(axis=1)
+            if finite.any():
+                return rows[np.argmax(finite)]
+        return None
+
+    first = first_finite(np.arange(n_rows))
+    if first is None:
+        return None
+    return first, first_finite(np.arange(n_rows - 1, first - 1, -1))
 
 
 def _on_detector(box) -> bool:
@@ -457,7 +480,7 @@ def build_slit_wcs(model, refs: dict):
 
     inst = InstrumentModel(model, refs)
     slits = open_fixed_slits(model)
-    probe = slit_to_detector(inst, slits)
+    probe = compile_model(slit_to_detector(inst, slits))
     slits = [s for s in slits if _on_detector(bounding_box(None, s, inst.wrange, slit2detector=probe))]
     detector = model.meta.instrument.detector
     if not slits:
@@ -489,7 +512,11 @@ def build_slit_wcs(model, refs: dict):
     forward = wcs.forward_transform
     forward.inputs = ("x", "y", "name")
     detector2slit = wcs.get_transform("detector", "slit_frame")
-    boxes = {s.slit_id: bounding_box(detector2slit, s, inst.wrange) for s in slits}
+    # astropy rebuilds a compound's inverse per access; both directions are evaluated
+    # through their compiled form (the same values, without astropy's per-node overhead)
+    slit2detector = compile_model(detector2slit.inverse)
+    detector2slit = compile_model(detector2slit)
+    boxes = {s.slit_id: bounding_box(detector2slit, s, inst.wrange, slit2detector) for s in slits}
     wcs.bounding_box = mbbox.CompoundBoundingBox.validate(
         forward, boxes, selector_args=[("name", True)], order="F"
     )
