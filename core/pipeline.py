@@ -37,6 +37,10 @@ _NOT_SPECTROSCOPY_SUFFIXES = ("_IMAGE", "_CORON", "_DARK", "_FLAT", "_TACQ", "_T
 _NOT_SPECTROSCOPY = {"NIS_AMI", "NRC_TSIMAGE", "MIR_4QPM", "MIR_LYOT", "MIR_CORONCAL", "FGS_FINEGUIDE"}
 
 
+def _crds_steppars_disabled_by_environment() -> bool:
+    return os.environ.get("STPIPE_DISABLE_CRDS_STEPPARS", "").strip().lower() in ("true", "1", "yes")
+
+
 @dataclass
 class RunOptions:
     """What the user asked for, shared by every exposure of a run."""
@@ -46,7 +50,9 @@ class RunOptions:
     skip: frozenset = frozenset()  # step names
     settings: dict = field(default_factory=dict)  # {step: {param: value}}
     save_intermediate: bool = False
-    crds_steppars: bool = True  # apply CRDS parameter references (pars-*), as jwst does
+    # apply CRDS parameter references (pars-*), as jwst does unless its
+    # STPIPE_DISABLE_CRDS_STEPPARS says not to (stpipe honours it whatever the caller)
+    crds_steppars: bool = field(default_factory=lambda: not _crds_steppars_disabled_by_environment())
 
 
 @dataclass
@@ -364,10 +370,8 @@ def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
 
 def _crds_pars(refs, recipe, stepdefs, options, result) -> dict:
     """The exposure's CRDS parameter references ({step: {param: value}}), recorded in
-    its result; none when the user turned them off (the option, or jwst's
-    STPIPE_DISABLE_CRDS_STEPPARS, which stpipe honours whatever the caller)."""
-    disabled = os.environ.get("STPIPE_DISABLE_CRDS_STEPPARS", "").strip().lower() in ("true", "1", "yes")
-    if not options.crds_steppars or disabled:
+    its result; none when the run's options turned them off."""
+    if not options.crds_steppars:
         result.crds_parameters = {"disabled": True}
         return {}
     from spec2.crds_pars import crds_settings
