@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from spec2.pipeline import ExposureResult, RunOptions
+from spec2.recipe import parameter_error
 
 
 class RunResults(list):
@@ -50,12 +51,10 @@ def settings_of(params: Mapping | None, stepdefs) -> dict:
             pairs = value
         else:
             raise ValueError(f"params[{key!r}]: give {{'{key}': {{PARAM: VALUE}}}} or '{key}.PARAM': VALUE")
-        if step not in stepdefs:
-            raise ValueError(f"params: unknown step {step!r} (steps: {', '.join(stepdefs)})")
-        names = [p.name for p in stepdefs[step].params]
         for name, val in pairs.items():
-            if name not in names:
-                raise ValueError(f"params: step {step} has no parameter {name!r} (parameters: {', '.join(names)})")
+            problem = parameter_error(stepdefs, step, name)
+            if problem:
+                raise ValueError(f"params: {problem}")
             settings.setdefault(step, {})[name] = val
     return settings
 

@@ -107,6 +107,7 @@ def build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs, step
     """
     from spec2 import jwst_steps
     from spec2.pipeline import RunOptions
+    from spec2.recipe import is_true, parameter_error
 
     settings, overrides, jwst_skipped = _file_choices(params, stepdefs) if params else ({}, {}, [])
     for option, texts in (("--set", set_), ("--steps", steps)):
@@ -119,15 +120,13 @@ def build_options(output_dir, ref, skip, set_, save_intermediate, stepdefs, step
                 overrides[param[len(jwst_steps.OVERRIDE_PREFIX):].lower()] = text  # jwst's --ref
                 continue
             if step not in stepdefs:
-                skipping = param == "skip" and text.strip().lower() in ("1", "true", "yes", "on")
+                skipping = param == "skip" and is_true(text)
                 label = f"--steps.{key}" if option == "--steps" else f"--set {key}"
                 jwst_skipped += _unknown_step(step, label, skipping, stepdefs)
                 continue
-            names = [p.name for p in stepdefs[step].params]
-            if param not in names:
-                raise click.BadParameter(
-                    f"step {step} has no parameter {param!r} (parameters: {', '.join(names)}; "
-                    f"see `spec2 steps {step}`)", param_hint=option)
+            problem = parameter_error(stepdefs, step, param)
+            if problem:
+                raise click.BadParameter(f"{problem}; see `spec2 steps {step}`", param_hint=option)
             try:
                 settings.setdefault(step, {})[param] = stepdefs[step].param(param).parse(text)
             except ValueError as exc:

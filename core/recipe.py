@@ -38,6 +38,22 @@ _NONE = ("", "none", "null")
 PARAM_TYPES = ("bool", "int", "float", "str", "ints", "floats")
 
 
+def is_true(text) -> bool:
+    """Whether option text (``--set STEP.skip=yes``, an environment variable) means true."""
+    return str(text).strip().lower() in _TRUE
+
+
+def parameter_error(stepdefs: Mapping, step: str, param: str) -> str | None:
+    """Why ``STEP.PARAM`` names no parameter of ``stepdefs`` ({name: StepDef}), or None
+    when it does: the one check the CLI's ``--set`` and the API's ``params`` share."""
+    if step not in stepdefs:
+        return f"unknown step {step!r} (steps: {', '.join(stepdefs)})"
+    names = [p.name for p in stepdefs[step].params]
+    if param not in names:
+        return f"step {step} has no parameter {param!r} (parameters: {', '.join(names)})"
+    return None
+
+
 @dataclass(frozen=True)
 class Param:
     """One step parameter.
