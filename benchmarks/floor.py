@@ -1,6 +1,7 @@
 """The floor of a time-series run: what any Python pipeline pays, and nothing more.
 
     python benchmarks/floor.py RATEINTS OUTPUT.fits [REFERENCE ...]
+    python benchmarks/floor.py --inputs RATE [RATE ...] --out-dir DIR [--refs REFERENCE ...]
 
 Run as its own process (timed from outside, like the pipelines it is set beside), it
 
@@ -11,7 +12,9 @@ Run as its own process (timed from outside, like the pipelines it is set beside)
 4. writes the input's arrays once, with astropy alone, to ``OUTPUT.fits``.
 
 No pipeline can do less and still produce calibrated integrations, so the ratio of a
-run to this is how much of the run is the pipeline's own cost.
+run to this is how much of the run is the pipeline's own cost. The second form is the
+floor of a batch: the references once, then steps 2 and 4 for each input in turn (the
+marginal floor per exposure is the difference of two batch sizes).
 """
 
 from __future__ import annotations
@@ -90,11 +93,8 @@ def write_arrays(arrays: dict, path) -> None:
     fits.HDUList(hdus).writeto(path, overwrite=True)
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) < 2:
-        sys.exit("usage: floor.py RATEINTS OUTPUT.fits [REFERENCE ...]")
-    rateints, output, references = argv[0], argv[1], argv[2:]
+def floor_of(rateints, output, references) -> None:
+    """Steps 2-4 for one input (stdatamodels already imported)."""
     from stdatamodels.jwst import datamodels
 
     with datamodels.open(rateints) as model:
@@ -102,6 +102,33 @@ def main(argv=None):
         for ref in references:
             read_reference(ref)
         write_arrays(arrays, output)
+
+
+def batch_floor(inputs, out_dir, references) -> None:
+    from stdatamodels.jwst import datamodels
+
+    for ref in references:
+        read_reference(ref)
+    for path in inputs:
+        with datamodels.open(path) as model:
+            write_arrays(model_arrays(model), Path(out_dir) / Path(path).name.replace(".fits", "_floor.fits"))
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--inputs":
+        import argparse
+
+        parser = argparse.ArgumentParser(prog="floor.py")
+        parser.add_argument("--inputs", nargs="+", required=True)
+        parser.add_argument("--out-dir", required=True)
+        parser.add_argument("--refs", nargs="*", default=[])
+        args = parser.parse_args(argv)
+        batch_floor(args.inputs, args.out_dir, args.refs)
+        return
+    if len(argv) < 2:
+        sys.exit("usage: floor.py RATEINTS OUTPUT.fits [REFERENCE ...]")
+    floor_of(argv[0], argv[1], argv[2:])
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tso as tso_bench
-from measure import alternate, compare, emptied, pipeline_pair, write_between
+from measure import alternate, emptied, pipeline_pair, run_measured, write_between
 
 BIN = Path(sys.executable).parent
 N_FS = 10
@@ -96,12 +96,37 @@ def prepare_bots(work: Path):
 
 
 def commands(paths, env, work: Path):
+    """{case: {"jwst"|"spec2"|"floor": command}} and the output folders. The floor of a
+    case reads the reference files a spec2 run of it used (one spec2 run first, for its
+    report), then reads each rate file and writes its arrays with astropy alone."""
     data = paths["data"]
-    out = {"jwst": work / "out_jwst", "spec2": work / "out_spec2"}
+    out = {"jwst": work / "out_jwst", "spec2": work / "out_spec2", "floor": work / "out_floor"}
+    for folder in out.values():
+        folder.mkdir(parents=True, exist_ok=True)
 
     cases = {name: pipeline_pair(paths[name], env, data, out["jwst"], out["spec2"], BIN)
              for name in ("fs_batch", "fs_single")}
+    run_measured(cases["fs_single"]["spec2"][0], env, data)
+    refs = tso_bench.references_used(out["spec2"] / "spec2_report.json", env["CRDS_PATH"])
+    rates = {"fs_single": [paths["fs_single"]], "fs_batch": sorted(str(p) for p in Path(data).glob("*_rate.fits"))}
+    for name, inputs in rates.items():
+        cases[name]["floor"] = ([sys.executable, tso_bench.FLOOR, "--inputs", *inputs, "--out-dir", out["floor"],
+                                 "--refs", *refs], env, data)
     return cases, out
+
+
+def measure(cases, names, repeats, prepare):
+    """Table rows (name, jwst s, spec2 s, ratio, jwst MB, spec2 MB, exposures, floor s):
+    the three commands of each case run alternately."""
+    rows = []
+    for name in names:
+        series = alternate(cases[name], repeats, prepare=prepare)
+        j, s, f = (series[k] for k in ("jwst", "spec2", "floor"))
+        rows.append((name, j.median_seconds, s.median_seconds, j.median_seconds / s.median_seconds,
+                     j.peak_mb, s.peak_mb, PER_EXPOSURE[name], f.median_seconds))
+        print(f"{name}: jwst {j.median_seconds:.2f} s, spec2 {s.median_seconds:.2f} s, "
+              f"floor {f.median_seconds:.2f} s, peak MB {j.peak_mb:.0f}/{s.peak_mb:.0f}", flush=True)
+    return rows
 
 
 LABELS = {
@@ -115,19 +140,22 @@ def render(rows, repeats, parallel=None):
     lines = [
         f"Median of {repeats} alternating runs; wall time of the whole process; peak RSS.",
         "",
-        "| case | jwst 3.0.0 | spec2 | jwst/spec2 | per exposure jwst / spec2 | peak MB jwst / spec2 |",
-        "|---|---|---|---|---|---|",
+        ("| case | floor | jwst 3.0.0 | spec2 | jwst/spec2 | spec2/floor | per exposure jwst / spec2 "
+         "| peak MB jwst / spec2 |"),
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for name, j, s, ratio, jm, sm, n in rows:
-        lines.append(f"| {LABELS[name]} | {j:.1f} s | {s:.1f} s | **{ratio:.1f}×** | {j / n:.2f} / {s / n:.2f} s "
-                     f"| {jm:.0f} / {sm:.0f} |")
+    for name, j, s, ratio, jm, sm, n, f in rows:
+        lines.append(f"| {LABELS[name]} | {f:.1f} s | {j:.1f} s | {s:.1f} s | **{ratio:.1f}×** | {s / f:.1f}× "
+                     f"| {j / n:.2f} / {s / n:.2f} s | {jm:.0f} / {sm:.0f} |")
     by = {r[0]: r for r in rows}
     if "fs_batch" in by and "fs_single" in by:
         n = N_FS
-        j = (by["fs_batch"][1] - by["fs_single"][1]) / (n - 1)
-        s = (by["fs_batch"][2] - by["fs_single"][2]) / (n - 1)
-        lines += ["", (f"Marginal cost of one more fixed-slit exposure in a batch, (batch - single)/{n - 1}: "
-                      f"jwst {j:.2f} s, spec2 {s:.2f} s, **{j / s:.1f}×**.")]
+        j, s, f = ((by["fs_batch"][k] - by["fs_single"][k]) / (n - 1) for k in (1, 2, 7))
+        lines += ["", (f"The three figures of the fixed-slit batch: fixed start-up (single - marginal) "
+                      f"jwst {by['fs_single'][1] - j:.2f} s, spec2 {by['fs_single'][2] - s:.2f} s, floor "
+                      f"{by['fs_single'][7] - f:.2f} s; marginal cost of one more exposure, (batch - single)/{n - 1}: "
+                      f"jwst {j:.2f} s, spec2 {s:.2f} s, floor {f:.2f} s: **{j / s:.1f}×** jwst's, "
+                      f"{s / f:.1f}× the floor's.")]
     if parallel is not None and "fs_batch" in by:
         j = by["fs_batch"][1]
         t = parallel.median_seconds
@@ -164,7 +192,7 @@ def main(argv=None):
     env = {**env, "SPEC2_DISABLE_PLUGINS": "example_outliers"}
     cases, outdirs = commands(paths, env, args.work)
 
-    rows = compare(cases, names, args.repeats, emptied(outdirs.values()), PER_EXPOSURE)
+    rows = measure(cases, names, args.repeats, emptied(outdirs.values()))
     parallel = None
     if args.parallel:
         cmd, cenv, cwd = cases["fs_batch"]["spec2"]
