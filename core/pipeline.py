@@ -407,7 +407,7 @@ class RecipeRun:
         self._hooks = {name: step_caller(pm, name, exp_type, stepdefs) for name, owner in self._owners.items() if owner}
         self._reftypes = {name: claims.reftypes.get((exp_type, name), ()) for name in stepdefs}
         self._exp_type = exp_type
-        self._context = dict(members=self._members, input_dir=input_dir, pm=pm)
+        self._context = {"input_dir": input_dir, "pm": pm}
 
     def entry(self, entry, model):
         if isinstance(entry, SlitGroups):
@@ -424,15 +424,22 @@ class RecipeRun:
         if not skip and stepdef.makes is None and id(model) in self._saved:
             model = model.copy()  # the product marked earlier keeps its state at its mark
         extras: dict = {}
+        # each hook gets its own copy of the members; only the types its StepDef declares
+        # in rewrites_members are taken back for the steps after it
+        members = {k: list(v) for k, v in self._members.items()}
         t0 = time.perf_counter()
         try:
             out, status, dt, used = run_step(self._hooks[step.name], stepdef, model, self.refs, params,
-                                             dict(self._context, extra_products=extras), skip=skip)
+                                             dict(self._context, members=members, extra_products=extras),
+                                             skip=skip)
         except Exception:
             # the report names the step that failed and what it had asked for
             self.result.steps.append(StepRecord(label, FAILED, time.perf_counter() - t0, self.refs.take_used()))
             raise
         self.result.steps.append(StepRecord(label, status, dt, used))
+        for kind in stepdef.rewrites_members:
+            if kind in members:
+                self._members[kind] = list(members[kind])
         self._check_declared(step.name, used)
         if step.required and status != COMPLETE and step.name not in self.options.skip:
             raise Spec2Error(f"{self.exposure.science}: {step.name} did not complete; cannot calibrate")

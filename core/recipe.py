@@ -127,6 +127,11 @@ class StepDef:
                  that makes a product never changes its input.
     off_by_default -- the step runs only when the user sets ``NAME.skip=false``
     extra_products -- suffixes of extra products the step may hand back (``_masterbg1d``)
+    rewrites_members -- association member types (``background``) whose members the
+                 step may replace, in the ``members`` dict its hook receives, with
+                 datamodels it made from them; the steps after it receive those (NIRSpec
+                 imprint hands bkg_subtract imprint-subtracted backgrounds). A step
+                 that does not declare a type cannot change what later steps see of it.
     """
 
     name: str
@@ -139,6 +144,7 @@ class StepDef:
     makes: str | None = None
     off_by_default: bool = False
     extra_products: tuple[str, ...] = ()
+    rewrites_members: tuple[str, ...] = ()
 
     def __post_init__(self):
         names = [p.name for p in self.params]

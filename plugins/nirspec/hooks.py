@@ -17,6 +17,7 @@ from spec2.recipe import Claim, Recipe, Step
 FIXEDSLIT = "NRS_FIXEDSLIT"
 BRIGHTOBJ = "NRS_BRIGHTOBJ"
 EXPOSURE_TYPES = (FIXEDSLIT, BRIGHTOBJ)
+IMPRINT_TYPES = ("NRS_MSASPEC", "NRS_IFU")  # jwst subtracts imprints for these only
 # the instrument-model reference types the slit WCS is built from
 WCS_REFTYPES = ("disperser", "wavelengthrange", "fpa", "camera", "collimator", "msa", "fore", "ote")
 
@@ -37,7 +38,9 @@ def spec2_step_definitions():
     from spec2.recipe import StepDef
 
     return [StepDef("wavecorr", "wavecorr", "wavecorr", (),
-                    "NIRSpec: wavelength zero point of off-centre point sources", reftypes=("wavecorr",))]
+                    "NIRSpec: wavelength zero point of off-centre point sources", reftypes=("wavecorr",)),
+            StepDef("imprint", "imprint", "imprint", (), "NIRSpec MOS/IFU: subtract the association's imprint "
+                    "exposure from the science and background members", rewrites_members=("background",))]
 
 
 @hookimpl
@@ -45,7 +48,9 @@ def spec2_claims():
     common = {"assign_wcs": WCS_REFTYPES, "bkg_subtract": (), "extract_2d": (), "srctype": (),
               "wavecorr": ("wavecorr",), "flat_field": ("fflat", "sflat", "dflat"), "pathloss": ("pathloss",),
               "photom": ("photom", "area"), "extract_1d": ("extract1d", "apcorr")}
-    return [Claim((FIXEDSLIT,), {**common, "resample_spec": ()}), Claim((BRIGHTOBJ,), common)]
+    return [Claim((FIXEDSLIT,), {**common, "resample_spec": ()}), Claim((BRIGHTOBJ,), common),
+            # imprint is implemented here for the modes jwst runs it on; their recipes name it
+            Claim(IMPRINT_TYPES, {"imprint": ()}, recipe=False)]
 
 
 @hookimpl
@@ -101,6 +106,16 @@ def wavecorr(model, refs):
     model, corrected = apply_wavecorr(model, refs.open("wavecorr"))
     if not corrected:
         raise StepSkipped("no point source to correct")
+    return model
+
+
+@hookimpl
+def imprint(model, members):
+    from spec2.errors import StepSkipped
+    from spec2_nirspec.imprint import imprint_exposure_and_backgrounds
+
+    if not imprint_exposure_and_backgrounds(model, members):
+        raise StepSkipped("no imprint member matches the exposure")
     return model
 
 
