@@ -169,6 +169,33 @@ def wfss_contam(model, refs, params, members, input_dir, pm, extra_products):
 
 
 @hookspec(firstresult=True)
+def master_background_mos(model, refs, params, members, input_dir, pm, extra_products):
+    """Subtract a master background from every slit of a multi-slit exposure in DN/s
+    (after srctype, before the flat field): the background slitlets' spectra (or the
+    ``user_background``) combined, laid onto each slit's wavelengths and decalibrated.
+
+    Implement it by calling :func:`spec2.steps.master_background_mos.subtract_master_background`
+    with this mode's ``chain`` of invertible steps (NIRSpec MOS: flat_field, pathloss,
+    barshadow, photom); the core runs them, resample_spec and extract_1d through ``pm``.
+    The model's slits must carry ``wavelength`` and ``source_name`` (background
+    slitlets' names hold BKG or BACKGROUND); the claim declares the reference types of
+    the chain, resample_spec and extract_1d (they are opened inside this step). Extra
+    products ``masterbg1d``, ``masterbg2d``, ``bkgx1d`` when ``save_background``.
+    """
+
+
+# Steps that run in inverse. A step whose StepDef has the ``inverse`` parameter
+# (spec2.recipe.inverse_param: flat_field, pathloss, photom; a plugin's barshadow) must,
+# given ``params["inverse"]`` True, undo on any model what it does forward on a model
+# with the same metadata (slits, source types, wavelengths, exposure): multiply where it
+# divides and back. It need not restore the variances (master background uses SCI and
+# DQ only), may OR DQ flags as forward does, and honours ``params["source_type"]`` (or
+# each slit's ``source_type``) the same way both ways. An implementation that cannot
+# undo itself for a mode says so with spec2.steps.call.forward_only (an error naming
+# it), never by applying the forward correction.
+
+
+@hookspec(firstresult=True)
 def flat(model, refs, params, members, input_dir, pm, extra_products):
     """Divide by the flat field, propagating ERR, VAR_POISSON, VAR_RNOISE into VAR_FLAT
     and OR-ing the flat's DQ; with ``params["inverse"]`` multiply instead (undo it: the

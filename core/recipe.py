@@ -359,8 +359,15 @@ def _source_type_param():
                  choices=("POINT", "EXTENDED"))
 
 
-def _inverse_param(what):
+def inverse_param(what):
+    """The ``inverse`` parameter of a step that can undo itself (the contract is in
+    :mod:`spec2.hookspecs`, "Steps that run in inverse"): master background
+    decalibrates through every step of its chain that declares it. A plugin step that
+    can invert (NIRSpec barshadow) adds it to its StepDef."""
     return Param("inverse", "bool", False, f"undo the {what} (multiply where it divides), as master background does")
+
+
+_inverse_param = inverse_param  # the name it had first
 
 
 CORE_STEPS = {
@@ -407,11 +414,26 @@ CORE_STEPS = {
             "remove the other sources' dispersed light from WFSS cut-outs",
             reftypes=("wavelengthrange", "photom"), off_by_default=True,
         ),
-        StepDef("flat_field", "flat", "flat_field", (_inverse_param("flat field"),), "divide by the flat field",
+        StepDef(
+            "master_background_mos", "master_background_mos", "master_background",
+            (
+                Param("sigma_clip", "float", 3.0, "clipping threshold when combining the background spectra; "
+                      "None: no clipping"),
+                Param("median_kernel", "int", 1, "moving-median width smoothing the master background (odd)"),
+                Param("force_subtract", "bool", False, "subtract even if a background was subtracted already"),
+                Param("save_background", "bool", False, "save _masterbg1d, _masterbg2d and _bkgx1d"),
+                Param("user_background", "str", None, "a 1-D background spectrum (x1d or combined) to use; "
+                      "None: from the background slitlets"),
+                Param("inverse", "bool", False, "add the master background instead of subtracting it"),
+            ),
+            "multi-slit master background from background slitlets, decalibrated and subtracted",
+            extra_products=("masterbg1d", "masterbg2d", "bkgx1d"),
+        ),
+        StepDef("flat_field", "flat", "flat_field", (inverse_param("flat field"),), "divide by the flat field",
                 reftypes=("flat", "fflat", "sflat", "dflat")),
-        StepDef("pathloss", "pathloss", "pathloss", (_inverse_param("slit-loss correction"),), "slit-loss correction",
+        StepDef("pathloss", "pathloss", "pathloss", (inverse_param("slit-loss correction"),), "slit-loss correction",
                 reftypes=("pathloss",)),
-        StepDef("photom", "photom", "photom", (_inverse_param("flux calibration"),), "DN/s to MJy/sr or MJy",
+        StepDef("photom", "photom", "photom", (inverse_param("flux calibration"),), "DN/s to MJy/sr or MJy",
                 reftypes=("photom", "area")),
         StepDef(
             "resample_spec", "resample_spec", "resample",
