@@ -77,8 +77,8 @@ def read_user_background(path, input_dir=None):
     except (AttributeError, KeyError, IndexError, TypeError, ValueError):
         kind = type(model).__name__
         model.close()
-        raise InputError(f"user_background {path}: is a {kind}, not a 1-D spectrum with wavelength and "
-                         "surf_bright columns (an x1d or combined spectrum)") from None
+        raise InputError(f"user_background {path}: not a 1-D spectrum with wavelength and surf_bright "
+                         f"columns (an x1d or combined spectrum) but a {kind}") from None
     return model
 
 
