@@ -301,3 +301,44 @@ def test_process_subtracts_and_saves_the_background(tmp_path):
     (failed,) = results.failed
     assert "not a 1-D spectrum" in failed.error and "\n" not in failed.error
     assert not list(out.glob("jw_bad_*"))
+
+
+# -- parity of the pieces with jwst 3.0.0's master_background functions -----------------
+
+
+@pytest.mark.parity
+def test_expansion_matches_jwst_bkg_for_multislit():
+    from jwst.master_background.expand_to_2d import bkg_for_multislit
+
+    from spec2.steps.master_background_mos import expanded_background
+
+    pm = toy_pm()
+    model = slits_of(toy_mos.raw_exposure(toy_mos.source_arrays()), pm)
+    model.slits[1].wavelength[1, 3] = np.nan
+    tab_wl = np.linspace(1.01, 1.9, 23)
+    tab_sb = np.cos(tab_wl) * 7
+    theirs = bkg_for_multislit(model, tab_wl, tab_sb, allow_mos=True)
+    mine = expanded_background(model, tab_wl[::-1], tab_sb[::-1])  # a decreasing table is sorted first
+    for a, b in zip(theirs.slits, mine.slits, strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.dq, b.dq)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("kernel", [1, 4, 5])
+def test_master_spectrum_matches_jwst_create_background_from_multispec(kernel):
+    from jwst.master_background.nirspec_utils import create_background_from_multispec
+
+    from spec2.steps.master_background_mos import master_spectrum
+
+    pm = toy_pm()
+    model = slits_of(toy_mos.raw_exposure(toy_mos.source_arrays()), pm)
+    rng = np.random.default_rng(kernel)
+    for slit in model.slits:
+        slit.data = (slit.data + rng.normal(0, 0.5, slit.data.shape)).astype(np.float32)
+    params = {"sigma_clip": 3.0, "median_kernel": kernel}
+    wl, sb, master1d, x1d = master_spectrum(pm, model, None, params)
+    theirs = create_background_from_multispec(x1d, sigma_clip=3.0, median_kernel=kernel).spec[0].spec_table
+    np.testing.assert_array_equal(wl, theirs["wavelength"])
+    np.testing.assert_allclose(sb, theirs["surf_bright"], rtol=1e-12)
+    np.testing.assert_allclose(master1d.spec[0].spec_table["flux"], theirs["flux"], rtol=1e-12)
