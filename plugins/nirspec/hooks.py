@@ -18,6 +18,11 @@ FIXEDSLIT = "NRS_FIXEDSLIT"
 BRIGHTOBJ = "NRS_BRIGHTOBJ"
 EXPOSURE_TYPES = (FIXEDSLIT, BRIGHTOBJ)
 IMPRINT_TYPES = ("NRS_MSASPEC", "NRS_IFU")  # jwst subtracts imprints for these only
+# MOS slitlets from DN/s to surface brightness: what master_background_mos runs forward
+# (as EXTENDED) and undoes on the expanded background, as jwst's sub-steps
+MOS_BACKGROUND_CHAIN = ("flat_field", "pathloss", "barshadow", "photom")
+MASTER_BACKGROUND_REFTYPES = ("fflat", "sflat", "dflat", "pathloss", "barshadow", "photom", "area",
+                              "extract1d", "apcorr")
 # the instrument-model reference types the slit WCS is built from
 WCS_REFTYPES = ("disperser", "wavelengthrange", "fpa", "camera", "collimator", "msa", "fore", "ote")
 
@@ -50,7 +55,9 @@ def spec2_claims():
               "photom": ("photom", "area"), "extract_1d": ("extract1d", "apcorr")}
     return [Claim((FIXEDSLIT,), {**common, "resample_spec": ()}), Claim((BRIGHTOBJ,), common),
             # imprint is implemented here for the modes jwst runs it on; their recipes name it
-            Claim(IMPRINT_TYPES, {"imprint": ()}, recipe=False)]
+            Claim(IMPRINT_TYPES, {"imprint": ()}, recipe=False),
+            # the core's master background, with the references its sub-steps open
+            Claim(("NRS_MSASPEC",), {"master_background_mos": MASTER_BACKGROUND_REFTYPES}, recipe=False)]
 
 
 @hookimpl
@@ -117,6 +124,14 @@ def imprint(model, members):
     if not imprint_exposure_and_backgrounds(model, members):
         raise StepSkipped("no imprint member matches the exposure")
     return model
+
+
+@hookimpl
+def master_background_mos(model, refs, params, members, input_dir, pm, extra_products):
+    from spec2.steps.master_background_mos import subtract_master_background
+
+    return subtract_master_background(model, refs, params, pm, MOS_BACKGROUND_CHAIN, extra_products, members,
+                                      input_dir)
 
 
 @hookimpl
