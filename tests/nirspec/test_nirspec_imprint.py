@@ -222,4 +222,3 @@ def test_association_imprint_reaches_backgrounds(tmp_path, skip_imprint):
             assert cal.meta.cal_step.imprint == "COMPLETE"
             np.testing.assert_allclose(cal.data, 7.0)
             assert cal.dq[2, 3] == 16 | 4 | 32
-
