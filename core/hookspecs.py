@@ -105,6 +105,9 @@ def spec2_step_parameters():
 #   pm      -- the plugin manager: a step that runs others (master background
 #              decalibrating through flat/pathloss/photom with ``inverse=True``) calls
 #              them with :func:`spec2.steps.call.call_step`, never by copying them.
+#   step_params -- (master_background_mos only) name -> that step's parameters in this
+#              run, for a step that runs others with the run's settings, as jwst's
+#              sub-steps take their parent pipeline's.
 #   extra_products -- a dict the hook may fill with {suffix: model} for the extra
 #              products its StepDef declares (``masterbg1d``); the runner writes them
 #              with the exposure's other products.
@@ -169,7 +172,7 @@ def wfss_contam(model, refs, params, members, input_dir, pm, extra_products):
 
 
 @hookspec(firstresult=True)
-def master_background_mos(model, refs, params, members, input_dir, pm, extra_products):
+def master_background_mos(model, refs, params, members, input_dir, pm, extra_products, step_params):
     """Subtract a master background from every slit of a multi-slit exposure in DN/s
     (after srctype, before the flat field): the background slitlets' spectra (or the
     ``user_background``) combined, laid onto each slit's wavelengths and decalibrated.
@@ -181,6 +184,10 @@ def master_background_mos(model, refs, params, members, input_dir, pm, extra_pro
     slitlets' names hold BKG or BACKGROUND); the claim declares the reference types of
     the chain, resample_spec and extract_1d (they are opened inside this step). Extra
     products ``masterbg1d``, ``masterbg2d``, ``bkgx1d`` when ``save_background``.
+
+    step_params -- name -> that step's parameters in this run (defaults, recipe, CRDS,
+    the user's; ``skip`` True when skipped): the chain steps run with them, as jwst's
+    sub-steps take their parent pipeline's (a skipped chain step is not applied).
     """
 
 

@@ -140,10 +140,14 @@ def combined_model(combined, like):
 # ---------------------------------------------------------------------------------------
 
 
-def _forward_params(stepdef):
-    """A chain step's parameters on the background copy: every slit EXTENDED."""
-    names = {p.name for p in stepdef.params}
-    return {"source_type": "EXTENDED"} if "source_type" in names else {}
+def _forward_params(stepdef, run_params):
+    """A chain step's parameters on the background copy: the run's (jwst's sub-steps
+    take their parent's), forward, every slit EXTENDED."""
+    params = {k: v for k, v in (run_params or {}).items() if k != "skip"}
+    params["inverse"] = False
+    if "source_type" in {p.name for p in stepdef.params}:
+        params["source_type"] = "EXTENDED"
+    return params
 
 
 def check_chain(pm, chain):
@@ -161,9 +165,11 @@ def check_chain(pm, chain):
     return stepdefs
 
 
-def calibrate_as_extended(pm, model, refs, chain, stepdefs, members=None, input_dir=None):
+def calibrate_as_extended(pm, model, refs, chain, stepdefs, members=None, input_dir=None, step_params=None):
     """(calibrated copy, [(step, params) applied]): ``model`` copied, its slits made
-    EXTENDED, and the chain run forward; steps that skip are left out of the list."""
+    EXTENDED, and the chain run forward with the run's parameters of each step
+    (``step_params``: name -> params; None: defaults); steps skipped in the run or that
+    skip here are left out of the list."""
     from spec2.errors import StepFailed, StepSkipped
     from spec2.steps.call import call_step
 
@@ -172,7 +178,11 @@ def calibrate_as_extended(pm, model, refs, chain, stepdefs, members=None, input_
         slit.source_type = "EXTENDED"
     applied = []
     for name in chain:
-        params = _forward_params(stepdefs[name])
+        run_params = step_params(name) if step_params is not None else {}
+        if run_params.get("skip"):
+            log.info("master background: %s is skipped in this run; not applied to the background", name)
+            continue
+        params = _forward_params(stepdefs[name], run_params)
         try:
             copy = call_step(pm, name, copy, refs, params, members, input_dir)
         except StepSkipped as exc:
@@ -263,7 +273,7 @@ def subtract_slits(model, background, add=False):
 
 
 def subtract_master_background(model, refs, params, pm, chain, extra_products=None, members=None,
-                               input_dir=None):
+                               input_dir=None, step_params=None):
     """The master_background_mos step on a MultiSlitModel in DN/s (see the module
     docstring); returns the model, background-subtracted in place.
 
@@ -271,6 +281,8 @@ def subtract_master_background(model, refs, params, pm, chain, extra_products=No
               the order it runs them (each invertible)
     params -- the step's: sigma_clip, median_kernel, force_subtract, save_background,
               user_background, inverse
+    step_params -- name -> a chain step's parameters in the run (the hook's argument):
+              the chain runs with them; None: their defaults
 
     Raises StepSkipped when a background was already subtracted (unless
     ``force_subtract``); StepFailed when there is no background slitlet and no user
@@ -292,7 +304,7 @@ def subtract_master_background(model, refs, params, pm, chain, extra_products=No
             raise StepFailed("no background slitlet (source name with BKG or BACKGROUND) and no user_background")
         if n_bkg == len(model.slits):
             raise StepFailed("no source slitlet to subtract a master background from")
-    calibrated, applied = calibrate_as_extended(pm, model, refs, chain, stepdefs, members, input_dir)
+    calibrated, applied = calibrate_as_extended(pm, model, refs, chain, stepdefs, members, input_dir, step_params)
     if user is not None:
         wavelength, surf_bright = background_table(user)
         master1d, x1d = user, None

@@ -127,11 +127,11 @@ def imprint(model, members):
 
 
 @hookimpl
-def master_background_mos(model, refs, params, members, input_dir, pm, extra_products):
+def master_background_mos(model, refs, params, members, input_dir, pm, extra_products, step_params):
     from spec2.steps.master_background_mos import subtract_master_background
 
     return subtract_master_background(model, refs, params, pm, MOS_BACKGROUND_CHAIN, extra_products, members,
-                                      input_dir)
+                                      input_dir, step_params)
 
 
 @hookimpl

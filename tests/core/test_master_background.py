@@ -342,3 +342,29 @@ def test_master_spectrum_matches_jwst_create_background_from_multispec(kernel):
     np.testing.assert_array_equal(wl, theirs["wavelength"])
     np.testing.assert_allclose(sb, theirs["surf_bright"], rtol=1e-12)
     np.testing.assert_allclose(master1d.spec[0].spec_table["flux"], theirs["flux"], rtol=1e-12)
+
+
+def test_a_chain_step_skipped_in_the_run_is_skipped_inside_master_background(tmp_path):
+    """jwst's sub-steps take the pipeline's parameters: with pathloss skipped, the
+    background is calibrated and decalibrated without it (the toy's extended pathloss
+    is a constant, so the sky still comes off exactly)."""
+    from stdatamodels.jwst import datamodels
+
+    import spec2
+
+    sources = toy_mos.source_arrays()
+    toy_mos.raw_exposure(sources).save(str(tmp_path / "jw_mos_rate.fits"))
+    plugin = toy_mos.ToyMos()
+    results = spec2.process([tmp_path / "jw_mos_rate.fits"], tmp_path / "out", pm=toy_pm(plugin), skip=["pathloss"])
+    assert results.ok, [r.error for r in results]
+    assert "pathloss" not in [c[0] for c in plugin.calls]
+    assert [c[:2] for c in plugin.calls] == [
+        ("flat_field", False), ("photom", False), ("resample_spec", False), ("extract_1d", False),
+        ("photom", True), ("flat_field", True),  # master background
+        ("flat_field", False), ("photom", False)]  # the recipe
+    expected = expected_after_subtraction(sources)
+    with datamodels.open(tmp_path / "out" / "jw_mos_cal.fits") as cal:
+        assert cal.meta.cal_step.master_background == "COMPLETE" and cal.meta.cal_step.pathloss == "SKIPPED"
+        for slit, (name, _, source_type, _) in zip(cal.slits, toy_mos.SLITS, strict=True):
+            want = expected[name][0] / toy_mos.flat_values() * toy_mos.PHOTOM[source_type]
+            np.testing.assert_allclose(slit.data, want, rtol=0, atol=1e-12, err_msg=name)

@@ -80,10 +80,11 @@ class ToyMos:
         return out
 
     @hookimpl
-    def master_background_mos(self, model, refs, params, members, input_dir, pm, extra_products):
+    def master_background_mos(self, model, refs, params, members, input_dir, pm, extra_products, step_params):
         from spec2.steps.master_background_mos import subtract_master_background
 
-        return subtract_master_background(model, refs, params, pm, self.chain, extra_products, members, input_dir)
+        return subtract_master_background(model, refs, params, pm, self.chain, extra_products, members, input_dir,
+                                          step_params)
 
     def _apply(self, name, model, params, factor):
         inverse = bool(params["inverse"])

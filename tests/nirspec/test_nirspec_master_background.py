@@ -17,14 +17,15 @@ def test_nirspec_master_background_hands_its_chain_to_the_core(monkeypatch):
 
     seen = {}
 
-    def fake(model, refs, params, pm, chain, extra_products=None, members=None, input_dir=None):
-        seen.update(chain=chain, params=params, extra=extra_products)
+    def fake(model, refs, params, pm, chain, extra_products=None, members=None, input_dir=None, step_params=None):
+        seen.update(chain=chain, params=params, extra=extra_products, step_params=step_params)
         return model
 
     monkeypatch.setattr("spec2.steps.master_background_mos.subtract_master_background", fake)
     model, extra = datamodels.ImageModel(np.zeros((2, 2), np.float32)), {}
-    assert hooks.master_background_mos(model, None, {"x": 1}, {}, None, None, extra) is model
-    assert seen == {"chain": ("flat_field", "pathloss", "barshadow", "photom"), "params": {"x": 1}, "extra": extra}
+    assert hooks.master_background_mos(model, None, {"x": 1}, {}, None, None, extra, len) is model
+    assert seen == {"chain": ("flat_field", "pathloss", "barshadow", "photom"), "params": {"x": 1}, "extra": extra,
+                    "step_params": len}
     claims = claims_of(get_plugin_manager([hooks], load_entrypoints=False))
     assert claims.owner("NRS_MSASPEC", "master_background_mos") == claims.owner("NRS_MSASPEC", "imprint")
     declared = set(claims.reftypes[("NRS_MSASPEC", "master_background_mos")])
