@@ -222,3 +222,28 @@ def test_association_imprint_reaches_backgrounds(tmp_path, skip_imprint):
             assert cal.meta.cal_step.imprint == "COMPLETE"
             np.testing.assert_allclose(cal.data, 7.0)
             assert cal.dq[2, 3] == 16 | 4 | 32
+
+
+def test_a_bad_imprint_member_fails_its_exposure_only(tmp_path):
+    import spec2
+    from spec2.plugins import get_plugin_manager
+    from spec2_nirspec import hooks
+
+    ifu = {"exp_type": "NRS_IFU"}
+    rate(10.0, **ifu).save(str(tmp_path / "a_rate.fits"))
+    rate(10.0, **ifu).save(str(tmp_path / "b_rate.fits"))
+    rate(1.0, **ifu).save(str(tmp_path / "imp_rate.fits"))
+    (tmp_path / "broken_rate.fits").write_bytes(b"SIMPLE  = T" + b" " * 100)
+    doc = {"asn_type": "spec2", "asn_rule": "test", "products": [
+        {"name": "jw_a", "members": [{"expname": "a_rate.fits", "exptype": "science"},
+                                     {"expname": "broken_rate.fits", "exptype": "imprint"}]},
+        {"name": "jw_b", "members": [{"expname": "b_rate.fits", "exptype": "science"},
+                                     {"expname": "imp_rate.fits", "exptype": "imprint"}]}]}
+    (tmp_path / "two_asn.json").write_text(json.dumps(doc))
+    pm = get_plugin_manager([ImprintRecipePlugin(), hooks], load_entrypoints=False)
+    results = spec2.process(tmp_path / "two_asn.json", tmp_path / "out", pm=pm)
+    by_name = {r.name: r for r in results}
+    assert by_name["jw_b"].ok and (tmp_path / "out" / "jw_b_cal.fits").is_file()
+    error = by_name["jw_a"].error
+    assert "imprint member" in error and "broken_rate.fits" in error and "\n" not in error
+    assert not (tmp_path / "out" / "jw_a_cal.fits").exists()
