@@ -97,7 +97,8 @@ def spectra_of(x1d) -> list[Spectrum1D]:
     """The x1d's spectra of its first spectral order, weighted by its exposure time;
     those with no finite flux or non-monotonic wavelengths are left out (logged)."""
     weight = x1d.meta.exposure.exposure_time or 1.0
-    out, order = [], None
+    unset = object()
+    out, order = [], unset
     for spec in x1d.spec:
         t = spec.spec_table
         if not np.any(np.isfinite(t["flux"])):
@@ -106,7 +107,7 @@ def spectra_of(x1d) -> list[Spectrum1D]:
         if not is_monotonic(t["wavelength"]):
             log.warning("background spectrum %s has non-monotonic wavelengths; not used", spec.name)
             continue
-        if order is None:
+        if order is unset:
             order = spec.spectral_order
         if spec.spectral_order != order:
             continue

@@ -44,7 +44,8 @@ def spec2_step_definitions():
 
     return [StepDef("wavecorr", "wavecorr", "wavecorr", (),
                     "NIRSpec: wavelength zero point of off-centre point sources", reftypes=("wavecorr",)),
-            StepDef("imprint", "imprint", "imprint", (), "NIRSpec MOS/IFU: subtract the association's imprint "
+            # jwst's Spec2Pipeline calls it imprint_subtract; ImprintStep records cal_step.imprint (S_IMPRNT)
+            StepDef("imprint_subtract", "imprint", "imprint", (), "NIRSpec MOS/IFU: subtract the association's imprint "
                     "exposure from the science and background members", rewrites_members=("background",))]
 
 
@@ -55,7 +56,7 @@ def spec2_claims():
               "photom": ("photom", "area"), "extract_1d": ("extract1d", "apcorr")}
     return [Claim((FIXEDSLIT,), {**common, "resample_spec": ()}), Claim((BRIGHTOBJ,), common),
             # imprint is implemented here for the modes jwst runs it on; their recipes name it
-            Claim(IMPRINT_TYPES, {"imprint": ()}, recipe=False),
+            Claim(IMPRINT_TYPES, {"imprint_subtract": ()}, recipe=False),
             # the core's master background, with the references its sub-steps open
             Claim(("NRS_MSASPEC",), {"master_background_mos": MASTER_BACKGROUND_REFTYPES}, recipe=False)]
 

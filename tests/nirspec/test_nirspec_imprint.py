@@ -114,9 +114,9 @@ def test_call_step_records_s_imprnt():
     from spec2.api import call_step
 
     sci = rate(10.0)
-    out = call_step("imprint", sci, members={"imprint": [rate(1.0)]})
+    out = call_step("imprint_subtract", sci, members={"imprint": [rate(1.0)]})
     assert out.meta.cal_step.imprint == "COMPLETE" and out.data[0, 0] == 9.0
-    out = call_step("imprint", rate(10.0))
+    out = call_step("imprint_subtract", rate(10.0))
     assert out.meta.cal_step.imprint == "SKIPPED"
 
 
@@ -169,7 +169,7 @@ class ImprintRecipePlugin:
 
     @hookimpl
     def spec2_recipe(self, exp_type, multi_int):
-        return Recipe((Step("assign_wcs", required=True), "imprint", Step("bkg_subtract", product="cal")))
+        return Recipe((Step("assign_wcs", required=True), "imprint_subtract", Step("bkg_subtract", product="cal")))
 
     @hookimpl
     def assign_wcs(self, model):
@@ -210,7 +210,7 @@ def test_association_imprint_reaches_backgrounds(tmp_path, skip_imprint):
                                   ("bkg2_rate.fits", "background"), ("imp1_rate.fits", "imprint"),
                                   ("imp2_rate.fits", "imprint")])
     pm = get_plugin_manager([ImprintRecipePlugin(), hooks], load_entrypoints=False)
-    results = spec2.process(asn, tmp_path / "out", pm=pm, skip=["imprint"] if skip_imprint else ())
+    results = spec2.process(asn, tmp_path / "out", pm=pm, skip=["imprint_subtract"] if skip_imprint else ())
     assert results.ok, [r.error for r in results]
     with datamodels.open(tmp_path / "out" / "jw_sci_cal.fits") as cal:
         assert cal.meta.cal_step.bkg_subtract == "COMPLETE"

@@ -27,6 +27,6 @@ def test_nirspec_master_background_hands_its_chain_to_the_core(monkeypatch):
     assert seen == {"chain": ("flat_field", "pathloss", "barshadow", "photom"), "params": {"x": 1}, "extra": extra,
                     "step_params": len}
     claims = claims_of(get_plugin_manager([hooks], load_entrypoints=False))
-    assert claims.owner("NRS_MSASPEC", "master_background_mos") == claims.owner("NRS_MSASPEC", "imprint")
+    assert claims.owner("NRS_MSASPEC", "master_background_mos") == claims.owner("NRS_MSASPEC", "imprint_subtract")
     declared = set(claims.reftypes[("NRS_MSASPEC", "master_background_mos")])
     assert {"fflat", "sflat", "dflat", "pathloss", "barshadow", "photom", "area", "extract1d"} <= declared
