@@ -13,7 +13,8 @@ steps rather than copies of them):
    combined as combine_1d combines them (exposure-time weights, ``sigma_clip``) and
    smoothed by a moving median of ``median_kernel`` points.
 3. For every slit, the spectrum interpolated at each pixel's wavelength (0 and
-   DO_NOT_USE outside the spectrum's range) replaces the calibrated copy's data.
+   DO_NOT_USE outside the spectrum's range) replaces the calibrated copy's data (its
+   DQ, the forward chain's, is kept: jwst ORs it into the science).
 4. That 2-D background is decalibrated through the chain in reverse order with
    ``inverse=True`` (each step that completed forward), back to DN/s.
 5. Each slit's SCI -= background (``inverse``: +=), DQ |= the background's DQ; ERR and
@@ -237,11 +238,14 @@ def master_spectrum(pm, calibrated, refs, params, members=None, input_dir=None):
 
 
 def expanded_background(calibrated, wavelength, surf_bright):
-    """A copy of the calibrated model whose slits hold the spectrum at each pixel's
-    wavelength (DQ |= DO_NOT_USE where the spectrum does not reach)."""
+    """The calibrated copy, in place, its slits holding the spectrum at each pixel's
+    wavelength (DQ |= DO_NOT_USE where the spectrum does not reach); returned.
+
+    jwst copies the calibrated model first; here it is the step's own copy, no longer
+    needed once the spectrum is made, so the slits (and their WCS) are not copied again."""
     from spec2.errors import StepFailed
 
-    background = calibrated.copy()
+    background = calibrated
     for slit in background.slits:
         wl = slit.wavelength if slit.hasattr("wavelength") else None
         if wl is None or wl.shape != slit.data.shape:
