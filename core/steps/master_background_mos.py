@@ -317,6 +317,8 @@ def subtract_master_background(model, refs, params, pm, chain, extra_products=No
         wavelength, surf_bright, master1d, x1d = master_spectrum(pm, calibrated, refs, params, members, input_dir)
     background = decalibrate(pm, expanded_background(calibrated, wavelength, surf_bright), refs, applied,
                              members, input_dir)
+    for slit, own in zip(background.slits, model.slits, strict=True):
+        slit.source_type = own.source_type  # EXTENDED was for the chain; _masterbg2d shows the slit's own
     subtract_slits(model, background, add=bool(params.get("inverse")))
     if params["save_background"] and extra_products is not None:
         extra_products["masterbg1d"] = master1d

@@ -293,7 +293,15 @@ def test_process_subtracts_and_saves_the_background(tmp_path):
     with datamodels.open(out / "jw_mos_masterbg1d.fits") as bg1d:
         table = bg1d.spec[0].spec_table
         np.testing.assert_allclose(table["surf_bright"], toy_mos.background(table["wavelength"]), atol=1e-12)
-    assert (out / "jw_mos_masterbg2d.fits").is_file() and (out / "jw_mos_bkgx1d.fits").is_file()
+    with datamodels.open(out / "jw_mos_masterbg2d.fits") as bg2d:
+        for slit, (name, _, source_type, offset) in zip(bg2d.slits, toy_mos.SLITS, strict=True):
+            assert slit.source_type == source_type
+            wl = toy_mos.wavelength(offset)
+            inside = (wl >= 1.0) & (wl <= 1.9375)
+            np.testing.assert_allclose(slit.data, np.where(inside, toy_mos.in_dn(toy_mos.background(wl)), 0),
+                                       atol=1e-12, err_msg=name)
+    with datamodels.open(out / "jw_mos_bkgx1d.fits") as bkgx1d:
+        assert [s.name for s in bkgx1d.spec] == ["s1", "s3"]
 
     # a user background that is no spectrum: that exposure fails, one line, nothing written
     results = spec2.process([tmp_path / "jw_bad_rate.fits"], out, pm=toy_pm(),
