@@ -153,6 +153,23 @@ def test_imprint_parity_with_jwst(tmp_path, case):
     np.testing.assert_array_equal(theirs.err, mine.err)
 
 
+@pytest.mark.parity
+def test_jwst_fails_mos_with_several_imprints_where_spec2_uses_the_first(tmp_path):
+    """calwebb_spec2 3.0.0 keeps ``imprint[0]`` for MOS with several imprint members but
+    hands ImprintStep that bare file name, whose characters it then opens as files: the
+    exposure fails there. spec2 does what jwst means (docs/modes/nirspec-mos.md)."""
+    paths = []
+    for i in (1, 2):
+        rate(float(i), position=i, name=f"imp{i}.fits").save(str(tmp_path / f"imp{i}.fits"))
+        paths.append(str(tmp_path / f"imp{i}.fits"))
+    with pytest.raises(ValueError, match="extension"):
+        _jwst_imprint(rate(10.0, position=2), paths[0])  # what calwebb_spec2 passes
+    expected = _jwst_imprint(rate(10.0, position=2), paths[:1])
+    mine = rate(10.0, position=2)
+    assert imprint_exposure_and_backgrounds(mine, {"imprint": paths})
+    np.testing.assert_array_equal(mine.data, expected.data)
+
+
 # -- through the runner: an association with imprint and background members ------------
 
 
