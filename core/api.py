@@ -135,7 +135,7 @@ def call_step(step: str, model, *, params=None, refs=None, members=None, pm=None
     options = RunOptions(Path("."), settings=settings)
     resolver = RefResolver(model, {str(k).lower(): v for k, v in (refs or {}).items()})
     context = {"members": {k: list(v) for k, v in (members or {}).items()}, "input_dir": None, "pm": pm,
-               "extra_products": {}}
+               "extra_products": {}, "step_params": lambda name: stepdefs[name].defaults}
     out, _status, _seconds, _used = run_step(hook, stepdefs[step], model, resolver,
                                              step_params(stepdefs[step], Step(step), options), context)
     return out

@@ -105,6 +105,9 @@ def spec2_step_parameters():
 #   pm      -- the plugin manager: a step that runs others (master background
 #              decalibrating through flat/pathloss/photom with ``inverse=True``) calls
 #              them with :func:`spec2.steps.call.call_step`, never by copying them.
+#   step_params -- (master_background_mos only) name -> that step's parameters in this
+#              run, for a step that runs others with the run's settings, as jwst's
+#              sub-steps take their parent pipeline's.
 #   extra_products -- a dict the hook may fill with {suffix: model} for the extra
 #              products its StepDef declares (``masterbg1d``); the runner writes them
 #              with the exposure's other products.
@@ -166,6 +169,37 @@ def wfss_contam(model, refs, params, members, input_dir, pm, extra_products):
     members through the exposure's grism WCS (wavelengthrange and photom references).
     Returns the MultiSlitModel. Raise StepSkipped when there is nothing to model.
     """
+
+
+@hookspec(firstresult=True)
+def master_background_mos(model, refs, params, members, input_dir, pm, extra_products, step_params):
+    """Subtract a master background from every slit of a multi-slit exposure in DN/s
+    (after srctype, before the flat field): the background slitlets' spectra (or the
+    ``user_background``) combined, laid onto each slit's wavelengths and decalibrated.
+
+    Implement it by calling :func:`spec2.steps.master_background_mos.subtract_master_background`
+    with this mode's ``chain`` of invertible steps (NIRSpec MOS: flat_field, pathloss,
+    barshadow, photom); the core runs them, resample_spec and extract_1d through ``pm``.
+    The model's slits must carry ``wavelength`` and ``source_name`` (background
+    slitlets' names hold BKG or BACKGROUND); the claim declares the reference types of
+    the chain, resample_spec and extract_1d (they are opened inside this step). Extra
+    products ``masterbg1d``, ``masterbg2d``, ``bkgx1d`` when ``save_background``.
+
+    step_params -- name -> that step's parameters in this run (defaults, recipe, CRDS,
+    the user's; ``skip`` True when skipped): the chain steps run with them, as jwst's
+    sub-steps take their parent pipeline's (a skipped chain step is not applied).
+    """
+
+
+# Steps that run in inverse. A step whose StepDef has the ``inverse`` parameter
+# (spec2.recipe.inverse_param: flat_field, pathloss, photom; a plugin's barshadow) must,
+# given ``params["inverse"]`` True, undo on any model what it does forward on a model
+# with the same metadata (slits, source types, wavelengths, exposure): multiply where it
+# divides and back. It need not restore the variances (master background uses SCI and
+# DQ only), may OR DQ flags as forward does, and honours ``params["source_type"]`` (or
+# each slit's ``source_type``) the same way both ways. An implementation that cannot
+# undo itself for a mode says so with spec2.steps.call.forward_only (an error naming
+# it), never by applying the forward correction.
 
 
 @hookspec(firstresult=True)

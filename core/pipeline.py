@@ -359,7 +359,7 @@ def _calibrate(pm, exposure, options, stepdefs, result, on_step=None):
     refs = RefResolver(model, options.overrides, selection=exposure.references)
     crds = _crds_pars(refs, recipe, stepdefs, options, result)
     run = RecipeRun(pm, exposure, options, stepdefs, result, on_step, exp_type, model.data.ndim == 3,
-                    refs, input_dir, crds)
+                    refs, input_dir, crds, recipe)
     try:
         for entry in recipe.entries:
             model = run.entry(entry, model)
@@ -392,7 +392,7 @@ class RecipeRun:
     the kind of model at hand (``cal`` until a step makes an ``s2d``, ``x1d``, ...)."""
 
     def __init__(self, pm, exposure, options, stepdefs, result, on_step, exp_type, multi_int, refs, input_dir,
-                 crds_settings=None):
+                 crds_settings=None, recipe=None):
         from spec2.plugins import claims_of, step_caller
 
         self.crds_settings = crds_settings or {}  # {step: {param: value}} from CRDS pars-*
@@ -407,7 +407,20 @@ class RecipeRun:
         self._hooks = {name: step_caller(pm, name, exp_type, stepdefs) for name, owner in self._owners.items() if owner}
         self._reftypes = {name: claims.reftypes.get((exp_type, name), ()) for name in stepdefs}
         self._exp_type = exp_type
-        self._context = dict(members=self._members, input_dir=input_dir, pm=pm)
+        self._recipe = recipe
+        self._context = {"input_dir": input_dir, "pm": pm, "step_params": self.params_of}
+
+    def params_of(self, name) -> dict:
+        """Step ``name``'s parameters in this run, as the runner would give them to it
+        (``skip`` True when the user skipped it): for a step that runs others (master
+        background), as jwst's sub-steps take their parent pipeline's."""
+        step = Step(name)
+        if self._recipe is not None and name in self._recipe.steps:
+            step = self._recipe.step(name)
+        params = step_params(self.stepdefs[name], step, self.options, self.crds_settings)
+        if name in self.options.skip:
+            params["skip"] = True
+        return params
 
     def entry(self, entry, model):
         if isinstance(entry, SlitGroups):
@@ -424,15 +437,22 @@ class RecipeRun:
         if not skip and stepdef.makes is None and id(model) in self._saved:
             model = model.copy()  # the product marked earlier keeps its state at its mark
         extras: dict = {}
+        # each hook gets its own copy of the members; only the types its StepDef declares
+        # in rewrites_members are taken back for the steps after it
+        members = {k: list(v) for k, v in self._members.items()}
         t0 = time.perf_counter()
         try:
             out, status, dt, used = run_step(self._hooks[step.name], stepdef, model, self.refs, params,
-                                             dict(self._context, extra_products=extras), skip=skip)
+                                             dict(self._context, members=members, extra_products=extras),
+                                             skip=skip)
         except Exception:
             # the report names the step that failed and what it had asked for
             self.result.steps.append(StepRecord(label, FAILED, time.perf_counter() - t0, self.refs.take_used()))
             raise
         self.result.steps.append(StepRecord(label, status, dt, used))
+        for kind in stepdef.rewrites_members:
+            if kind in members:
+                self._members[kind] = list(members[kind])
         self._check_declared(step.name, used)
         if step.required and status != COMPLETE and step.name not in self.options.skip:
             raise Spec2Error(f"{self.exposure.science}: {step.name} did not complete; cannot calibrate")

@@ -143,6 +143,11 @@ class StepDef:
                  that makes a product never changes its input.
     off_by_default -- the step runs only when the user sets ``NAME.skip=false``
     extra_products -- suffixes of extra products the step may hand back (``_masterbg1d``)
+    rewrites_members -- association member types (``background``) whose members the
+                 step may replace, in the ``members`` dict its hook receives, with
+                 datamodels it made from them; the steps after it receive those (NIRSpec
+                 imprint hands bkg_subtract imprint-subtracted backgrounds). A step
+                 that does not declare a type cannot change what later steps see of it.
     """
 
     name: str
@@ -155,6 +160,7 @@ class StepDef:
     makes: str | None = None
     off_by_default: bool = False
     extra_products: tuple[str, ...] = ()
+    rewrites_members: tuple[str, ...] = ()
 
     def __post_init__(self):
         names = [p.name for p in self.params]
@@ -369,8 +375,15 @@ def _source_type_param():
                  choices=("POINT", "EXTENDED"))
 
 
-def _inverse_param(what):
+def inverse_param(what):
+    """The ``inverse`` parameter of a step that can undo itself (the contract is in
+    :mod:`spec2.hookspecs`, "Steps that run in inverse"): master background
+    decalibrates through every step of its chain that declares it. A plugin step that
+    can invert (NIRSpec barshadow) adds it to its StepDef."""
     return Param("inverse", "bool", False, f"undo the {what} (multiply where it divides), as master background does")
+
+
+_inverse_param = inverse_param  # the name it had first
 
 
 CORE_STEPS = {
@@ -417,11 +430,26 @@ CORE_STEPS = {
             "remove the other sources' dispersed light from WFSS cut-outs",
             reftypes=("wavelengthrange", "photom"), off_by_default=True,
         ),
-        StepDef("flat_field", "flat", "flat_field", (_inverse_param("flat field"),), "divide by the flat field",
+        StepDef(
+            "master_background_mos", "master_background_mos", "master_background",
+            (
+                Param("sigma_clip", "float", 3.0, "clipping threshold when combining the background spectra; "
+                      "None: no clipping"),
+                Param("median_kernel", "int", 1, "moving-median width smoothing the master background (odd)"),
+                Param("force_subtract", "bool", False, "subtract even if a background was subtracted already"),
+                Param("save_background", "bool", False, "save _masterbg1d, _masterbg2d and _bkgx1d"),
+                Param("user_background", "str", None, "a 1-D background spectrum (x1d or combined) to use; "
+                      "None: from the background slitlets"),
+                Param("inverse", "bool", False, "add the master background instead of subtracting it"),
+            ),
+            "multi-slit master background from background slitlets, decalibrated and subtracted",
+            extra_products=("masterbg1d", "masterbg2d", "bkgx1d"),
+        ),
+        StepDef("flat_field", "flat", "flat_field", (inverse_param("flat field"),), "divide by the flat field",
                 reftypes=("flat", "fflat", "sflat", "dflat")),
-        StepDef("pathloss", "pathloss", "pathloss", (_inverse_param("slit-loss correction"),), "slit-loss correction",
+        StepDef("pathloss", "pathloss", "pathloss", (inverse_param("slit-loss correction"),), "slit-loss correction",
                 reftypes=("pathloss",)),
-        StepDef("photom", "photom", "photom", (_inverse_param("flux calibration"),), "DN/s to MJy/sr or MJy",
+        StepDef("photom", "photom", "photom", (inverse_param("flux calibration"),), "DN/s to MJy/sr or MJy",
                 reftypes=("photom", "area")),
         StepDef(
             "resample_spec", "resample_spec", "resample",

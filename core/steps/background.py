@@ -100,11 +100,18 @@ def subtract_background(model, backgrounds, sigma=3.0, maxiters=None):
 def subtract_association_backgrounds(model, params, members):
     """The bkg_subtract step for modes whose background comes from association members
     (nods, dedicated background exposures): read each ``background`` member and
-    subtract their clipped mean. Raises StepSkipped when the association has none."""
+    subtract their clipped mean. Raises StepSkipped when the association has none.
+
+    A member is a path, or a datamodel an earlier step made from it (NIRSpec imprint
+    replaces the background members by imprint-subtracted models: StepDef
+    ``rewrites_members``)."""
+    import os
+
     from spec2.errors import StepSkipped
 
-    paths = members.get("background", [])
-    if not paths:
+    found = members.get("background", [])
+    if not found:
         raise StepSkipped("no background members in the association")
-    return subtract_background(model, [read_background(p) for p in paths], sigma=params["sigma"],
-                               maxiters=params["maxiters"])
+    frames = [read_background(m) if isinstance(m, (str, os.PathLike)) else BackgroundFrame.from_model(m)
+              for m in found]
+    return subtract_background(model, frames, sigma=params["sigma"], maxiters=params["maxiters"])

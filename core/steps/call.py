@@ -26,7 +26,7 @@ def call_step(pm, name, model, refs, params=None, members=None, input_dir=None):
     values.update(params or {})
     hook = step_caller(pm, name, model.meta.exposure.type, stepdefs)
     result = hook(model=model, refs=refs, params=values, members=dict(members or {}), input_dir=input_dir,
-                  pm=pm, extra_products={})
+                  pm=pm, extra_products={}, step_params=lambda other: stepdefs[other].defaults)
     if result is None:
         raise UnsupportedModeError(f"step {name} returned nothing for EXP_TYPE={model.meta.exposure.type}")
     return result

@@ -17,6 +17,12 @@ from spec2.recipe import Claim, Recipe, Step
 FIXEDSLIT = "NRS_FIXEDSLIT"
 BRIGHTOBJ = "NRS_BRIGHTOBJ"
 EXPOSURE_TYPES = (FIXEDSLIT, BRIGHTOBJ)
+IMPRINT_TYPES = ("NRS_MSASPEC", "NRS_IFU")  # jwst subtracts imprints for these only
+# MOS slitlets from DN/s to surface brightness: what master_background_mos runs forward
+# (as EXTENDED) and undoes on the expanded background, as jwst's sub-steps
+MOS_BACKGROUND_CHAIN = ("flat_field", "pathloss", "barshadow", "photom")
+MASTER_BACKGROUND_REFTYPES = ("fflat", "sflat", "dflat", "pathloss", "barshadow", "photom", "area",
+                              "extract1d", "apcorr")
 # the instrument-model reference types the slit WCS is built from
 WCS_REFTYPES = ("disperser", "wavelengthrange", "fpa", "camera", "collimator", "msa", "fore", "ote")
 
@@ -37,7 +43,10 @@ def spec2_step_definitions():
     from spec2.recipe import StepDef
 
     return [StepDef("wavecorr", "wavecorr", "wavecorr", (),
-                    "NIRSpec: wavelength zero point of off-centre point sources", reftypes=("wavecorr",))]
+                    "NIRSpec: wavelength zero point of off-centre point sources", reftypes=("wavecorr",)),
+            # jwst's Spec2Pipeline calls it imprint_subtract; ImprintStep records cal_step.imprint (S_IMPRNT)
+            StepDef("imprint_subtract", "imprint", "imprint", (), "NIRSpec MOS/IFU: subtract the association's imprint "
+                    "exposure from the science and background members", rewrites_members=("background",))]
 
 
 @hookimpl
@@ -45,7 +54,11 @@ def spec2_claims():
     common = {"assign_wcs": WCS_REFTYPES, "bkg_subtract": (), "extract_2d": (), "srctype": (),
               "wavecorr": ("wavecorr",), "flat_field": ("fflat", "sflat", "dflat"), "pathloss": ("pathloss",),
               "photom": ("photom", "area"), "extract_1d": ("extract1d", "apcorr")}
-    return [Claim((FIXEDSLIT,), {**common, "resample_spec": ()}), Claim((BRIGHTOBJ,), common)]
+    return [Claim((FIXEDSLIT,), {**common, "resample_spec": ()}), Claim((BRIGHTOBJ,), common),
+            # imprint is implemented here for the modes jwst runs it on; their recipes name it
+            Claim(IMPRINT_TYPES, {"imprint_subtract": ()}, recipe=False),
+            # the core's master background, with the references its sub-steps open
+            Claim(("NRS_MSASPEC",), {"master_background_mos": MASTER_BACKGROUND_REFTYPES}, recipe=False)]
 
 
 @hookimpl
@@ -102,6 +115,24 @@ def wavecorr(model, refs):
     if not corrected:
         raise StepSkipped("no point source to correct")
     return model
+
+
+@hookimpl
+def imprint(model, members):
+    from spec2.errors import StepSkipped
+    from spec2_nirspec.imprint import imprint_exposure_and_backgrounds
+
+    if not imprint_exposure_and_backgrounds(model, members):
+        raise StepSkipped("no imprint member matches the exposure")
+    return model
+
+
+@hookimpl
+def master_background_mos(model, refs, params, members, input_dir, pm, extra_products, step_params):
+    from spec2.steps.master_background_mos import subtract_master_background
+
+    return subtract_master_background(model, refs, params, pm, MOS_BACKGROUND_CHAIN, extra_products, members,
+                                      input_dir, step_params)
 
 
 @hookimpl

@@ -18,3 +18,15 @@ class NirspecSteps:
         the correction into each point-source slit's WCS and re-evaluate its wavelengths;
         return the model. Raise StepSkipped when no slit was corrected.
         """
+
+    @hookspec(firstresult=True)
+    def imprint(self, model, refs, params, members, input_dir, pm, extra_products):
+        """(Arguments as the core's step hooks, see :mod:`spec2.hookspecs`.)
+
+        Subtract the association's ``imprint`` member matching the exposure (jwst's
+        rules) from ``model`` (the rate ImageModel/IFUImageModel after assign_wcs) and
+        from each ``background`` member, replacing ``members["background"]`` by the
+        imprint-subtracted datamodels (the StepDef declares
+        ``rewrites_members=("background",)``, so bkg_subtract receives them). Return the
+        model; raise StepSkipped when there is no imprint member or none matches.
+        """
