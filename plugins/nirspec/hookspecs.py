@@ -18,3 +18,13 @@ class NirspecSteps:
         the correction into each point-source slit's WCS and re-evaluate its wavelengths;
         return the model. Raise StepSkipped when no slit was corrected.
         """
+
+    @hookspec(firstresult=True)
+    def barshadow(self, model, refs, params, members, input_dir, pm, extra_products):
+        """(Arguments as the core's step hooks.)
+
+        Correct the MOS slitlets of ``model`` (a MultiSlitModel after pathloss) for the
+        shadow of the MSA bars on uniform light; ``params["inverse"]`` undoes it and
+        ``params["source_type"]`` forces the source type. Return the model; raise
+        StepSkipped for an exposure that is not MOS or has no barshadow reference.
+        """

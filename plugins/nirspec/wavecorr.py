@@ -8,6 +8,8 @@ wavelength is lambda + shift(lambda, xpos) * D; a lookup lambda -> corrected lam
 inserted into the slit's WCS as the ``wavecorr_frame`` right after ``slit_frame``, and
 the slit's wavelength array is re-evaluated. Only point sources are corrected; a
 correction that would not increase monotonically is not applied (jwst's rule).
+Fixed slits read the reference aperture of their own name; MOS slitlets, whatever
+their shutter, all read the aperture "MOS" with their source_xpos in the shutter.
 """
 
 from __future__ import annotations
@@ -63,15 +65,28 @@ def _aperture_offsets(wavecorr_model):
     return {ap.aperture_name: ap.zero_point_offset for ap in wavecorr_model.apertures}
 
 
-def correct_slit(slit, offsets) -> bool:
+#: The exposure types whose slits have a reference aperture of their own name; MSA
+#: slitlets all use the aperture "MOS".
+_NAMED_APERTURES = ("NRS_FIXEDSLIT", "NRS_BRIGHTOBJ")
+
+
+def aperture_name(slit, exp_type=None):
+    """The wavecorr aperture of a slit: its own name for a fixed slit (the slit's
+    EXP_TYPE, else the exposure's ``exp_type``), else "MOS"."""
+    kind = slit.meta.exposure.type or exp_type
+    return slit.name if kind in _NAMED_APERTURES else "MOS"
+
+
+def correct_slit(slit, offsets, exp_type=None) -> bool:
     """Insert the zero-point correction into one slit; True if it was applied."""
     from astropy import units as u
     from astropy.modeling.models import Identity
     from gwcs import coordinate_frames as cf
 
-    table = offsets.get(slit.name)
+    name = aperture_name(slit, exp_type)
+    table = offsets.get(name)
     if table is None:
-        log.warning("no wavelength zero-point correction for slit %s", slit.name)
+        log.warning("no wavelength zero-point correction for slit %s (aperture %s)", slit.name, name)
         return False
     wcs = slit.meta.wcs
     x, y = _pixel_grid(wcs)
@@ -91,11 +106,12 @@ def apply_wavecorr(model, wavecorr_model):
     """Correct every point-source slit of a MultiSlitModel (or the BOTS SlitModel) in
     place; returns (model, whether any slit was corrected)."""
     offsets = _aperture_offsets(wavecorr_model)
+    exp_type = model.meta.exposure.type
     if not hasattr(model, "slits"):
-        return model, _is_point(model) and correct_slit(model, offsets)
+        return model, _is_point(model) and correct_slit(model, offsets, exp_type)
     corrected = False
     for slit in model.slits:
-        done = _is_point(slit) and correct_slit(slit, offsets)
+        done = _is_point(slit) and correct_slit(slit, offsets, exp_type)
         slit.wavelength_corrected = bool(done)
         corrected = corrected or done
     return model, corrected
