@@ -372,3 +372,39 @@ def test_hooks_honour_inverse_for_mos():
     fs.meta.exposure.type = "NRS_FIXEDSLIT"
     with pytest.raises(StepSkipped):
         hooks.barshadow(fs, refs, {"inverse": False, "source_type": None})
+
+
+@pytest.mark.slow  # writes two full-frame flats (~7 s)
+def test_simulated_mos_references_are_selected_by_crds_and_validate(tmp_path, monkeypatch):
+    """write_mos_reference_set publishes each MOS calibration reference for NRS_MSASPEC;
+    CRDS (through spec2's resolver) selects them for a MOS exposure and each opens as
+    its datamodel and validates."""
+    from spec2.crds_cache import LocalCache, crds_environment
+    from spec2.refs import RefResolver
+    from spec2_nirspec.sim import references_cal as rc
+
+    cache = LocalCache(tmp_path / "crds")
+    written = rc.write_mos_reference_set(cache, detectors=("NRS1",))
+    cache.finish()
+    for key, value in crds_environment(tmp_path / "crds").items():
+        monkeypatch.setenv(key, value)
+    exposure = dm.ImageModel()
+    exposure.meta.instrument.name, exposure.meta.instrument.detector = "NIRSPEC", "NRS1"
+    exposure.meta.instrument.filter, exposure.meta.instrument.grating = "F170LP", "G235H"
+    exposure.meta.exposure.type = "NRS_MSASPEC"
+    exposure.meta.observation.date, exposure.meta.observation.time = "2023-01-01", "00:00:00"
+    kinds = {"fflat": dm.NirspecQuadFlatModel, "sflat": dm.NirspecFlatModel, "dflat": dm.NirspecFlatModel,
+             "pathloss": dm.PathlossModel, "barshadow": dm.BarshadowModel, "photom": dm.NrsMosPhotomModel,
+             "area": dm.NirspecMosAreaModel, "wavecorr": dm.WaveCorrModel}
+    assert set(written) == set(kinds)
+    resolver = RefResolver(exposure)
+    for reftype, kind in kinds.items():
+        path = resolver.path(reftype)
+        assert path is not None and "spec2sim_nrs_mos_" in path, (reftype, path)
+        model = kind(path)
+        model.validate()
+    quad = dm.NirspecQuadFlatModel(resolver.path("fflat"))
+    assert len(quad.quadrants) == 5 and quad.quadrants[0].data.shape == (4, 171, 365)
+    assert {ap.name: ap.shutters for ap in dm.PathlossModel(resolver.path("pathloss")).apertures} == {
+        "MOS1x1": 1, "MOS1x3": 3}
+    assert "MOS" in {ap.aperture_name for ap in dm.WaveCorrModel(resolver.path("wavecorr")).apertures}

@@ -557,17 +557,21 @@ def write_mos_area(path):
 
 
 def write_mos_wavecorr(path):
-    """WaveCorrModel with the one aperture jwst reads for every MSA slitlet, "MOS"
-    (a shutter is 0.2 arcsec wide, as the S200 slits)."""
+    """WaveCorrModel with the fixed slits' apertures and "MOS", the one jwst reads for
+    every MSA slitlet (a shutter is 0.2 arcsec wide, as the S200 slits), as CRDS's
+    NIRSpec wavecorr files hold them."""
     from astropy.modeling.models import Tabular2D
     from stdatamodels.jwst.datamodels import WaveCorrModel
 
-    m = _mos_meta(WaveCorrModel(), "wavecorr", "Simulated MOS wavelength zero points")
-    table = wavecorr_offset_truth("S200A1", WAVECORR_WL[:, None], WAVECORR_POS[None, :])
-    m.apertures = [{"aperture_name": "MOS", "width": 0.2,
-                    "zero_point_offset": Tabular2D(points=(WAVECORR_WL, WAVECORR_POS), lookup_table=table,
-                                                   bounds_error=False, fill_value=None),
-                    "variance": np.zeros(table.shape, np.float32)}]
+    m = _mos_meta(WaveCorrModel(), "wavecorr", "Simulated MOS and fixed-slit wavelength zero points")
+    apertures = []
+    for name, like, width in [(s, s, ins.FIXED_SLITS[s][3][0]) for s in ins.SLIT_NAMES] + [("MOS", "S200A1", 0.2)]:
+        table = wavecorr_offset_truth(like, WAVECORR_WL[:, None], WAVECORR_POS[None, :])
+        apertures.append({"aperture_name": name, "width": width,
+                          "zero_point_offset": Tabular2D(points=(WAVECORR_WL, WAVECORR_POS), lookup_table=table,
+                                                         bounds_error=False, fill_value=None),
+                          "variance": np.zeros(table.shape, np.float32)})
+    m.apertures = apertures
     m.save(path)
     return path
 
