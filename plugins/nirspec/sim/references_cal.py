@@ -240,18 +240,22 @@ def write_pathloss(path):
     return path
 
 
-def write_photom(path):
-    from stdatamodels.jwst.datamodels import NrsFsPhotomModel
-
-    n = 200
-    rows = []
+def _responses(n):
+    """(filter, grating, wavelength [um], relresponse) of every disperser, n samples
+    from 0.1 um below to 0.1 um above its band."""
     for grating in ins.DISPERSERS:
         filt = ins.FILTER_FOR[grating]
         lo, hi = (v * 1e6 for v in ins.WAVELENGTH_RANGES[(filt, grating)])
         wl = np.linspace(lo - 0.1, hi + 0.1, n)
-        for slit in ins.SLIT_NAMES:
-            rr = relresponse(grating, wl)
-            rows.append((filt, grating, slit, photmj(slit, grating), 0.0, n, wl, rr, 0.01 * rr))
+        yield filt, grating, wl, relresponse(grating, wl)
+
+
+def write_photom(path):
+    from stdatamodels.jwst.datamodels import NrsFsPhotomModel
+
+    n = 200
+    rows = [(filt, grating, slit, photmj(slit, grating), 0.0, n, wl, rr, 0.01 * rr)
+            for filt, grating, wl, rr in _responses(n) for slit in ins.SLIT_NAMES]
     table = np.array(rows, dtype=[("filter", "S12"), ("grating", "S15"), ("slit", "S15"), ("photmj", "f4"),
                                   ("uncertainty", "f4"), ("nelem", "i2"), ("wavelength", "f4", (n,)),
                                   ("relresponse", "f4", (n,)), ("reluncertainty", "f4", (n,))])
@@ -344,27 +348,33 @@ def write_apcorr(path):
 
 
 PARKEYS = ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.TYPE")
-MATCH = ("NRS1|NRS2", FS_TYPES)
+
+
+def _publish_set(cache, prefix, exp_types, singles, fflat_writer, detectors):
+    """Write and register ``singles`` ((reftype, writer, extension), one file each), the
+    F-flat and each detector's S/D flats for ``exp_types``; returns {reftype: [path]}."""
+    out: dict = {}
+
+    def publish(reftype, name, writer, *args, match=("NRS1|NRS2", exp_types)):
+        path = cache.publish("nirspec", reftype, PARKEYS, match, f"{prefix}{name}", writer, *args)
+        out.setdefault(reftype, []).append(path)
+
+    for reftype, writer, ext in singles:
+        publish(reftype, f"{reftype}.{ext}", writer)
+    # the flats' content does not depend on the filter and grating here: one file each
+    publish("fflat", "fflat.fits", fflat_writer, "ANY", "ANY")
+    for det in detectors:
+        publish("sflat", f"sflat_{det}.fits", write_sflat, det, match=(det, exp_types))
+        publish("dflat", f"dflat_{det}.fits", write_dflat, det, match=(det, exp_types))
+    return out
 
 
 def write_reference_set(cache, detectors=ins.DETECTORS):
     """Write and register every calibration reference; returns {reftype: path(s)}."""
-    out: dict = {}
-
-    def publish(reftype, name, writer, *args, parkeys=PARKEYS, match=MATCH):
-        path = cache.publish("nirspec", reftype, parkeys, match, f"spec2sim_nrs_{name}", writer, *args)
-        out.setdefault(reftype, []).append(path)
-
-    for reftype, writer, ext in (("pathloss", write_pathloss, "fits"), ("photom", write_photom, "fits"),
-                                 ("area", write_area, "fits"), ("wavecorr", write_wavecorr, "asdf"),
-                                 ("extract1d", write_extract1d, "json"), ("apcorr", write_apcorr, "fits")):
-        publish(reftype, f"{reftype}.{ext}", writer)
-    # the flats' content does not depend on the filter and grating here: one file each
-    publish("fflat", "fflat.fits", write_fflat, "ANY", "ANY")
-    for det in detectors:
-        publish("sflat", f"sflat_{det}.fits", write_sflat, det, match=(det, FS_TYPES))
-        publish("dflat", f"dflat_{det}.fits", write_dflat, det, match=(det, FS_TYPES))
-    return out
+    singles = (("pathloss", write_pathloss, "fits"), ("photom", write_photom, "fits"), ("area", write_area, "fits"),
+               ("wavecorr", write_wavecorr, "asdf"), ("extract1d", write_extract1d, "json"),
+               ("apcorr", write_apcorr, "fits"))
+    return _publish_set(cache, "spec2sim_nrs_", FS_TYPES, singles, write_fflat, detectors)
 
 
 # ---------------------------------------------------------------------------------------
@@ -520,13 +530,7 @@ def write_mos_photom(path):
     from stdatamodels.jwst.datamodels import NrsMosPhotomModel
 
     n = 200
-    rows = []
-    for grating in ins.DISPERSERS:
-        filt = ins.FILTER_FOR[grating]
-        lo, hi = (v * 1e6 for v in ins.WAVELENGTH_RANGES[(filt, grating)])
-        wl = np.linspace(lo - 0.1, hi + 0.1, n)
-        rr = relresponse(grating, wl)
-        rows.append((filt, grating, mos_photmj(grating), 0.0, n, wl, rr, 0.01 * rr))
+    rows = [(filt, grating, mos_photmj(grating), 0.0, n, wl, rr, 0.01 * rr) for filt, grating, wl, rr in _responses(n)]
     table = np.array(rows, dtype=[("filter", "S12"), ("grating", "S15"), ("photmj", "f4"), ("uncertainty", "f4"),
                                   ("nelem", "i2"), ("wavelength", "f4", (n,)), ("relresponse", "f4", (n,)),
                                   ("reluncertainty", "f4", (n,))])
@@ -576,27 +580,12 @@ def write_mos_wavecorr(path):
     return path
 
 
-MOS_MATCH = ("NRS1|NRS2", MOS_TYPE)
-
-
 def write_mos_reference_set(cache, detectors=ins.DETECTORS):
     """Write and register the MOS calibration references (quadrant F-flat, MOS
-    pathloss, barshadow, MOS photom and area, the MOS wavecorr aperture) for EXP_TYPE
-    NRS_MSASPEC, and the S/D flats for it; returns {reftype: [path]}. The extraction
-    references are the backbone's."""
-    out: dict = {}
-
-    def publish(reftype, name, writer, *args, match=MOS_MATCH):
-        path = cache.publish("nirspec", reftype, PARKEYS, match, f"spec2sim_nrs_mos_{name}", writer, *args)
-        out.setdefault(reftype, []).append(path)
-
-    for reftype, writer, ext in (("pathloss", write_mos_pathloss, "fits"), ("photom", write_mos_photom, "fits"),
-                                 ("area", write_mos_area, "fits"), ("wavecorr", write_mos_wavecorr, "asdf"),
-                                 ("barshadow", write_barshadow, "fits")):
-        publish(reftype, f"{reftype}.{ext}", writer)
-    publish("fflat", "fflat.fits", write_quad_fflat, "ANY", "ANY")
-    for det in detectors:
-        # the spectrograph and detector flats are the fixed slits' (one detector's)
-        publish("sflat", f"sflat_{det}.fits", write_sflat, det, match=(det, MOS_TYPE))
-        publish("dflat", f"dflat_{det}.fits", write_dflat, det, match=(det, MOS_TYPE))
-    return out
+    pathloss, barshadow, MOS photom and area, wavecorr with the MOS aperture) for
+    EXP_TYPE NRS_MSASPEC, and the S/D flats (the fixed slits' content) for it; returns
+    {reftype: [path]}. The extraction references are the backbone's."""
+    singles = (("pathloss", write_mos_pathloss, "fits"), ("photom", write_mos_photom, "fits"),
+               ("area", write_mos_area, "fits"), ("wavecorr", write_mos_wavecorr, "asdf"),
+               ("barshadow", write_barshadow, "fits"))
+    return _publish_set(cache, "spec2sim_nrs_mos_", MOS_TYPE, singles, write_quad_fflat, detectors)
