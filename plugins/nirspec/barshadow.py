@@ -22,6 +22,8 @@ import logging
 
 import numpy as np
 
+from spec2.wcs.compiled import compile_model
+
 log = logging.getLogger("spec2")
 
 #: Rows per shutter pitch in the reference tables (CDELT2 = 2/1000).
@@ -104,7 +106,8 @@ def slit_shadow(slit, barshadow_model, source_type=None):
     shadow = join_shadow(shutter_pieces(barshadow_model.data1x1, barshadow_model.data1x3), state)
     wcs = slit.meta.wcs
     x, y = grid_from_bounding_box(wcs.bounding_box, step=(1, 1))
-    _, yslit, wavelength = wcs.get_transform("detector", "slit_frame")(x, y)
+    # compiled: the values of calling the transform, without astropy's per-node overhead
+    _, yslit, wavelength = compile_model(wcs.get_transform("detector", "slit_frame"))(x, y)
     yscale = slit.slit_yscale if slit.slit_yscale is not None else DEFAULT_YSCALE
     rows = shadow_rows(yslit / yscale, state, shadow.shape[0])
     cols = (wavelength - barshadow_model.crval1) / barshadow_model.cdelt1
