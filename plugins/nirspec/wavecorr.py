@@ -18,6 +18,8 @@ import logging
 
 import numpy as np
 
+from spec2.wcs.compiled import compile_model
+
 log = logging.getLogger("spec2")
 
 
@@ -27,10 +29,18 @@ def _pixel_grid(wcs):
     return grid_from_bounding_box(wcs.bounding_box, step=(1, 1))
 
 
+def world_wavelength(wcs, x, y):
+    """The wavelength (um) ``wcs(x, y)`` gives at points inside its bounding box: the
+    chain evaluated to slit_frame and on to world through spec2.wcs.compiled (the same
+    arithmetic, without astropy's per-node overhead)."""
+    slit = compile_model(wcs.get_transform("detector", "slit_frame"))(x, y)
+    return compile_model(wcs.get_transform("slit_frame", "world"))(*slit)[2]
+
+
 def column_dispersion(wcs, x, y):
     """Wavelength step across each pixel (m): lambda(x + 1/2) - lambda(x - 1/2)."""
-    right = wcs(x + 0.5, y)[2]
-    left = wcs(x - 0.5, y)[2]
+    right = world_wavelength(wcs, x + 0.5, y)
+    left = world_wavelength(wcs, x - 0.5, y)
     return (right - left) * 10**-6
 
 
@@ -98,7 +108,7 @@ def correct_slit(slit, offsets, exp_type=None) -> bool:
     spatial = cf.Frame2D(name="slit_spatial", axes_order=(0, 1), unit=("", ""), axes_names=("x_slit", "y_slit"))
     spectral = cf.SpectralFrame(name="spectral", axes_order=(2,), unit=(u.micron,), axes_names=("wavelength",))
     wcs.insert_frame("slit_frame", Identity(2) & tab, cf.CompositeFrame([spatial, spectral], name="wavecorr_frame"))
-    slit.wavelength = wcs(x, y)[2]
+    slit.wavelength = world_wavelength(wcs, x, y)
     return True
 
 
