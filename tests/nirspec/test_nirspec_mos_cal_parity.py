@@ -168,3 +168,24 @@ def test_mos_inverse_parity(mos_runs, name):
         good = np.isfinite(a.data) & np.isfinite(b.data)
         assert good.mean() > 0.5
         np.testing.assert_array_max_ulp(a.data[good], b.data[good], maxulp=4)
+
+
+@pytest.mark.parametrize("name", ("pathloss", "barshadow", "photom"))
+def test_mos_forced_extended_parity(mos_runs, name):
+    """source_type=EXTENDED, as master background runs them on its 2-D background:
+    point-source slitlets calibrated as uniform, as jwst's steps do."""
+    runs, files = mos_runs
+    before, _, _ = runs[name]
+    theirs = _jwst_step(name).call(before.copy(), source_type="EXTENDED", **_overrides(name, files))
+    hook = {"pathloss": hooks.pathloss, "barshadow": hooks.barshadow, "photom": hooks.photom}[name]
+    mine = hook(before.copy(), _refs(files), {"inverse": False, "source_type": "EXTENDED"})
+    _compare(theirs, mine, name)
+    point = [s for s in mine.slits if s.source_type == "POINT"]
+    assert point
+    for slit in point:
+        if name == "pathloss":
+            assert slit.pathloss_correction_type == "UNIFORM"
+        if name == "barshadow":
+            assert slit.barshadow_corrected
+        if name == "photom":
+            assert slit.meta.bunit_data == "MJy/sr"
