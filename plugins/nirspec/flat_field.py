@@ -324,12 +324,24 @@ def apply_mos_flat(model, fflat, sflat, dflat, inverse=False):
     quadrant and shutter (xcen, ycen). The flat is built at the slit's wavelengths
     (zero-point corrected for point sources); jwst stores no flatfield_point/uniform
     for MOS, and neither does this."""
-    for slit in model.slits:
+    slits = list(model.slits)
+    shutters = [msa_shutter(slit) for slit in slits]  # all checked before any slit changes
+    for slit, shutter in zip(slits, shutters, strict=True):
         origin = slit_origin(slit, model.meta.subarray)
-        shutter = (int(slit.quadrant), int(slit.xcen), int(slit.ycen))
         flat, dq, err = build_flat(slit.wavelength, fflat, sflat, dflat, origin, slit.name, shutter)
         divide(slit, flat, err, dq, inverse)
     return model
+
+
+def msa_shutter(slit):
+    """(quadrant, xcen, ycen) of a MOS slitlet; InputError when the MSA metadata did not
+    give it one (its F-flat cannot be looked up)."""
+    values = (slit.quadrant, slit.xcen, slit.ycen)
+    if any(v is None for v in values):
+        from spec2.errors import InputError
+
+        raise InputError(f"MOS slitlet {slit.name} has no quadrant/xcen/ycen: its quadrant flat cannot be found")
+    return tuple(int(v) for v in values)
 
 
 def apply_bots_flat(model, fflat, sflat, dflat):

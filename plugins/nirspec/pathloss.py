@@ -171,6 +171,9 @@ def mos_slit_corrections(slit, pathloss_model, source_type=None):
     if slit.data.size <= 0:
         return None
     state = slit.shutter_state or ""
+    if not state:  # no shutter configuration at all (jwst stops with an IndexError here)
+        log.warning("slitlet %s has no shutter_state: no pathloss correction", slit.name)
+        return None
     aperture = mos_aperture(pathloss_model, state)
     if aperture is None:
         log.warning("no pathloss aperture for slitlet %s (%d shutters)", slit.name, len(state))

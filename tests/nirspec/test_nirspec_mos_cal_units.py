@@ -408,3 +408,21 @@ def test_simulated_mos_references_are_selected_by_crds_and_validate(tmp_path, mo
     assert {ap.name: ap.shutters for ap in dm.PathlossModel(resolver.path("pathloss")).apertures} == {
         "MOS1x1": 1, "MOS1x3": 3}
     assert "MOS" in {ap.aperture_name for ap in dm.WaveCorrModel(resolver.path("wavecorr")).apertures}
+
+
+def test_slitlets_without_shutter_metadata():
+    """A slitlet the MSA metadata gave no shutter: flat_field stops with one line before
+    changing any slitlet; pathloss and barshadow leave it uncorrected."""
+    from spec2.errors import InputError
+
+    good, bad = _slit("1", "x"), _slit("2", "x")
+    bad.quadrant = None
+    model = _mos(good, bad)
+    before = model.slits[0].data.copy()
+    with pytest.raises(InputError, match="slitlet 2 has no quadrant/xcen/ycen"):
+        ff.apply_mos_flat(model, _quad_flat(), None, None)
+    np.testing.assert_array_equal(model.slits[0].data, before)
+    lost = _slit("3", "")
+    assert pl.mos_slit_corrections(lost, _linear_pathloss()) is None
+    ref = dm.BarshadowModel()
+    assert bs.slit_shadow(lost, ref) is None
