@@ -34,12 +34,13 @@ def spec2_addhooks(pluginmanager):
 
 @hookimpl
 def spec2_step_definitions():
-    from spec2.recipe import Param, StepDef
+    # _inverse_param: the core's inverse parameter (public as inverse_param on main)
+    from spec2.recipe import Param, StepDef, _inverse_param
 
     return [StepDef("wavecorr", "wavecorr", "wavecorr", (),
                     "NIRSpec: wavelength zero point of off-centre point sources", reftypes=("wavecorr",)),
             StepDef("barshadow", "barshadow", "barshadow",
-                    (Param("inverse", "bool", False, "undo the bar shadow correction (multiply where it divides)"),
+                    (_inverse_param("bar shadow correction"),
                      Param("source_type", "str", None, "force the source type of every slitlet; None: its own",
                            choices=("POINT", "EXTENDED"))),
                     "NIRSpec MOS: shadow of the MSA bars on extended sources", reftypes=("barshadow",))]
