@@ -184,13 +184,36 @@ def _flag_bad(flat_2d, dq, fill):
     flat_2d[(dq & dqflags.DO_NOT_USE) != 0] = fill
 
 
-def fore_optics(wl, fflat, slit_name):
+def fore_optics(wl, fflat, slit_name, shutter=None):
+    """The F-flat part: the slit's row of the fast-variation table, or for a MOS
+    slitlet (``shutter`` = (quadrant 1-5, xcen, ycen) and ``fflat`` a
+    NirspecQuadFlatModel) its quadrant's table times the quadrant cube's spectrum of
+    that shutter (its error entering as the slow part's). Bad values become NaN."""
     if fflat is None:
         return np.ones(wl.shape, dtype=np.float32), None, None
-    tab = flat_table(fflat, slit_name)
-    flat, dq, err = combine_fast_slow(wl, 1.0, None, None, *tab)
+    if shutter is None:
+        tab = flat_table(fflat, slit_name)
+        flat, dq, err = combine_fast_slow(wl, 1.0, None, None, *tab)
+    else:
+        tab_wl, tab_flat, tab_err, shutter_err = msa_shutter_table(wl, fflat, *shutter)
+        flat, dq, err = combine_fast_slow(wl, 1.0, None, shutter_err, tab_wl, tab_flat, tab_err)
     _flag_bad(flat, dq, np.nan)
     return flat, dq, err
+
+
+def msa_shutter_table(wl, quad_flat, quadrant, xcen, ycen):
+    """(table wavelength, table flat x shutter spectrum, table error, shutter error at
+    ``wl``) of one MSA shutter. The quadrant's cube is indexed [plane, ycen - 1,
+    xcen - 1]; quadrant 5 (fixed slits in an MSA exposure, xcen = ycen = 0) reads the
+    fifth quadrant's last element, as jwst's index arithmetic does. The shutter
+    spectrum is interpolated onto the table's wavelengths (1 beyond its range), the
+    product kept in the table's float32."""
+    quad = quad_flat.quadrants[quadrant - 1]
+    tab_wl, tab_flat, tab_err = flat_table(quad)
+    planes = image_wavelengths(quad)
+    tab_flat *= np.interp(tab_wl, planes, quad.data[:, ycen - 1, xcen - 1], 1.0, 1.0)
+    shutter_err = np.interp(wl, planes, quad.err[:, ycen - 1, xcen - 1], 0.0, 0.0)
+    return tab_wl, tab_flat, tab_err, shutter_err
 
 
 def _image_part(wl, model, window, slit_name, cube):
@@ -211,17 +234,20 @@ def _image_part(wl, model, window, slit_name, cube):
     return combine_fast_slow(wl, flat, dq, err, *tab)
 
 
-def build_flat(wl, fflat, sflat, dflat, origin, slit_name):
+def build_flat(wl, fflat, sflat, dflat, origin, slit_name, shutter=None):
     """(flat, dq, err) of one slit cut-out at wavelengths ``wl`` (um, 2-D; NaN for
-    pixels without one). ``origin`` is the cut-out's full-frame (x0, y0), 0-based."""
+    pixels without one). ``origin`` is the cut-out's full-frame (x0, y0), 0-based.
+    ``shutter``: (quadrant, xcen, ycen) of an MSA slitlet, whose F-flat is the quadrant
+    flat's and whose S/D tables are their first row whatever the slit's name."""
     wl = wl.copy()
     wl[np.isnan(wl)] = 0.0
     ny, nx = wl.shape
     x0, y0 = origin
     window = (slice(y0, y0 + ny), slice(x0, x0 + nx))
-    f, f_dq, f_err = fore_optics(wl, fflat, slit_name)
-    s, s_dq, s_err = _image_part(wl, sflat, window, slit_name, cube=False)
-    d, d_dq, d_err = _image_part(wl, dflat, window, slit_name, cube=True)
+    table_row = slit_name if shutter is None else None
+    f, f_dq, f_err = fore_optics(wl, fflat, slit_name, shutter)
+    s, s_dq, s_err = _image_part(wl, sflat, window, table_row, cube=False)
+    d, d_dq, d_err = _image_part(wl, dflat, window, table_row, cube=True)
     flat = f * s * d
     parts = [q for q in (f_dq, s_dq, d_dq) if q is not None]
     dq = np.zeros(flat.shape, dtype=np.uint32)
@@ -249,22 +275,43 @@ def slit_origin(slit, subarray):
     return slit.xstart - 1 + subarray.xstart - 1, slit.ystart - 1 + subarray.ystart - 1
 
 
-def divide(target, flat, flat_err, flat_dq):
+def divide(target, flat, flat_err, flat_dq, inverse=False):
     """Divide a slit (2-D or 3-D data) by the flat in place, jwst's float32 order:
     VAR_P, VAR_R / f^2; VAR_FLAT = (SCI/f * err_f)^2 with the flattened SCI; ERR from
-    the variances; DQ OR-ed; NaNs and flags made consistent."""
+    the variances; DQ OR-ed; NaNs and flags made consistent. ``inverse`` multiplies
+    instead and zeroes VAR_FLAT (a flat not yet applied has no variance).
+
+    The arrays are changed through local names: an augmented assignment to a datamodel
+    attribute (``target.data /= f``) would re-validate the array against the schema,
+    some 25 ms each."""
     flat = np.asarray(flat, dtype=np.float32)
     flat_err = np.asarray(flat_err, dtype=np.float32)
     square = flat * flat
-    target.data /= flat
-    target.var_poisson /= square
-    target.var_rnoise /= square
-    with np.errstate(over="ignore"):
-        target.var_flat = (target.data / flat * flat_err) ** 2
-    target.err = np.sqrt(target.var_poisson + target.var_rnoise + target.var_flat)
-    target.dq |= flat_dq.astype(np.uint32)
-    dqflags.match_nans_and_flags(target.data, target.dq,
-                                 (target.err, target.var_poisson, target.var_rnoise, target.var_flat))
+    data, var_poisson, var_rnoise = target.data, target.var_poisson, target.var_rnoise
+    op = np.multiply if inverse else np.divide
+    op(data, flat, out=data)
+    op(var_poisson, square, out=var_poisson)
+    op(var_rnoise, square, out=var_rnoise)
+    if inverse:
+        var_flat = np.zeros_like(data)
+    else:
+        with np.errstate(over="ignore"):
+            var_flat = (data / flat * flat_err) ** 2
+    _store(target, "var_flat", var_flat)
+    _store(target, "err", np.sqrt(var_poisson + var_rnoise + var_flat))
+    dq = target.dq
+    dq |= flat_dq.astype(np.uint32)
+    dqflags.match_nans_and_flags(data, dq, (target.err, var_poisson, var_rnoise, target.var_flat))
+
+
+def _store(target, name, value):
+    """``target.<name> = value``, written into the existing array when it has the same
+    shape and type (no schema validation, the same values)."""
+    current = getattr(target, name)
+    if current is not None and current.shape == value.shape and current.dtype == value.dtype:
+        current[...] = value
+    else:
+        setattr(target, name, value)
 
 
 def apply_fs_flat(model, fflat, sflat, dflat, uncorrected_wavelength):
@@ -282,6 +329,32 @@ def apply_fs_flat(model, fflat, sflat, dflat, uncorrected_wavelength):
             flat, dq, err = build_flat(slit.wavelength, fflat, sflat, dflat, origin, slit.name)
         divide(slit, flat, err, dq)
     return model
+
+
+def apply_mos_flat(model, fflat, sflat, dflat, inverse=False):
+    """Flat-field (``inverse``: un-flat-field) every slitlet of a MOS MultiSlitModel in
+    place. ``fflat`` is the NirspecQuadFlatModel: each slitlet's F-flat comes from its
+    quadrant and shutter (xcen, ycen). The flat is built at the slit's wavelengths
+    (zero-point corrected for point sources); jwst stores no flatfield_point/uniform
+    for MOS, and neither does this."""
+    slits = list(model.slits)
+    shutters = [msa_shutter(slit) for slit in slits]  # all checked before any slit changes
+    for slit, shutter in zip(slits, shutters, strict=True):
+        origin = slit_origin(slit, model.meta.subarray)
+        flat, dq, err = build_flat(slit.wavelength, fflat, sflat, dflat, origin, slit.name, shutter)
+        divide(slit, flat, err, dq, inverse)
+    return model
+
+
+def msa_shutter(slit):
+    """(quadrant, xcen, ycen) of a MOS slitlet; InputError when the MSA metadata did not
+    give it one (its F-flat cannot be looked up)."""
+    values = (slit.quadrant, slit.xcen, slit.ycen)
+    if any(v is None for v in values):
+        from spec2.errors import InputError
+
+        raise InputError(f"MOS slitlet {slit.name} has no quadrant/xcen/ycen: its quadrant flat cannot be found")
+    return tuple(int(v) for v in values)
 
 
 def apply_bots_flat(model, fflat, sflat, dflat):

@@ -40,13 +40,18 @@ def spec2_addhooks(pluginmanager):
 
 @hookimpl
 def spec2_step_definitions():
-    from spec2.recipe import StepDef
+    from spec2.recipe import Param, StepDef, inverse_param
 
     return [StepDef("wavecorr", "wavecorr", "wavecorr", (),
                     "NIRSpec: wavelength zero point of off-centre point sources", reftypes=("wavecorr",)),
             # jwst's Spec2Pipeline calls it imprint_subtract; ImprintStep records cal_step.imprint (S_IMPRNT)
             StepDef("imprint_subtract", "imprint", "imprint", (), "NIRSpec MOS/IFU: subtract the association's imprint "
-                    "exposure from the science and background members", rewrites_members=("background",))]
+                    "exposure from the science and background members", rewrites_members=("background",)),
+            StepDef("barshadow", "barshadow", "barshadow",
+                    (inverse_param("bar shadow correction"),
+                     Param("source_type", "str", None, "force the source type of every slitlet; None: its own",
+                           choices=("POINT", "EXTENDED"))),
+                    "NIRSpec MOS: shadow of the MSA bars on extended sources", reftypes=("barshadow",))]
 
 
 @hookimpl
@@ -142,11 +147,38 @@ def background(model, params, members):
     return subtract_association_backgrounds(model, params, members)
 
 
+def _is_mos(model) -> bool:
+    return model.meta.exposure.type == "NRS_MSASPEC"
+
+
+@hookimpl
+def barshadow(model, refs, params):
+    from spec2.errors import StepSkipped
+
+    if not _is_mos(model):
+        raise StepSkipped("bar shadows are corrected for MOS exposures only")
+    if refs.path("barshadow") is None:
+        raise StepSkipped("no barshadow reference file")
+    from spec2_nirspec.barshadow import apply_barshadow
+
+    return apply_barshadow(model, refs.open("barshadow"), inverse=params["inverse"],
+                           source_type=params.get("source_type"))
+
+
 @hookimpl
 def pathloss(model, refs, params):
     from spec2.errors import StepSkipped
     from spec2.steps.call import forward_only
 
+    if _is_mos(model):
+        from spec2_nirspec.pathloss import apply_mos_pathloss
+
+        if refs.path("pathloss") is None:
+            raise StepSkipped("no pathloss reference file")
+        if not apply_mos_pathloss(model, refs.open("pathloss"), inverse=params["inverse"],
+                                  source_type=params.get("source_type")):
+            raise StepSkipped("no slitlet had a pathloss correction")
+        return model
     forward_only(params, "NIRSpec fixed-slit pathloss")
     if model.meta.exposure.type == BRIGHTOBJ:
         raise StepSkipped("no slit loss for bright-object time series")
@@ -162,6 +194,12 @@ def pathloss(model, refs, params):
 def photom(model, refs, params):
     from spec2.steps.call import forward_only
 
+    if _is_mos(model):
+        from spec2_nirspec.photom import apply_mos_photom
+
+        apply_mos_photom(model, refs.open("photom"), refs.open("area"), inverse=params["inverse"],
+                         source_type=params.get("source_type"))
+        return model
     forward_only(params, "NIRSpec fixed-slit and BOTS photom")
     from spec2_nirspec.photom import apply_bots_photom, apply_fs_photom
     from spec2_nirspec.wavecorr import uncorrected_wavelength
@@ -176,11 +214,15 @@ def photom(model, refs, params):
 def flat(model, refs, params):
     from spec2.steps.call import forward_only
 
+    parts = [refs.open(k) if refs.path(k) is not None else None for k in ("fflat", "sflat", "dflat")]
+    if _is_mos(model):
+        from spec2_nirspec.flat_field import apply_mos_flat
+
+        return apply_mos_flat(model, *parts, inverse=params["inverse"])
     forward_only(params, "NIRSpec fixed-slit and BOTS flat_field")
     from spec2_nirspec.flat_field import apply_bots_flat, apply_fs_flat
     from spec2_nirspec.wavecorr import uncorrected_wavelength
 
-    parts = [refs.open(k) if refs.path(k) is not None else None for k in ("fflat", "sflat", "dflat")]
     if model.meta.exposure.type == BRIGHTOBJ:
         return apply_bots_flat(model, *parts)
     return apply_fs_flat(model, *parts, uncorrected_wavelength)

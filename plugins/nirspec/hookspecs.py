@@ -30,3 +30,13 @@ class NirspecSteps:
         ``rewrites_members=("background",)``, so bkg_subtract receives them). Return the
         model; raise StepSkipped when there is no imprint member or none matches.
         """
+
+    @hookspec(firstresult=True)
+    def barshadow(self, model, refs, params, members, input_dir, pm, extra_products):
+        """(Arguments as the core's step hooks.)
+
+        Correct the MOS slitlets of ``model`` (a MultiSlitModel after pathloss) for the
+        shadow of the MSA bars on uniform light; ``params["inverse"]`` undoes it and
+        ``params["source_type"]`` forces the source type. Return the model; raise
+        StepSkipped for an exposure that is not MOS or has no barshadow reference.
+        """

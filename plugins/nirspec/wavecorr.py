@@ -8,6 +8,8 @@ wavelength is lambda + shift(lambda, xpos) * D; a lookup lambda -> corrected lam
 inserted into the slit's WCS as the ``wavecorr_frame`` right after ``slit_frame``, and
 the slit's wavelength array is re-evaluated. Only point sources are corrected; a
 correction that would not increase monotonically is not applied (jwst's rule).
+Fixed slits read the reference aperture of their own name; MOS slitlets, whatever
+their shutter, all read the aperture "MOS" with their source_xpos in the shutter.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+
+from spec2.wcs.compiled import compile_model
 
 log = logging.getLogger("spec2")
 
@@ -25,10 +29,18 @@ def _pixel_grid(wcs):
     return grid_from_bounding_box(wcs.bounding_box, step=(1, 1))
 
 
+def world_wavelength(wcs, x, y):
+    """The wavelength (um) ``wcs(x, y)`` gives at points inside its bounding box: the
+    chain evaluated to slit_frame and on to world through spec2.wcs.compiled (the same
+    arithmetic, without astropy's per-node overhead)."""
+    slit = compile_model(wcs.get_transform("detector", "slit_frame"))(x, y)
+    return compile_model(wcs.get_transform("slit_frame", "world"))(*slit)[2]
+
+
 def column_dispersion(wcs, x, y):
     """Wavelength step across each pixel (m): lambda(x + 1/2) - lambda(x - 1/2)."""
-    right = wcs(x + 0.5, y)[2]
-    left = wcs(x - 0.5, y)[2]
+    right = world_wavelength(wcs, x + 0.5, y)
+    left = world_wavelength(wcs, x - 0.5, y)
     return (right - left) * 10**-6
 
 
@@ -63,15 +75,28 @@ def _aperture_offsets(wavecorr_model):
     return {ap.aperture_name: ap.zero_point_offset for ap in wavecorr_model.apertures}
 
 
-def correct_slit(slit, offsets) -> bool:
+#: The exposure types whose slits have a reference aperture of their own name; MSA
+#: slitlets all use the aperture "MOS".
+_NAMED_APERTURES = ("NRS_FIXEDSLIT", "NRS_BRIGHTOBJ")
+
+
+def aperture_name(slit, exp_type=None):
+    """The wavecorr aperture of a slit: its own name for a fixed slit (the slit's
+    EXP_TYPE, else the exposure's ``exp_type``), else "MOS"."""
+    kind = slit.meta.exposure.type or exp_type
+    return slit.name if kind in _NAMED_APERTURES else "MOS"
+
+
+def correct_slit(slit, offsets, exp_type=None) -> bool:
     """Insert the zero-point correction into one slit; True if it was applied."""
     from astropy import units as u
     from astropy.modeling.models import Identity
     from gwcs import coordinate_frames as cf
 
-    table = offsets.get(slit.name)
+    name = aperture_name(slit, exp_type)
+    table = offsets.get(name)
     if table is None:
-        log.warning("no wavelength zero-point correction for slit %s", slit.name)
+        log.warning("no wavelength zero-point correction for slit %s (aperture %s)", slit.name, name)
         return False
     wcs = slit.meta.wcs
     x, y = _pixel_grid(wcs)
@@ -83,7 +108,7 @@ def correct_slit(slit, offsets) -> bool:
     spatial = cf.Frame2D(name="slit_spatial", axes_order=(0, 1), unit=("", ""), axes_names=("x_slit", "y_slit"))
     spectral = cf.SpectralFrame(name="spectral", axes_order=(2,), unit=(u.micron,), axes_names=("wavelength",))
     wcs.insert_frame("slit_frame", Identity(2) & tab, cf.CompositeFrame([spatial, spectral], name="wavecorr_frame"))
-    slit.wavelength = wcs(x, y)[2]
+    slit.wavelength = world_wavelength(wcs, x, y)
     return True
 
 
@@ -91,11 +116,12 @@ def apply_wavecorr(model, wavecorr_model):
     """Correct every point-source slit of a MultiSlitModel (or the BOTS SlitModel) in
     place; returns (model, whether any slit was corrected)."""
     offsets = _aperture_offsets(wavecorr_model)
+    exp_type = model.meta.exposure.type
     if not hasattr(model, "slits"):
-        return model, _is_point(model) and correct_slit(model, offsets)
+        return model, _is_point(model) and correct_slit(model, offsets, exp_type)
     corrected = False
     for slit in model.slits:
-        done = _is_point(slit) and correct_slit(slit, offsets)
+        done = _is_point(slit) and correct_slit(slit, offsets, exp_type)
         slit.wavelength_corrected = bool(done)
         corrected = corrected or done
     return model, corrected

@@ -240,18 +240,22 @@ def write_pathloss(path):
     return path
 
 
-def write_photom(path):
-    from stdatamodels.jwst.datamodels import NrsFsPhotomModel
-
-    n = 200
-    rows = []
+def _responses(n):
+    """(filter, grating, wavelength [um], relresponse) of every disperser, n samples
+    from 0.1 um below to 0.1 um above its band."""
     for grating in ins.DISPERSERS:
         filt = ins.FILTER_FOR[grating]
         lo, hi = (v * 1e6 for v in ins.WAVELENGTH_RANGES[(filt, grating)])
         wl = np.linspace(lo - 0.1, hi + 0.1, n)
-        for slit in ins.SLIT_NAMES:
-            rr = relresponse(grating, wl)
-            rows.append((filt, grating, slit, photmj(slit, grating), 0.0, n, wl, rr, 0.01 * rr))
+        yield filt, grating, wl, relresponse(grating, wl)
+
+
+def write_photom(path):
+    from stdatamodels.jwst.datamodels import NrsFsPhotomModel
+
+    n = 200
+    rows = [(filt, grating, slit, photmj(slit, grating), 0.0, n, wl, rr, 0.01 * rr)
+            for filt, grating, wl, rr in _responses(n) for slit in ins.SLIT_NAMES]
     table = np.array(rows, dtype=[("filter", "S12"), ("grating", "S15"), ("slit", "S15"), ("photmj", "f4"),
                                   ("uncertainty", "f4"), ("nelem", "i2"), ("wavelength", "f4", (n,)),
                                   ("relresponse", "f4", (n,)), ("reluncertainty", "f4", (n,))])
@@ -344,24 +348,244 @@ def write_apcorr(path):
 
 
 PARKEYS = ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.TYPE")
-MATCH = ("NRS1|NRS2", FS_TYPES)
+
+
+def _publish_set(cache, prefix, exp_types, singles, fflat_writer, detectors):
+    """Write and register ``singles`` ((reftype, writer, extension), one file each), the
+    F-flat and each detector's S/D flats for ``exp_types``; returns {reftype: [path]}."""
+    out: dict = {}
+
+    def publish(reftype, name, writer, *args, match=("NRS1|NRS2", exp_types)):
+        path = cache.publish("nirspec", reftype, PARKEYS, match, f"{prefix}{name}", writer, *args)
+        out.setdefault(reftype, []).append(path)
+
+    for reftype, writer, ext in singles:
+        publish(reftype, f"{reftype}.{ext}", writer)
+    # the flats' content does not depend on the filter and grating here: one file each
+    publish("fflat", "fflat.fits", fflat_writer, "ANY", "ANY")
+    for det in detectors:
+        publish("sflat", f"sflat_{det}.fits", write_sflat, det, match=(det, exp_types))
+        publish("dflat", f"dflat_{det}.fits", write_dflat, det, match=(det, exp_types))
+    return out
 
 
 def write_reference_set(cache, detectors=ins.DETECTORS):
     """Write and register every calibration reference; returns {reftype: path(s)}."""
-    out: dict = {}
+    singles = (("pathloss", write_pathloss, "fits"), ("photom", write_photom, "fits"), ("area", write_area, "fits"),
+               ("wavecorr", write_wavecorr, "asdf"), ("extract1d", write_extract1d, "json"),
+               ("apcorr", write_apcorr, "fits"))
+    return _publish_set(cache, "spec2sim_nrs_", FS_TYPES, singles, write_fflat, detectors)
 
-    def publish(reftype, name, writer, *args, parkeys=PARKEYS, match=MATCH):
-        path = cache.publish("nirspec", reftype, parkeys, match, f"spec2sim_nrs_{name}", writer, *args)
-        out.setdefault(reftype, []).append(path)
 
-    for reftype, writer, ext in (("pathloss", write_pathloss, "fits"), ("photom", write_photom, "fits"),
-                                 ("area", write_area, "fits"), ("wavecorr", write_wavecorr, "asdf"),
-                                 ("extract1d", write_extract1d, "json"), ("apcorr", write_apcorr, "fits")):
-        publish(reftype, f"{reftype}.{ext}", writer)
-    # the flats' content does not depend on the filter and grating here: one file each
-    publish("fflat", "fflat.fits", write_fflat, "ANY", "ANY")
-    for det in detectors:
-        publish("sflat", f"sflat_{det}.fits", write_sflat, det, match=(det, FS_TYPES))
-        publish("dflat", f"dflat_{det}.fits", write_dflat, det, match=(det, FS_TYPES))
-    return out
+# ---------------------------------------------------------------------------------------
+# MOS (NRS_MSASPEC) calibration references
+# ---------------------------------------------------------------------------------------
+# The MSA's four quadrants are grids of 365 (x, along dispersion) by 171 (y) shutters;
+# a shutter is addressed (quadrant 1-4, xcen 1-365, ycen 1-171), as in the MSA metadata.
+# The quadrant F-flat holds a fifth quadrant whose only element jwst reads ([-1, -1]) is
+# that of fixed slits in an MSA exposure (quadrant 5, xcen = ycen = 0).
+
+MOS_TYPE = "NRS_MSASPEC"
+MSA_SHAPE = (171, 365)  # (ycen, xcen) of one quadrant
+QUAD_FLAT_PLANES = np.array([0.6, 1.5, 3.0, 5.3])  # um
+BARSHADOW_WL = (0.5, 0.05)  # um: CRVAL1, CDELT1 over 101 columns
+MOS_PATHLOSS_POS = np.linspace(-0.5, 0.5, 11)
+
+
+def _mos_meta(model, reftype, description, **keys):
+    """Reference-file keywords for NRS_MSASPEC (EXP_TYPE only where the schema has it:
+    the quadrant flat's has not; CRDS selects from its own rules)."""
+    model.meta.reftype = reftype.upper()
+    model.meta.author, model.meta.pedigree = "spec2 simulator", "DUMMY"
+    model.meta.description, model.meta.useafter = description, USEAFTER
+    model.meta.telescope, model.meta.instrument.name = "JWST", "NIRSPEC"
+    for key, value in keys.items():
+        setattr(model.meta.instrument, key, value)
+    try:
+        model.meta.exposure.type = MOS_TYPE
+        model.meta.exposure.p_exptype = MOS_TYPE + "|"
+    except AttributeError:
+        pass
+    return model
+
+
+def msa_shutter_flat_truth(quadrant, xcen, ycen, wavelength_um):
+    """Relative throughput of one MSA shutter (the quadrant F-flat's cube): a slow
+    pattern across the quadrant, a little redder at larger xcen."""
+    lam = np.asarray(wavelength_um, float)
+    u, v = (np.asarray(xcen) - 183.0) / 365.0, (np.asarray(ycen) - 86.0) / 171.0
+    return 1.0 + 0.01 * quadrant - 0.02 * (u**2 + v**2) + 0.01 * u * (lam - 3.0) / 2.3
+
+
+def _msa_fore_table(quadrant, wl_um):
+    return 1.0 + 0.02 * np.cos(1.3 * np.asarray(wl_um) + quadrant)
+
+
+def write_quad_fflat(path, filt, grating):
+    """NirspecQuadFlatModel: per quadrant a one-row FAST_VARIATION table ("ANY") and a
+    cube [plane, ycen - 1, xcen - 1] of each shutter's throughput at QUAD_FLAT_PLANES."""
+    from stdatamodels.jwst.datamodels import NirspecQuadFlatModel
+
+    m = _mos_meta(NirspecQuadFlatModel(), "fflat", "Simulated MSA fore-optics quadrant flat", filter=filt,
+                  grating=grating)
+    _full_frame(m)
+    y, x = np.mgrid[1 : MSA_SHAPE[0] + 1, 1 : MSA_SHAPE[1] + 1]
+    planes = np.array([(v,) for v in QUAD_FLAT_PLANES], dtype=[("wavelength", "f4")])
+    quadrants = []
+    for q in range(1, 6):
+        cube = np.array([msa_shutter_flat_truth(q, x, y, lam) for lam in QUAD_FLAT_PLANES], np.float32)
+        quadrants.append({
+            "data": cube, "err": np.full(cube.shape, 0.001, np.float32), "dq": np.zeros(cube.shape, np.uint32),
+            "wavelength": planes.copy(),
+            "flat_table": _fast_table(["ANY"], lambda name, q=q: _msa_fore_table(q, FLAT_TABLE_WL)),
+        })
+    m.quadrants = quadrants
+    m.save(path)
+    return path
+
+
+def mos_pathloss_truth(shutters, wavelength_um, xpos, ypos, source_type):
+    """Throughput of a MOS slitlet. Point sources: the PSF overfilling the shutter
+    across and along (the 1x3 table spans three shutters, y -1.5..1.5, with bars at
+    +-0.5, +-1.5); uniform light: the open fraction with a colour term."""
+    lam = np.asarray(wavelength_um, float)
+    if source_type == "EXTENDED":
+        return (0.8 if shutters == 1 else 0.86) - 0.01 * lam
+    width = 2.0  # shutter width in pixels (0.2 arcsec)
+    sigma = ins.psf_sigma_arcsec(lam) / 0.1
+    half = width / 2.0
+    across = 0.5 * (erf((half - xpos * width) / (np.sqrt(2) * sigma)) + erf((half + xpos * width) / (np.sqrt(2) * sigma)))
+    bar = np.abs(np.asarray(ypos)) - np.round(np.abs(np.asarray(ypos)))  # distance from the nearest shutter centre
+    along = 1.0 - 0.3 * bar**2 - (0.2 * np.asarray(ypos) ** 2 if shutters == 1 else 0.0)
+    return across * along
+
+
+def write_mos_pathloss(path):
+    """PathlossModel with the two MOS apertures, MOS1x1 (source shutter alone, y over
+    one shutter) and MOS1x3 (its neighbours open, y over three), on one wavelength grid.
+    EXP_TYPE is NRS_MSASPEC: jwst picks apertures by shutter count only for that."""
+    from stdatamodels.jwst.datamodels import PathlossModel
+
+    m = _mos_meta(PathlossModel(), "pathloss", "Simulated MOS path loss")
+    wl = PATHLOSS_WL
+    step = float(MOS_PATHLOSS_POS[1] - MOS_PATHLOSS_POS[0])
+    apertures = []
+    for name, shutters in (("MOS1x1", 1), ("MOS1x3", 3)):
+        ys = np.linspace(-0.5 * shutters, 0.5 * shutters, 10 * shutters + 1)
+        cube = mos_pathloss_truth(shutters, wl[:, None, None], MOS_PATHLOSS_POS[None, None, :], ys[None, :, None],
+                                  "POINT")
+        apertures.append({
+            "name": name, "shutters": shutters,
+            "pointsource_data": cube.astype(np.float32), "pointsource_err": np.zeros(cube.shape, np.float32),
+            "uniform_data": mos_pathloss_truth(shutters, wl, 0, 0, "EXTENDED").astype(np.float32),
+            "uniform_err": np.zeros(wl.size, np.float32),
+            "pointsource_wcs": {"crpix1": 1.0, "crval1": -0.5, "cdelt1": step, "crpix2": 1.0,
+                                "crval2": float(ys[0]), "cdelt2": step, "crpix3": 1.0,
+                                "crval3": float(wl[0] * 1e-6), "cdelt3": float((wl[1] - wl[0]) * 1e-6)},
+            "uniform_wcs": {"crpix1": 1.0, "crval1": float(wl[0] * 1e-6), "cdelt1": float((wl[1] - wl[0]) * 1e-6)},
+        })
+    m.apertures = apertures
+    m.save(path)
+    return path
+
+
+def barshadow_truth(y_pitch, wavelength_um, neighbours_open):
+    """Bar shadow over y in shutter pitches (0 the shutter centre, bars at +-0.5):
+    a dip at each bar, deeper to the blue; beyond a bar with a closed shutter the
+    light falls away."""
+    y = np.asarray(y_pitch, float)
+    lam = np.asarray(wavelength_um, float)
+    depth = 0.35 + 0.03 * (3.0 - lam)
+    shadow = 1.0 - depth * np.exp(-(((np.abs(y) - 0.5) / 0.08) ** 2))
+    if not neighbours_open:
+        shadow = np.where(np.abs(y) > 0.5, shadow * np.exp(-((np.abs(y) - 0.5) / 0.1)), shadow)
+    return shadow
+
+
+def write_barshadow(path, grating="ANY"):
+    """BarshadowModel: data1x1/data1x3 [1001 rows of y from -1 to 1 pitch, 101
+    wavelengths], their variances, and the CRVAL/CDELT keywords jwst reads."""
+    from stdatamodels.jwst.datamodels import BarshadowModel
+
+    m = _mos_meta(BarshadowModel(), "barshadow", "Simulated MSA bar shadows", grating=grating)
+    y = np.linspace(-1.0, 1.0, 1001)[:, None]
+    lam = BARSHADOW_WL[0] + BARSHADOW_WL[1] * np.arange(101)[None, :]
+    m.data1x1 = barshadow_truth(y, lam, False).astype(np.float32)
+    m.data1x3 = barshadow_truth(y, lam, True).astype(np.float32)
+    m.var1x1 = np.full((1001, 101), 1e-6, np.float32)
+    m.var1x3 = np.full((1001, 101), 1e-6, np.float32)
+    m.crval1, m.cdelt1 = BARSHADOW_WL
+    m.crval2, m.cdelt2 = -1.0, 0.002
+    m.save(path)
+    return path
+
+
+def mos_photmj(grating):
+    """MJy per DN/s of an MSA shutter with this grating."""
+    return 0.9 * photmj("S200A1", grating)
+
+
+def write_mos_photom(path):
+    """NrsMosPhotomModel: one row per filter/grating pair (no slit column)."""
+    from stdatamodels.jwst.datamodels import NrsMosPhotomModel
+
+    n = 200
+    rows = [(filt, grating, mos_photmj(grating), 0.0, n, wl, rr, 0.01 * rr) for filt, grating, wl, rr in _responses(n)]
+    table = np.array(rows, dtype=[("filter", "S12"), ("grating", "S15"), ("photmj", "f4"), ("uncertainty", "f4"),
+                                  ("nelem", "i2"), ("wavelength", "f4", (n,)), ("relresponse", "f4", (n,)),
+                                  ("reluncertainty", "f4", (n,))])
+    m = _mos_meta(NrsMosPhotomModel(), "photom", "Simulated MOS flux calibration")
+    m.phot_table = table
+    m.save(path)
+    return path
+
+
+def shutter_area_arcsec2(quadrant, xcen, ycen):
+    """Nominal pixel solid angle behind an MSA shutter (arcsec^2)."""
+    return 0.0095 * (1.0 + 0.002 * quadrant + 0.01 * (np.asarray(ycen) - 86.0) / 171.0)
+
+
+def write_mos_area(path):
+    """NirspecMosAreaModel: a row per shutter of the four quadrants."""
+    from stdatamodels.jwst.datamodels import NirspecMosAreaModel
+
+    q, y, x = np.meshgrid(np.arange(1, 5), np.arange(1, MSA_SHAPE[0] + 1), np.arange(1, MSA_SHAPE[1] + 1),
+                          indexing="ij")
+    table = np.zeros(q.size, dtype=[("quadrant", "i2"), ("shutter_x", "i2"), ("shutter_y", "i2"), ("pixarea", "f4")])
+    table["quadrant"], table["shutter_x"], table["shutter_y"] = q.ravel(), x.ravel(), y.ravel()
+    table["pixarea"] = shutter_area_arcsec2(q, x, y).ravel()
+    m = _mos_meta(NirspecMosAreaModel(), "area", "Simulated MOS nominal pixel areas")
+    m.area_table = table
+    m.save(path)
+    return path
+
+
+def write_mos_wavecorr(path):
+    """WaveCorrModel with the fixed slits' apertures and "MOS", the one jwst reads for
+    every MSA slitlet (a shutter is 0.2 arcsec wide, as the S200 slits), as CRDS's
+    NIRSpec wavecorr files hold them."""
+    from astropy.modeling.models import Tabular2D
+    from stdatamodels.jwst.datamodels import WaveCorrModel
+
+    m = _mos_meta(WaveCorrModel(), "wavecorr", "Simulated MOS and fixed-slit wavelength zero points")
+    apertures = []
+    for name, like, width in [(s, s, ins.FIXED_SLITS[s][3][0]) for s in ins.SLIT_NAMES] + [("MOS", "S200A1", 0.2)]:
+        table = wavecorr_offset_truth(like, WAVECORR_WL[:, None], WAVECORR_POS[None, :])
+        apertures.append({"aperture_name": name, "width": width,
+                          "zero_point_offset": Tabular2D(points=(WAVECORR_WL, WAVECORR_POS), lookup_table=table,
+                                                         bounds_error=False, fill_value=None),
+                          "variance": np.zeros(table.shape, np.float32)})
+    m.apertures = apertures
+    m.save(path)
+    return path
+
+
+def write_mos_reference_set(cache, detectors=ins.DETECTORS):
+    """Write and register the MOS calibration references (quadrant F-flat, MOS
+    pathloss, barshadow, MOS photom and area, wavecorr with the MOS aperture) for
+    EXP_TYPE NRS_MSASPEC, and the S/D flats (the fixed slits' content) for it; returns
+    {reftype: [path]}. The extraction references are the backbone's."""
+    singles = (("pathloss", write_mos_pathloss, "fits"), ("photom", write_mos_photom, "fits"),
+               ("area", write_mos_area, "fits"), ("wavecorr", write_mos_wavecorr, "asdf"),
+               ("barshadow", write_barshadow, "fits"))
+    return _publish_set(cache, "spec2sim_nrs_mos_", MOS_TYPE, singles, write_quad_fflat, detectors)
