@@ -88,7 +88,7 @@ def slitlets(shutters, sources, msa_metadata_id, dither_position, program, slit_
     arrays with the file's column names); program -- the program number without leading
     zeros (virtual and background sources are named after it); scales -- {quadrant:
     (slit_xscale, slit_yscale)} from the msa reference. Raises MsaFileError for a slitlet
-    with two primary shutters or a fixed slit mixed with shutters.
+    with two primary shutters or a fixed slit over several rows.
     """
     from stdatamodels.jwst.transforms.models import Slit
 
@@ -106,7 +106,7 @@ def slitlets(shutters, sources, msa_metadata_id, dither_position, program, slit_
         primaries = [r for r in group if _text(r["primary_source"]) == "Y"]
         fixed = [_fixed_slit(r) is not None for r in group]
         if any(fixed) and not (all(fixed) and len(group) == 1):
-            raise MsaFileError(f"MSA metadata file: {where} mixes a fixed slit with other shutters")
+            raise MsaFileError(f"MSA metadata file: {where} spreads a fixed slit over several rows (unsupported)")
         if len(primaries) > 1:
             raise MsaFileError(f"MSA metadata file: {where} has {len(primaries)} primary shutters (one at most)")
 
@@ -183,9 +183,12 @@ def read_msa_file(path):
         raise MsaFileError(f"MSA metadata file {path} (MSAMETFL) not found next to the input")
     try:
         with fits.open(path, memmap=False) as hdul:
+            missing = [t for t in ("SHUTTER_INFO", "SOURCE_INFO") if t not in hdul]
+            if missing:
+                raise MsaFileError(f"MSA metadata file {path} lacks the {' and '.join(missing)} table")
             return np.array(hdul["SHUTTER_INFO"].data), np.array(hdul["SOURCE_INFO"].data)
-    except KeyError as exc:
-        raise MsaFileError(f"MSA metadata file {path} lacks the {exc.args[0]} table") from None
+    except MsaFileError:
+        raise
     except Exception as exc:  # astropy raises OSError, TypeError or ValueError on a damaged file
         raise MsaFileError(f"MSA metadata file {path} cannot be read as FITS: {exc}") from None
 

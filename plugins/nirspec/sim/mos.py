@@ -243,7 +243,7 @@ def simulate_mos_exposure(path, setup: MosSetup, ref_paths, msa_path, slitlets, 
     m.instrument.msa_metadata_id = setup.metadata_id
     m.instrument.msa_configuration_id = setup.metadata_id
     m.dither.position_number = setup.dither
-    m.dither.primary_type = "3-SHUTTER-SLITLET" if setup.dither else "NONE"
+    m.dither.primary_type = "NONE"
     m.dither.nod_type = "3-SHUTTER-SLITLET"
     m.dither.x_offset, m.dither.y_offset = 0.0, 0.0
     m.target.source_type_apt = None
