@@ -51,9 +51,10 @@ def _fixed_slit(row) -> str | None:
     return name if name in FIXED_SLIT_NUMS and name != "NONE" else None
 
 
-def _nan_to_half(value) -> float:
-    # an unknown position is the shutter centre (0.5 in the planning frame)
-    return 0.5 if not np.isfinite(value) else float(value)
+def _nan_to_half(value):
+    # an unknown position is the shutter centre (0.5 in the planning frame); the file's
+    # float32 is kept, so that the slit-frame position is the same number as jwst's
+    return np.nan_to_num(value, nan=0.5)
 
 
 def shutter_state(open_columns, centre) -> str:

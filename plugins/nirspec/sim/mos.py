@@ -75,7 +75,7 @@ class Slitlet:
 def default_configuration() -> list[Slitlet]:
     """14 slitlets: every quadrant, 1x1 to 1x5 (one with a closed shutter), point sources
     on and off centre, extended sources, background-only slitlets, a virtual source, a
-    source in fixed slit S200A1; on G235M/F170LP all fall on NRS1, six reach NRS2."""
+    source in fixed slit S200A1; on G235M/F170LP all fall on NRS1, four reach NRS2."""
     return [
         Slitlet(1, 1, 100, (20, 21, 22), POINT, 0.95, 0.30, 0.62),
         Slitlet(2, 1, 250, (60,), POINT, -1.0, 0.5, 0.5, 1.5),
