@@ -34,7 +34,7 @@ SLOW_FIXTURES = {
     # tests/niriss: WFSS fields with jwst's and spec2's runs
     "nis_wfss", "contam_run",
     # tests/nirspec/test_mos_parity.py: simulated MOS exposures, jwst's and spec2's steps on them
-    "mos_sim", "mos_jwst", "mos_spec2",
+    "mos_sim", "mos_jwst", "mos_spec2", "mos_bad_inputs",
     # tests/parallel marks its module slow itself (its fixture names are generic)
 }
 
