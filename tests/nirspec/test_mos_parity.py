@@ -29,9 +29,11 @@ def mos_sim(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mos_jwst(mos_sim):
-    """{detector: {step: model}} from jwst's AssignWcs, Extract2d and SourceType steps."""
+    """{detector: {step: model}} from jwst's AssignWcs, Extract2d, SourceType and
+    ResampleSpec steps."""
     from jwst.assign_wcs import AssignWcsStep
     from jwst.extract_2d import Extract2dStep
+    from jwst.resample import ResampleSpecStep
     from jwst.srctype import SourceTypeStep
 
     out = {}
@@ -43,7 +45,8 @@ def mos_jwst(mos_sim):
             assigned = AssignWcsStep.call(str(mos_sim[(det, 1)]))
             extracted = Extract2dStep.call(assigned)
             typed = SourceTypeStep.call(extracted.copy())
-            out[det] = {"assign_wcs": assigned, "extract_2d": extracted, "srctype": typed}
+            resampled = ResampleSpecStep.call(typed.copy())
+            out[det] = {"assign_wcs": assigned, "extract_2d": extracted, "srctype": typed, "s2d": resampled}
     return out
 
 
@@ -116,8 +119,15 @@ def test_slits(mos_jwst, mos_spec2, det, step):
         assert all(s.source_type == "EXTENDED" for s in ours.slits if s.source_name.startswith("1234_BKG"))
 
 
-def test_resampled_one_slit_per_slitlet(mos_spec2):
-    for det in DETECTORS:
-        s2d, cal = mos_spec2[det]["s2d"], mos_spec2[det]["srctype"]
-        assert [s.name for s in s2d.slits] == [s.name for s in cal.slits]
-        assert all(np.isfinite(s.data).any() for s in s2d.slits)
+@pytest.mark.parametrize("det", DETECTORS)
+def test_resampled_one_slit_per_slitlet(mos_jwst, mos_spec2, det):
+    ours, theirs = mos_spec2[det]["s2d"], mos_jwst[det]["s2d"]
+    assert [s.name for s in ours.slits] == [s.name for s in mos_spec2[det]["srctype"].slits]
+    assert [s.name for s in ours.slits] == [s.name for s in theirs.slits]
+    for a, b in zip(ours.slits, theirs.slits):
+        assert a.data.shape == b.data.shape, b.name
+        assert np.isfinite(a.data).any(), b.name
+        for array in ("data", "err", "wavelength"):
+            np.testing.assert_allclose(getattr(a, array), getattr(b, array), rtol=1e-5, atol=1e-9, equal_nan=True,
+                                       err_msg=f"{b.name} {array}")
+        np.testing.assert_array_equal(a.dq, b.dq, err_msg=b.name)
