@@ -36,7 +36,7 @@ _CALIBRATE = (Step("assign_wcs", required=True), "bkg_subtract", "extract_2d", "
 # the fixed-slit ones that work on FS-in-MSA slits in FS_IN_MSA_STEPS.
 MOS_SLIT_STEPS: tuple = ()
 FS_IN_MSA_STEPS: tuple = ()
-_MOS_PREPARE = (Step("assign_wcs", required=True), "bkg_subtract", "extract_2d", "srctype")
+_MOS_PREPARE = (Step("assign_wcs", required=True), "msa_flagging", "bkg_subtract", "extract_2d", "srctype")
 
 
 def mos_recipe(mos_steps=MOS_SLIT_STEPS, fs_steps=FS_IN_MSA_STEPS) -> Recipe:
@@ -61,7 +61,10 @@ def spec2_step_definitions():
     from spec2.recipe import StepDef
 
     return [StepDef("wavecorr", "wavecorr", "wavecorr", (),
-                    "NIRSpec: wavelength zero point of off-centre point sources", reftypes=("wavecorr",))]
+                    "NIRSpec: wavelength zero point of off-centre point sources", reftypes=("wavecorr",)),
+            StepDef("msa_flagging", "msa_flagging", "msa_flagging", (),
+                    "NIRSpec MOS: flag pixels lit through failed-open MSA shutters",
+                    reftypes=("msaoper",) + WCS_REFTYPES)]
 
 
 @hookimpl
@@ -69,7 +72,7 @@ def spec2_claims():
     common = {"assign_wcs": WCS_REFTYPES, "bkg_subtract": (), "extract_2d": (), "srctype": (),
               "wavecorr": ("wavecorr",), "flat_field": ("fflat", "sflat", "dflat"), "pathloss": ("pathloss",),
               "photom": ("photom", "area"), "extract_1d": ("extract1d", "apcorr")}
-    mos = {"assign_wcs": WCS_REFTYPES, "bkg_subtract": (), "extract_2d": (), "srctype": (), "resample_spec": ()}
+    mos = {"assign_wcs": WCS_REFTYPES, "msa_flagging": ("msaoper",) + WCS_REFTYPES, "bkg_subtract": (), "extract_2d": (), "srctype": (), "resample_spec": ()}
     return [Claim((FIXEDSLIT,), {**common, "resample_spec": ()}), Claim((BRIGHTOBJ,), common),
             Claim((MSASPEC,), mos)]
 
@@ -97,6 +100,18 @@ def assign_wcs(model, refs, input_dir):
     model.meta.wcs = wcs
     model.meta.wcsinfo.specsys = "BARYCENT"
     model.meta.wcsinfo.dispersion_direction = 1
+    return model
+
+
+@hookimpl
+def msa_flagging(model, refs):
+    from spec2.errors import StepSkipped
+    from spec2_nirspec.msa_flagging import flag_failed_open
+
+    if refs.path("msaoper") is None:
+        raise StepSkipped("no msaoper reference file")
+    n = flag_failed_open(model, refs.load_json("msaoper"), {k: refs.open(k) for k in WCS_REFTYPES})
+    log.info("msa_flagging: %d pixels flagged MSA_FAILED_OPEN", n)
     return model
 
 

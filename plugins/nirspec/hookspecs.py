@@ -18,3 +18,12 @@ class NirspecSteps:
         the correction into each point-source slit's WCS and re-evaluate its wavelengths;
         return the model. Raise StepSkipped when no slit was corrected.
         """
+
+    @hookspec(firstresult=True)
+    def msa_flagging(self, model, refs, params, members, input_dir, pm, extra_products):
+        """(Arguments as the core's step hooks.)
+
+        Flag MSA_FAILED_OPEN in ``model.dq`` (the assign_wcs output) where light through
+        the failed-open shutters of the ``msaoper`` reference falls; return the model.
+        Raise StepSkipped without an msaoper reference.
+        """

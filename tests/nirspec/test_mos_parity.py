@@ -1,6 +1,7 @@
 """NIRSpec MOS parity with jwst 3.0.0, step by step, on one simulated configuration seen
-by both detectors: assign_wcs (every slitlet's WCS evaluated on its pixel grid), extract_2d
-(each slit's cut-out, wavelengths and MSA metadata) and srctype. jwst runs its steps once
+by both detectors: assign_wcs (every slitlet's WCS evaluated on its pixel grid),
+msa_flagging (failed-open shutters), extract_2d (each slit's cut-out, wavelengths and MSA
+metadata), srctype and resample_spec. jwst runs its steps once
 per module; spec2 runs ``spec2.process`` with the intermediate products saved."""
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ def mos_sim(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mos_jwst(mos_sim):
-    """{detector: {step: model}} from jwst's AssignWcs, Extract2d, SourceType and
-    ResampleSpec steps."""
+    """{detector: {step: model}} from jwst's AssignWcs, MSAFlagOpen, Extract2d, SourceType
+    and ResampleSpec steps."""
     from jwst.assign_wcs import AssignWcsStep
     from jwst.extract_2d import Extract2dStep
+    from jwst.msaflagopen import MSAFlagOpenStep
     from jwst.resample import ResampleSpecStep
     from jwst.srctype import SourceTypeStep
 
@@ -43,10 +45,11 @@ def mos_jwst(mos_sim):
         mp.chdir(mos_sim["msa"].parent)  # jwst finds MSAMETFL in the working folder
         for det in DETECTORS:
             assigned = AssignWcsStep.call(str(mos_sim[(det, 1)]))
-            extracted = Extract2dStep.call(assigned)
+            flagged = MSAFlagOpenStep.call(assigned.copy())
+            extracted = Extract2dStep.call(flagged)
             typed = SourceTypeStep.call(extracted.copy())
             resampled = ResampleSpecStep.call(typed.copy())
-            out[det] = {"assign_wcs": assigned, "extract_2d": extracted, "srctype": typed, "s2d": resampled}
+            out[det] = {"assign_wcs": assigned, "msa_flagging": flagged, "extract_2d": extracted, "srctype": typed, "s2d": resampled}
     return out
 
 
@@ -65,7 +68,7 @@ def mos_spec2(mos_sim):
     out = {}
     for det in DETECTORS:
         stem = mos_sim[(det, 1)].name.replace("_rate.fits", "")
-        out[det] = {step: dm.open(out_dir / f"{stem}_{step}.fits") for step in ("assign_wcs", "extract_2d", "srctype")}
+        out[det] = {step: dm.open(out_dir / f"{stem}_{step}.fits") for step in ("assign_wcs", "msa_flagging", "extract_2d", "srctype")}
         out[det]["s2d"] = dm.open(out_dir / f"{stem}_s2d.fits")
     return out
 
@@ -89,6 +92,18 @@ def test_assign_wcs(mos_jwst, mos_spec2, det):
     w_t, w_o = theirs.meta.wcsinfo, ours.meta.wcsinfo
     assert (w_o.waverange_start, w_o.waverange_end, w_o.spectral_order) == (
         w_t.waverange_start, w_t.waverange_end, w_t.spectral_order)
+
+
+@pytest.mark.parametrize("det", DETECTORS)
+def test_msa_flagging(mos_jwst, mos_spec2, det):
+    from stdatamodels.jwst.datamodels.dqflags import pixel
+
+    theirs, ours = mos_jwst[det]["msa_flagging"], mos_spec2[det]["msa_flagging"]
+    assert ours.meta.cal_step.msa_flagging == "COMPLETE"
+    failed_open = (ours.dq & pixel["MSA_FAILED_OPEN"]) > 0
+    assert failed_open.sum() > 100  # the simulated failed-open shutters reach both detectors
+    np.testing.assert_array_equal(ours.dq, theirs.dq)
+    np.testing.assert_array_equal(ours.data, theirs.data)
 
 
 def test_both_detectors_and_all_quadrants(mos_spec2):

@@ -194,6 +194,38 @@ def write_msa_file(path, slitlets, refs=None, filt="F170LP", metadata_id=1, dith
 
 
 # ---------------------------------------------------------------------------------------
+# Failed-open shutters (the msaoper reference)
+# ---------------------------------------------------------------------------------------
+
+# (quadrant, row, column, which state says open): stuck open where light reaches NRS1,
+# one also NRS2, one open only in the TA state; plus operable and failed-closed ones
+FAILED_OPEN = ((1, 200, 80, "state"), (2, 100, 120, "Internal state"), (3, 250, 62, "state"),
+               (4, 50, 10, "TA state"))
+OTHER_SHUTTERS = ((1, 10, 10, "closed"), (2, 300, 5, "closed"), (3, 20, 170, "normal"))
+
+
+def write_msaoper(path):
+    """The msaoper reference (JSON): the shutters whose operability is not nominal."""
+    import json
+
+    entries = []
+    for q, x, y, state in FAILED_OPEN:
+        entry = {"Q": q, "x": x, "y": y, "state": "closed", "TA state": "closed", "Internal state": "normal",
+                 "Vignetted": "no"}
+        entry[state] = "open"
+        entries.append(entry)
+    for q, x, y, state in OTHER_SHUTTERS:
+        entries.append({"Q": q, "x": x, "y": y, "state": state, "TA state": state, "Internal state": "normal",
+                        "Vignetted": "no"})
+    doc = {"title": "Simulated MSA operability", "reftype": "MSAOPER", "instrument": "NIRSPEC",
+           "telescope": "JWST", "pedigree": "DUMMY", "author": "spec2 simulator", "useafter": "2022-01-01T00:00:00",
+           "exp_type": "NRS_MSASPEC", "description": "Simulated failed-open and failed-closed shutters",
+           "msaoper": entries}
+    Path(path).write_text(json.dumps(doc, indent=1))
+    return Path(path)
+
+
+# ---------------------------------------------------------------------------------------
 # Exposures
 # ---------------------------------------------------------------------------------------
 
@@ -287,11 +319,17 @@ def simulate_mos_exposure(path, setup: MosSetup, ref_paths, msa_path, slitlets, 
 def simulate_mos(directory, cache, detectors=("NRS1", "NRS2"), grating="G235M", large=False, dithers=(1,)):
     """The reference files, an MSA metadata file and one exposure per detector and dither
     point; returns {"msa": path, "slitlets": [...], (detector, dither): rate path}."""
-    from spec2_nirspec.sim.exposures import _reference_models, _wcs_paths, write_references
+    from spec2_nirspec.sim.exposures import (
+        _reference_models,
+        _wcs_paths,
+        write_references,
+    )
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = write_references(cache)
+    paths["msaoper"] = cache.publish("nirspec", "msaoper", ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.TYPE"),
+                                     ("NRS1|NRS2", "NRS_MSASPEC"), "spec2sim_nrs_msaoper.json", write_msaoper)
     cache.finish()
     slitlets = large_configuration() if large else default_configuration()
     # a second configuration of the visit, which these exposures must not pick up
