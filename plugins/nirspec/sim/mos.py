@@ -249,9 +249,6 @@ def _spectrum(wavelength_um):
 def simulate_mos_exposure(path, setup: MosSetup, ref_paths, msa_path, slitlets, spectrum=_spectrum):
     """Write one NRS_MSASPEC _rate file seeing the configuration of ``msa_path``; return
     (path, the slits on its detector)."""
-    from gwcs.wcstools import grid_from_bounding_box
-
-    from spec2_nirspec.extract_2d import slit_wcs
     from spec2_nirspec.msa_metadata import open_msa_slits
     from spec2_nirspec.sim.exposures import (
         ROLL_REF,
@@ -262,6 +259,7 @@ def simulate_mos_exposure(path, setup: MosSetup, ref_paths, msa_path, slitlets, 
         _reference_models,
         _wcs_paths,
         blank_exposure,
+        slit_pixels,
     )
     from spec2_nirspec.wcs_model import build_slit_wcs
 
@@ -293,10 +291,7 @@ def simulate_mos_exposure(path, setup: MosSetup, ref_paths, msa_path, slitlets, 
     pixel_sr = ins.pixel_area_sr()
     for slit in slits:
         planned = plan[slit.name]
-        sw = slit_wcs(wcs, slit.slit_id)
-        (xlo, xhi), (ylo, yhi) = sw.bounding_box
-        x, y = grid_from_bounding_box(((max(xlo, -0.5), min(xhi, nx - 0.5)), (max(ylo, -0.5), min(yhi, ny - 0.5))))
-        _xs, ys, lam = sw.get_transform("detector", "slit_frame")(x, y)
+        x, y, ys, lam = slit_pixels(wcs, slit.slit_id, (ny, nx))
         inside = np.isfinite(lam)
         lam_um = lam * 1e6
         signal = np.full(lam.shape, SKY_MJY_SR * pixel_sr)
