@@ -21,13 +21,14 @@ SHUTTERS_PER_ROW = 365
 
 
 def failed_open_slits(msaoper: dict) -> list:
-    """One Slit per failed-open shutter of an msaoper document, numbered from 1 in the
-    file's order."""
+    """One Slit per failed-open shutter of an msaoper document, its slit id numbered from
+    1 in the file's order; named after the shutter, so that the WCS build's log says
+    which shutter misses the detector."""
     from stdatamodels.jwst.transforms.models import Slit
 
     shutters = [s for s in msaoper["msaoper"] if any(s.get(state) == "open" for state in FLAGGABLE_STATES)]
-    return [Slit(n, s["x"] + (s["y"] - 1) * SHUTTERS_PER_ROW, 0, s["x"], s["y"], -0.5, 0.5, s["Q"], 0, "x",
-                 slit_id=n) for n, s in enumerate(shutters, start=1)]
+    return [Slit(f"failed-open shutter Q{s['Q']} row {s['x']} column {s['y']}", s["x"] + (s["y"] - 1) * SHUTTERS_PER_ROW,
+                 0, s["x"], s["y"], -0.5, 0.5, s["Q"], 0, "x", slit_id=n) for n, s in enumerate(shutters, start=1)]
 
 
 def box_indices(shape, box):
