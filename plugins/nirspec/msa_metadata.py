@@ -61,7 +61,7 @@ def shutter_state(open_columns, centre) -> str:
     """The slitlet's shutters from the lowest to the highest open column: ``1`` open,
     ``0`` closed, ``x`` the centre (primary) shutter."""
     lo, hi = min(open_columns), max(open_columns)
-    opened = set(int(c) for c in open_columns)
+    opened = {int(c) for c in open_columns}
     return "".join("x" if c == centre else ("1" if c in opened else "0") for c in range(lo, hi + 1))
 
 
@@ -190,7 +190,7 @@ def read_msa_file(path):
             return np.array(hdul["SHUTTER_INFO"].data), np.array(hdul["SOURCE_INFO"].data)
     except MsaFileError:
         raise
-    except Exception as exc:  # astropy raises OSError, TypeError or ValueError on a damaged file
+    except Exception as exc:  # noqa: BLE001 -- astropy raises OSError, TypeError, ValueError... on a damaged file
         raise MsaFileError(f"MSA metadata file {path} cannot be read as FITS: {exc}") from None
 
 

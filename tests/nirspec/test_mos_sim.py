@@ -7,7 +7,13 @@ import numpy as np
 
 from spec2_nirspec.msa_metadata import read_msa_file, slitlets
 from spec2_nirspec.sim import msa_quadrants as msaq
-from spec2_nirspec.sim.mos import EXTENDED, POINT, default_configuration, large_configuration, write_msa_file
+from spec2_nirspec.sim.mos import (
+    EXTENDED,
+    POINT,
+    default_configuration,
+    large_configuration,
+    write_msa_file,
+)
 
 
 def test_default_configuration_covers_the_cases():

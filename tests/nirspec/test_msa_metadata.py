@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from spec2_nirspec.msa_metadata import MsaFileError, read_msa_file, shutter_state, slitlets
+from spec2_nirspec.msa_metadata import (
+    MsaFileError,
+    read_msa_file,
+    shutter_state,
+    slitlets,
+)
 
 NAN = np.nan
 # slitlet, metadata id, quadrant, row, column, source, background, x, y, dither, primary, fixed slit
