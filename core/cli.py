@@ -280,7 +280,11 @@ def summarize(results) -> int:
     for r in failed:
         click.echo(f"FAILED {r.name}: {r.error}", err=True)
     click.echo(summary_line(results), err=True)
-    return 1 if failed or not results else 0
+    if not results:
+        return 1
+    # every failure being "no data on this detector" (jwst's 64) keeps that status
+    statuses = {getattr(r, "exit_status", 0) or 1 for r in failed}
+    return statuses.pop() if len(statuses) == 1 else (1 if statuses else 0)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

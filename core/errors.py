@@ -7,11 +7,24 @@ and says what to do; the CLI prints it as is and exits non-zero.
 
 
 class Spec2Error(Exception):
-    """Base class: a problem with the input or the set-up, reported on one line."""
+    """Base class: a problem with the input or the set-up, reported on one line.
+
+    ``exit_status`` is what ``spec2 process`` exits with when this is why an exposure
+    failed (1 unless a subclass says otherwise)."""
+
+    exit_status = 1
 
 
 class InputError(Spec2Error):
     """An input file is missing, unreadable, not FITS, or not a spectroscopic exposure."""
+
+
+class NoDataOnDetector(InputError):
+    """The exposure holds no spectrum to calibrate: no open slit or shutter projects onto
+    its detector (common on NRS2 for MOS configurations). Not a calibration failure;
+    exit status 64, jwst's for the same case, so that scripts can tell it apart."""
+
+    exit_status = 64
 
 
 class UnsupportedModeError(Spec2Error):

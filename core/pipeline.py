@@ -81,6 +81,7 @@ class ExposureResult:
     warnings: list[str] = field(default_factory=list)  # what its steps warned, in order
     crds_context: str | None = None  # the CRDS context its reference files came from
     crds_parameters: dict | None = None  # CrdsPars.record(); None: not looked up
+    exit_status: int = 0  # of a failed exposure: its error's (Spec2Error.exit_status), else 1
 
     @property
     def ok(self) -> bool:
@@ -299,6 +300,7 @@ def _calibrate_caught(pm, exposure, options, stepdefs, on_step=None):
             products = _calibrate(pm, exposure, options, stepdefs, result, on_step)
         except Exception as exc:
             result.error = _error_text(exc, exposure.science)
+            result.exit_status = getattr(exc, "exit_status", 1) if isinstance(exc, Spec2Error) else 1
     return result, products, t0
 
 
@@ -315,6 +317,7 @@ def _write_caught(result, products, options, t0, science, tag=""):
                 result.products = write_products(products, options.output_dir, tag)
             except Exception as exc:
                 result.error = _error_text(exc, science)
+                result.exit_status = 1
     result.seconds = time.perf_counter() - t0
     if result.ok:
         log.info("%s: done in %.2f s", result.name, result.seconds)

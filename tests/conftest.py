@@ -33,13 +33,15 @@ SLOW_FIXTURES = {
     "bkg_setup", "nrc_contam",
     # tests/niriss: WFSS fields with jwst's and spec2's runs
     "nis_wfss", "contam_run",
+    # tests/nirspec/test_mos_parity.py: simulated MOS exposures, jwst's and spec2's steps on them
+    "mos_sim", "mos_jwst", "mos_spec2", "mos_bad_inputs", "mos_nods",
     # tests/parallel marks its module slow itself (its fixture names are generic)
 }
 
 # The fixtures that run jwst (the oracle): a test that uses one is marked ``parity``.
 PARITY_FIXTURES = {
     "jwst_products", "jwst_lrs", "tsgrism_jwst", "tsgrism128_jwst", "wfss_jwst", "bkg_setup", "nrc_contam",
-    "nis_wfss", "contam_run",
+    "nis_wfss", "contam_run", "mos_jwst", "mos_nods",
 }
 
 

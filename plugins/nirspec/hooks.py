@@ -1,5 +1,5 @@
-"""NIRSpec plugin hook implementations: fixed slit (NRS_FIXEDSLIT) and bright-object time
-series (NRS_BRIGHTOBJ).
+"""NIRSpec plugin hook implementations: fixed slit (NRS_FIXEDSLIT), bright-object time
+series (NRS_BRIGHTOBJ) and multi-object spectroscopy (NRS_MSASPEC).
 
 Thin adapters, as in the MIRI plugin: the plugin claims its exposure types and steps in
 ``spec2_claims``, and each hook fetches reference files through ``refs`` and calls the
@@ -11,24 +11,49 @@ specification is added through ``spec2_addhooks`` and its StepDef through
 
 from __future__ import annotations
 
+import logging
+
 from spec2 import hookimpl
-from spec2.recipe import Claim, Recipe, Step
+from spec2.recipe import Claim, Recipe, SlitGroup, SlitGroups, Step
+from spec2_nirspec.mos_slits import is_fixed_slit, is_slitlet
 
 FIXEDSLIT = "NRS_FIXEDSLIT"
 BRIGHTOBJ = "NRS_BRIGHTOBJ"
-EXPOSURE_TYPES = (FIXEDSLIT, BRIGHTOBJ)
-IMPRINT_TYPES = ("NRS_MSASPEC", "NRS_IFU")  # jwst subtracts imprints for these only
+MSASPEC = "NRS_MSASPEC"
+EXPOSURE_TYPES = (FIXEDSLIT, BRIGHTOBJ, MSASPEC)
+IMPRINT_TYPES = (MSASPEC, "NRS_IFU")  # jwst subtracts imprints for these only
 # MOS slitlets from DN/s to surface brightness: what master_background_mos runs forward
 # (as EXTENDED) and undoes on the expanded background, as jwst's sub-steps
 MOS_BACKGROUND_CHAIN = ("flat_field", "pathloss", "barshadow", "photom")
 MASTER_BACKGROUND_REFTYPES = ("fflat", "sflat", "dflat", "pathloss", "barshadow", "photom", "area",
                               "extract1d", "apcorr")
+log = logging.getLogger("spec2")
 # the instrument-model reference types the slit WCS is built from
 WCS_REFTYPES = ("disperser", "wavelengthrange", "fpa", "camera", "collimator", "msa", "fore", "ote")
 
 # bkg_subtract and pathloss stay in the list so their S_* keywords say SKIPPED, as jwst's
 _CALIBRATE = (Step("assign_wcs", required=True), "bkg_subtract", "extract_2d", "srctype", "wavecorr",
               "flat_field", "pathloss", Step("photom", product="cal"))
+
+# NRS_MSASPEC, as jwst's _process_nirspec_msa_slits: after srctype the slitlets and the
+# fixed slits of the MSA configuration are calibrated by their own rules, the fixed slits
+# appended after the slitlets. One tuple per group. The fixed slits of an MSA exposure
+# are not calibrated yet (jwst calibrates them as NRS_FIXEDSLIT, with the fixed-slit
+# references: that needs a group of its own exposure type): their group is empty.
+MOS_SLIT_STEPS: tuple = ("master_background_mos", "wavecorr", "flat_field", "pathloss", "barshadow", "photom")
+FS_IN_MSA_STEPS: tuple = ()
+_MOS_PREPARE = (Step("assign_wcs", required=True), "msa_flagging", "imprint_subtract", "bkg_subtract",
+                "extract_2d", "srctype")
+
+
+def mos_recipe(mos_steps=MOS_SLIT_STEPS, fs_steps=FS_IN_MSA_STEPS) -> Recipe:
+    """The NRS_MSASPEC recipe; slit groups only when a group has steps."""
+    groups = (SlitGroup("msa", is_slitlet, tuple(mos_steps)), SlitGroup("fixed_slit", is_fixed_slit, tuple(fs_steps)))
+    if any(g.steps for g in groups):
+        calibrate = (*_MOS_PREPARE, SlitGroups(groups, product="cal"))
+    else:
+        calibrate = (*_MOS_PREPARE[:-1], Step("srctype", product="cal"))
+    return Recipe(calibrate + (Step("resample_spec", product="s2d"),))
 
 
 @hookimpl
@@ -51,7 +76,10 @@ def spec2_step_definitions():
                     (inverse_param("bar shadow correction"),
                      Param("source_type", "str", None, "force the source type of every slitlet; None: its own",
                            choices=("POINT", "EXTENDED"))),
-                    "NIRSpec MOS: shadow of the MSA bars on extended sources", reftypes=("barshadow",))]
+                    "NIRSpec MOS: shadow of the MSA bars on extended sources", reftypes=("barshadow",)),
+            StepDef("msa_flagging", "msa_flagging", "msa_flagging", (),
+                    "NIRSpec MOS: flag pixels lit through failed-open MSA shutters",
+                    reftypes=("msaoper",) + WCS_REFTYPES)]
 
 
 @hookimpl
@@ -59,25 +87,37 @@ def spec2_claims():
     common = {"assign_wcs": WCS_REFTYPES, "bkg_subtract": (), "extract_2d": (), "srctype": (),
               "wavecorr": ("wavecorr",), "flat_field": ("fflat", "sflat", "dflat"), "pathloss": ("pathloss",),
               "photom": ("photom", "area"), "extract_1d": ("extract1d", "apcorr")}
+    mos = {"assign_wcs": WCS_REFTYPES, "msa_flagging": ("msaoper",) + WCS_REFTYPES, "imprint_subtract": (),
+           "bkg_subtract": (), "extract_2d": (), "srctype": (),
+           "master_background_mos": MASTER_BACKGROUND_REFTYPES, "wavecorr": ("wavecorr",),
+           "flat_field": ("fflat", "sflat", "dflat"), "pathloss": ("pathloss",), "barshadow": ("barshadow",),
+           "photom": ("photom", "area"), "resample_spec": ()}
     return [Claim((FIXEDSLIT,), {**common, "resample_spec": ()}), Claim((BRIGHTOBJ,), common),
-            # imprint is implemented here for the modes jwst runs it on; their recipes name it
-            Claim(IMPRINT_TYPES, {"imprint_subtract": ()}, recipe=False),
-            # the core's master background, with the references its sub-steps open
-            Claim(("NRS_MSASPEC",), {"master_background_mos": MASTER_BACKGROUND_REFTYPES}, recipe=False)]
+            Claim((MSASPEC,), mos),
+            # imprint for the IFU, whose recipe is not this plugin's yet
+            Claim(("NRS_IFU",), {"imprint_subtract": ()}, recipe=False)]
 
 
 @hookimpl
 def spec2_recipe(exp_type, multi_int):
+    if exp_type == MSASPEC:
+        return mos_recipe()
     # jwst resamples single-integration fixed-slit data only
     resample = (Step("resample_spec", product="s2d"),) if exp_type == FIXEDSLIT and not multi_int else ()
     return Recipe(_CALIBRATE + resample + (Step("extract_1d", product="x1d"),))
 
 
 @hookimpl
-def assign_wcs(model, refs):
+def assign_wcs(model, refs, input_dir):
     from spec2_nirspec.wcs_model import build_slit_wcs
 
-    wcs, _slits = build_slit_wcs(model, {k: refs.open(k) for k in WCS_REFTYPES})
+    references = {k: refs.open(k) for k in WCS_REFTYPES}
+    slits = None
+    if model.meta.exposure.type == MSASPEC:
+        from spec2_nirspec.msa_metadata import open_msa_slits
+
+        slits = open_msa_slits(model, input_dir, references["msa"])
+    wcs, _slits = build_slit_wcs(model, references, slits)
     model.meta.wcs = wcs
     model.meta.wcsinfo.specsys = "BARYCENT"
     model.meta.wcsinfo.dispersion_direction = 1
@@ -85,7 +125,23 @@ def assign_wcs(model, refs):
 
 
 @hookimpl
+def msa_flagging(model, refs):
+    from spec2.errors import StepSkipped
+    from spec2_nirspec.msa_flagging import flag_failed_open
+
+    if refs.path("msaoper") is None:
+        raise StepSkipped("no msaoper reference file")
+    n = flag_failed_open(model, refs.load_json("msaoper"), {k: refs.open(k) for k in WCS_REFTYPES})
+    log.info("msa_flagging: %d pixels flagged MSA_FAILED_OPEN", n)
+    return model
+
+
+@hookimpl
 def extract_2d(model):
+    if model.meta.exposure.type == MSASPEC:
+        from spec2_nirspec.mos_slits import extract_mos_slits
+
+        return extract_mos_slits(model)
     from spec2_nirspec.extract_2d import extract_fixed_slits
 
     return extract_fixed_slits(model)
@@ -93,6 +149,14 @@ def extract_2d(model):
 
 @hookimpl
 def srctype(model, params):
+    if model.meta.exposure.type == MSASPEC:
+        from spec2_nirspec.mos_slits import mos_source_types
+
+        if params["source_type"] is not None:
+            # as jwst 3.0.0: a MOS slit's type comes from its source's stellarity only
+            log.warning("srctype.source_type=%s does not apply to MOS slitlets (each takes its source's "
+                        "stellarity): ignored", params["source_type"])
+        return mos_source_types(model)
     from spec2.steps.srctype import set_source_type
 
     set_source_type(model, source_type=params["source_type"])

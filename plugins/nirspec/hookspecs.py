@@ -40,3 +40,12 @@ class NirspecSteps:
         ``params["source_type"]`` forces the source type. Return the model; raise
         StepSkipped for an exposure that is not MOS or has no barshadow reference.
         """
+
+    @hookspec(firstresult=True)
+    def msa_flagging(self, model, refs, params, members, input_dir, pm, extra_products):
+        """(Arguments as the core's step hooks.)
+
+        Flag MSA_FAILED_OPEN in ``model.dq`` (the assign_wcs output) where light through
+        the failed-open shutters of the ``msaoper`` reference falls; return the model.
+        Raise StepSkipped without an msaoper reference.
+        """

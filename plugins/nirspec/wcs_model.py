@@ -21,11 +21,15 @@ Wavelengths are metres until ``oteip2v23`` scales them to microns.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
-from spec2.errors import InputError, ReferenceFileError
+from spec2.errors import InputError, NoDataOnDetector, ReferenceFileError
 from spec2.wcs.compiled import compile_model
 from spec2.wcs.velocity import velocity_correction
+
+log = logging.getLogger("spec2")
 
 # jwst's fixed-slit numbering (slit ids -101..-105; quadrant 5 of the MSA file)
 FIXED_SLIT_NUMS = {"NONE": 0, "S200A1": 1, "S200A2": 2, "S400A1": 3, "S1600A1": 4, "S200B1": 5}
@@ -37,8 +41,8 @@ FS_SUBARRAY_SLIT = {
 }
 
 
-class NoSlitOnDetector(InputError):
-    """No open slit projects onto the exposure's detector."""
+class NoSlitOnDetector(NoDataOnDetector):
+    """No open slit projects onto the exposure's detector (exit status 64, as jwst's)."""
 
 
 def fs_slit_id(name: str) -> int:
@@ -469,9 +473,11 @@ def _on_detector(box) -> bool:
     return not (xlo >= 2048 or ylo >= 2048 or xhi <= 0 or yhi <= 0 or xhi - xlo < 2 or yhi - ylo < 1)
 
 
-def build_slit_wcs(model, refs: dict):
+def build_slit_wcs(model, refs: dict, slits=None):
     """The gwcs.WCS of a fixed-slit / BOTS exposure with its compound bounding box, and
-    the open slits. Raises NoSlitOnDetector when no slit reaches the detector."""
+    the open slits that reach the detector. ``slits``: the open slits (MOS slitlets from
+    the MSA metadata file); by default the exposure's fixed slits. Raises
+    NoSlitOnDetector when no slit reaches the detector."""
     from astropy.modeling import bounding_box as mbbox
     from astropy.modeling.models import Identity
     from gwcs import WCS
@@ -479,9 +485,13 @@ def build_slit_wcs(model, refs: dict):
     from spec2.wcs.pointing import v2v3_to_sky, velocity_aberration
 
     inst = InstrumentModel(model, refs)
-    slits = open_fixed_slits(model)
+    slits = open_fixed_slits(model) if slits is None else slits
     probe = compile_model(slit_to_detector(inst, slits))
-    slits = [s for s in slits if _on_detector(bounding_box(None, s, inst.wrange, slit2detector=probe))]
+    on_detector = [s for s in slits if _on_detector(bounding_box(None, s, inst.wrange, slit2detector=probe))]
+    for s in slits:
+        if s not in on_detector:
+            log.info("slit %s does not reach detector %s: dropped", s.name, model.meta.instrument.detector)
+    slits = on_detector
     detector = model.meta.instrument.detector
     if not slits:
         raise NoSlitOnDetector(

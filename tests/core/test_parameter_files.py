@@ -60,11 +60,12 @@ def test_spec2_reads_the_file_strun_writes(tmp_path, builtin):
             assert set(result.settings[step]) == {p.name for p in stepdef.params}, step
     # jwst's steps spec2 lacks and that the file runs, and jwst parameters spec2 lacks:
     # named (stpipe's own file-handling parameters are not)
-    assert "msa_flagging" in result.not_run and "pixel_replace" not in result.not_run  # skipped in jwst
+    assert "straylight" in result.not_run and "pixel_replace" not in result.not_run  # skipped in jwst
     assert "extract_1d.soss_atoca" in result.unsupported
     assert not [u for u in result.unsupported if u.split(".")[1] in jwst_steps.STPIPE_IO_PARAMETERS]
     notes = result.notes("jwst_pars.asdf")
-    assert notes[0].startswith("jwst_pars.asdf: jwst step(s) spec2 does not implement, not run: msa_flagging")
+    assert notes[0].startswith("jwst_pars.asdf: jwst step(s) spec2 does not implement, not run: ")
+    assert "straylight" in notes[0] and "msa_flagging" not in notes[0]  # spec2 has msa_flagging
     assert "ignored" in notes[1] and "extract_1d: " in notes[1] and "soss_atoca" in notes[1]
 
 

@@ -150,9 +150,7 @@ def simulate_exposure(path, setup: Setup, ref_paths, spectrum=default_spectrum, 
     pathloss_truth, photom_truth, slit_area_sr, wavecorr_offset_truth); by default the
     module that writes those files, :mod:`spec2_nirspec.sim.references_cal`.
     """
-    from gwcs.wcstools import grid_from_bounding_box
 
-    from spec2_nirspec.extract_2d import slit_wcs
     from spec2_nirspec.wcs_model import build_slit_wcs
 
     if cal is None:
@@ -171,10 +169,7 @@ def simulate_exposure(path, setup: Setup, ref_paths, spectrum=default_spectrum, 
     rate = np.zeros((ny, nx))
     x0, y0 = model.meta.subarray.xstart - 1, model.meta.subarray.ystart - 1
     for slit in slits:
-        sw = slit_wcs(wcs, slit.name)
-        (xlo, xhi), (ylo, yhi) = sw.bounding_box
-        x, y = grid_from_bounding_box(((max(xlo, -0.5), min(xhi, nx - 0.5)), (max(ylo, -0.5), min(yhi, ny - 0.5))))
-        _xs, ys, lam = sw.get_transform("detector", "slit_frame")(x, y)
+        x, y, ys, lam = slit_pixels(wcs, slit.name, (ny, nx))
         inside = np.isfinite(lam)
         lam_um = lam * 1e6
         xi, yi = x.astype(int), y.astype(int)
@@ -204,6 +199,21 @@ def simulate_exposure(path, setup: Setup, ref_paths, spectrum=default_spectrum, 
     model.save(str(path))
     truth = {"setup": setup.__dict__, "source_ra": TARGET_RA, "source_dec": TARGET_DEC}
     return Path(path), truth
+
+
+def slit_pixels(wcs, slit, shape):
+    """(x, y, y_slit, lambda [m]) at every pixel of a slit's bounding box within an array
+    of ``shape``; NaN off the slit."""
+    from gwcs.wcstools import grid_from_bounding_box
+
+    from spec2_nirspec.extract_2d import slit_wcs
+
+    ny, nx = shape
+    sw = slit_wcs(wcs, slit)
+    (xlo, xhi), (ylo, yhi) = sw.bounding_box
+    x, y = grid_from_bounding_box(((max(xlo, -0.5), min(xhi, nx - 0.5)), (max(ylo, -0.5), min(yhi, ny - 0.5))))
+    _xs, ys, lam = sw.get_transform("detector", "slit_frame")(x, y)
+    return x, y, ys, lam
 
 
 def _add_noise(model, rate, rng, light_curve):

@@ -18,7 +18,7 @@ import numpy as np
 from spec2_nirspec import instrument as ins
 
 USEAFTER = "2022-01-01T00:00:00"
-FS_TYPES = "NRS_FIXEDSLIT|NRS_BRIGHTOBJ"
+EXP_TYPES = "NRS_FIXEDSLIT|NRS_BRIGHTOBJ|NRS_MSASPEC"  # the instrument model serves MOS too
 DISPERSER_TILT_Y = -8.8  # deg: fixed grating-surface tilt of every disperser
 
 
@@ -30,7 +30,7 @@ def _reference_meta(model, reftype, description):
     model.meta.useafter = USEAFTER
     model.meta.instrument.name = "NIRSPEC"
     model.meta.telescope = "JWST"
-    model.meta.exposure.p_exptype = FS_TYPES.replace("|", "|") + "|"
+    model.meta.exposure.p_exptype = EXP_TYPES + "|"
     return model
 
 
@@ -313,20 +313,16 @@ def write_ote(path):
 
 
 def write_msa(path):
-    from astropy.modeling import models
     from stdatamodels.jwst.datamodels import MSAModel
 
-    m = _reference_meta(MSAModel(), "msa", "Simulated NIRSpec MSA: fixed slits")
+    from spec2_nirspec.sim import msa_quadrants
+
+    m = _reference_meta(MSAModel(), "msa", "Simulated NIRSpec MSA: four shutter quadrants and the fixed slits")
     data, model = msa_quadrant5()
     m.Q5 = {"model": model, "data": data}
+    table = msa_quadrants.shutter_table()
     for q in range(1, 5):
-        # MOS quadrants are not simulated: one placeholder-free minimal shutter table each,
-        # far from the fixed slits, keeps the file complete for readers that walk Q1..Q4
-        shutter = np.array([[1, (q - 2.5) * 0.02, 0.03, 0.78e-4, 1.72e-4]], dtype=np.float64)
-        quad = models.Rotation2D(0.0, name=f"msa_Q{q}_rot") | (
-            models.Shift(0.0, name=f"msa_Q{q}_x") & models.Shift(0.0, name=f"msa_Q{q}_y")
-        )
-        setattr(m, f"Q{q}", {"model": quad, "data": shutter})
+        setattr(m, f"Q{q}", {"model": msa_quadrants.quadrant_model(q), "data": table})
     m.meta.input_units = "pixel"
     m.meta.output_units = "m"
     m.meta.exposure.type = "NRS_FIXEDSLIT"
@@ -378,7 +374,7 @@ def write_wavelengthrange(path):
 
 
 PARKEYS = ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.TYPE")
-MATCH = ("NRS1|NRS2", FS_TYPES)
+MATCH = ("NRS1|NRS2", EXP_TYPES)
 
 
 def write_reference_set(cache, gratings=ins.DISPERSERS) -> dict[str, object]:
