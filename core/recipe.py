@@ -219,6 +219,9 @@ class SlitGroup:
     select: Callable
     steps: tuple[Step, ...]
 
+    def __post_init__(self):
+        object.__setattr__(self, "steps", tuple(Step(e) if isinstance(e, str) else e for e in self.steps))
+
 
 @dataclass(frozen=True)
 class SlitGroups:

@@ -11,7 +11,9 @@ from spec2_nirspec.mos_slits import is_fixed_slit, is_slitlet
 
 def test_recipe_order_and_claim():
     recipe = hooks.spec2_recipe(exp_type="NRS_MSASPEC", multi_int=False)
-    assert recipe.steps == ("assign_wcs", "msa_flagging", "bkg_subtract", "extract_2d", "srctype", "resample_spec")
+    assert recipe.steps == ("assign_wcs", "msa_flagging", "imprint_subtract", "bkg_subtract", "extract_2d", "srctype",
+                            "master_background_mos", "wavecorr", "flat_field", "pathloss", "barshadow", "photom",
+                            "resample_spec")
     assert recipe.step("assign_wcs").required
     assert recipe.products() == ("cal", "s2d")
     claim = next(c for c in hooks.spec2_claims() if "NRS_MSASPEC" in c.exp_types)
