@@ -322,7 +322,10 @@ def simulate_mos(directory, cache, detectors=("NRS1", "NRS2"), grating="G235M", 
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    from spec2_nirspec.sim.references_cal import write_mos_reference_set
+
     paths = write_references(cache)
+    write_mos_reference_set(cache)  # the MOS calibration files, selected for NRS_MSASPEC
     paths["msaoper"] = cache.publish("nirspec", "msaoper", ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.TYPE"),
                                      ("NRS1|NRS2", "NRS_MSASPEC"), "spec2sim_nrs_msaoper.json", write_msaoper)
     cache.finish()
