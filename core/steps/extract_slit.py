@@ -439,8 +439,12 @@ def fill_spec_meta(spec, model, name, ra, dec, limits, spectral_order, source_ty
     spec.spectral_order = spectral_order
     spec.dispersion_direction = disp
     spec.detector = exposure.meta.instrument.detector
-    aperture = exposure.meta.aperture
-    spec.position_angle = aperture.position_angle if aperture.hasattr("position_angle") else None
+    spec.position_angle = None
+    for holder in (model, exposure):  # jwst reads the slit's own; a bare slit has none
+        aperture = holder.meta.aperture if holder.meta.hasattr("aperture") else None
+        if aperture is not None and aperture.hasattr("position_angle"):
+            spec.position_angle = aperture.position_angle
+            break
     if disp == ex.VERTICAL:
         spec.extraction_xstart, spec.extraction_xstop = lower + 1, upper + 1
         spec.extraction_ystart, spec.extraction_ystop = first + 1, last + 1
@@ -528,6 +532,14 @@ def integration_times(model, spec, nints):
 # -- the step -----------------------------------------------------------------------------
 
 
+def photom_ran(model) -> bool:
+    """Did photom complete on the exposure? Its status is the exposure's (a slit of a
+    MultiSlitModel has no cal_step of its own), as jwst reads it."""
+    cal_step = model.meta.cal_step if model.meta.hasattr("cal_step") else None
+    status = getattr(cal_step, "photom", None) if cal_step is not None else None
+    return (status or "").upper() == "COMPLETE"
+
+
 def _slit_spectrum(slit, model, ref, apcorr, mode, options, multi_int):
     """The SpecModel (TSOSpecModel when ``multi_int``) of one slit image of ``model``."""
     shape = slit.data.shape
@@ -552,10 +564,10 @@ def _slit_spectrum(slit, model, ref, apcorr, mode, options, multi_int):
         **{k: options[k] for k in ("subtract_background", "bkg_fit", "bkg_order", "smoothing_length",
                                    "position_offset")})
 
-    calibrated = (slit.meta.cal_step.photom or "").upper() == "COMPLETE"
+    calibrated = photom_ran(model)
     pixel_sr = None
     if calibrated:
-        pixel_sr = slit.meta.photometry.pixelarea_steradians
+        pixel_sr = slit.meta.photometry.pixelarea_steradians if slit.meta.hasattr("photometry") else None
         if pixel_sr is None:
             log.warning("PIXAR_SR is not set: FLUX will not be in Jy")
             pixel_sr = 1.0
@@ -582,7 +594,7 @@ def _slit_spectrum(slit, model, ref, apcorr, mode, options, multi_int):
     else:
         spec = single_spec(cols, wavelength, units)
     spec.meta.wcs = spectral_wcs(ra, dec, wavelength)
-    fill_spec_meta(spec, slit, name, ra, dec, limits, spectral_order, source_type, mode.disp)
+    fill_spec_meta(spec, slit, name, ra, dec, limits, spectral_order, source_type, mode.disp, exposure=model)
     return spec
 
 
