@@ -170,8 +170,8 @@ def check_chain(pm, chain):
 def calibrate_as_extended(pm, model, refs, chain, stepdefs, members=None, input_dir=None, step_params=None):
     """(calibrated copy, [(step, params) applied]): ``model`` copied, its slits made
     EXTENDED, and the chain run forward with the run's parameters of each step
-    (``step_params``: name -> params; None: defaults); steps skipped in the run or that
-    skip here are left out of the list."""
+    (``step_params``: name -> params; None: defaults), each recorded COMPLETE on the
+    copy; steps skipped in the run or that skip here are left out of the list."""
     from spec2.errors import StepFailed, StepSkipped
     from spec2.steps.call import call_step
 
@@ -192,6 +192,8 @@ def calibrate_as_extended(pm, model, refs, chain, stepdefs, members=None, input_
             continue
         except StepFailed as exc:
             raise StepFailed(f"{name} failed on the background copy: {exc.reason}") from None
+        if stepdefs[name].cal_step:  # as jwst's sub-step records it (extract_1d reads photom's)
+            setattr(copy.meta.cal_step, stepdefs[name].cal_step, "COMPLETE")
         applied.append((name, params))
     return copy, applied
 

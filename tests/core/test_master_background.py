@@ -172,6 +172,9 @@ def test_round_trip_recovers_and_subtracts_the_sky():
                      ("extract_1d", False), ("photom", True), ("pathloss", True), ("flat_field", True)]
     assert all(set(types) == {"EXTENDED"} for _, _, types in plugin.calls)
     assert len(plugin.calls[3][2]) == 2
+    # the background copy says what ran on it, as jwst's sub-steps record it (extraction
+    # reads photom's status to know its units)
+    assert plugin.extracted_status == ["COMPLETE"]
     assert [s.source_type for s in out.slits] == [s[2] for s in toy_mos.SLITS]
 
 

@@ -47,6 +47,7 @@ class ToyMos:
     def __init__(self, chain=CHAIN):
         self.chain = chain
         self.calls = []  # (step, inverse, source types seen)
+        self.extracted_status = []  # the photom status of each model extract_1d was given
 
     @hookimpl
     def spec2_claims(self):
@@ -117,6 +118,7 @@ class ToyMos:
         from stdatamodels.jwst import datamodels
 
         self.calls.append(("extract_1d", False, tuple(s.source_type for s in model.slits)))
+        self.extracted_status.append(model.meta.cal_step.photom)
         out = datamodels.MultiSpecModel()
         out.update(model)
         dtype = datamodels.SpecModel().get_dtype("spec_table")
