@@ -1,5 +1,5 @@
-"""NIRSpec extract_1d: each resampled fixed slit (_s2d) box-extracted into the _x1d,
-and every integration of a BOTS _calints into the _x1dints, by the shared slit
+"""NIRSpec extract_1d: each resampled fixed slit or MOS slitlet (_s2d) box-extracted
+into the _x1d, and every integration of a BOTS _calints into the _x1dints, by the shared slit
 extraction (``spec2.steps.extract_slit``), as jwst 3.0.0 does.
 
 What is NIRSpec's own: dispersion runs along x; each slit takes the extract1d aperture
@@ -7,7 +7,8 @@ of its name; a point source's aperture is moved to where its slit position
 (source_xpos, source_ypos) lands through the slit's WCS at the middle wavelength, and
 follows that trace when the aperture has an extract_width; photom leaves point sources
 in MJy (FLUX = sum x 1e6 Jy, SURF_BRIGHT 0), extended ones in MJy/sr; the aperture
-correction (NrsFsApcorrModel, the row of the filter, grating and slit) is taken at
+correction (NrsFsApcorrModel, the row of the filter, grating and slit; for MOS the
+NrsMosApcorrModel row of the filter and grating) is taken at
 pixel phase 0.5 and interpolated in wavelength and aperture size at every element; for
 a time series it is computed from the first integration's NPIXELS and applies to all.
 """
@@ -102,17 +103,31 @@ def phase_apcorr(pixphase, wl_ref, sizes, table, wavelength, npixels, phase=0.5)
     return out
 
 
+def mos_aperture_correction(apcorr, slit, exposure, npixels, wavelength, sky):
+    """Correction per element from the NrsMosApcorrModel row of the exposure's filter
+    and grating (one row serves every slitlet), at pixel phase 0.5 as for fixed slits."""
+    m = exposure.meta.instrument
+    row = apcorr_row(apcorr, filter=m.filter, grating=m.grating)
+    return phase_apcorr(row["pixphase"], row["wavelength"], row["size"], row["apcorr"], wavelength, npixels)
+
+
 # -- the step -----------------------------------------------------------------------------
 
 SLIT = SlitMode("NIRSpec fixed slit / BOTS", DISP, locate=locate_source, aperture_id=slit_name,
                 point_sources_in_mjy=True, aperture_correction=aperture_correction)
+# MOS slitlets: named by number, each takes the aperture of its name (or ANY); a point
+# source is located from its planned position in the shutter, as in a fixed slit
+MOS = SlitMode("NIRSpec MOS", DISP, locate=locate_source, aperture_id=slit_name, point_sources_in_mjy=True,
+               aperture_correction=mos_aperture_correction)
 
 
 def extract_nirspec(model, ref, apcorr, *, apply_apcorr=True, use_source_posn=None, subtract_background=None,
                     bkg_fit=None, bkg_order=None, smoothing_length=None, position_offset=0.0):
-    """The _x1d of a fixed-slit _s2d (one spectrum per slit) or the _x1dints of a BOTS
-    _calints (one spectrum, a table row per integration); see
-    ``spec2.steps.extract_slit.extract_slits``. The input is not modified."""
-    return extract_slits(model, ref, apcorr, SLIT, apply_apcorr=apply_apcorr, use_source_posn=use_source_posn,
+    """The _x1d of a fixed-slit or MOS _s2d (one spectrum per slit, by the rules of the
+    model's EXP_TYPE) or the _x1dints of a BOTS _calints (one spectrum, a table row per
+    integration); see ``spec2.steps.extract_slit.extract_slits``. The input is not
+    modified."""
+    mode = MOS if model.meta.exposure.type == "NRS_MSASPEC" else SLIT
+    return extract_slits(model, ref, apcorr, mode, apply_apcorr=apply_apcorr, use_source_posn=use_source_posn,
                          subtract_background=subtract_background, bkg_fit=bkg_fit, bkg_order=bkg_order,
                          smoothing_length=smoothing_length, position_offset=position_offset)

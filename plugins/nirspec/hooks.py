@@ -53,7 +53,7 @@ def mos_recipe(mos_steps=MOS_SLIT_STEPS, fs_steps=FS_IN_MSA_STEPS) -> Recipe:
         calibrate = (*_MOS_PREPARE, SlitGroups(groups, product="cal"))
     else:
         calibrate = (*_MOS_PREPARE[:-1], Step("srctype", product="cal"))
-    return Recipe(calibrate + (Step("resample_spec", product="s2d"),))
+    return Recipe(calibrate + (Step("resample_spec", product="s2d"), Step("extract_1d", product="x1d")))
 
 
 @hookimpl
@@ -91,7 +91,7 @@ def spec2_claims():
            "bkg_subtract": (), "extract_2d": (), "srctype": (),
            "master_background_mos": MASTER_BACKGROUND_REFTYPES, "wavecorr": ("wavecorr",),
            "flat_field": ("fflat", "sflat", "dflat"), "pathloss": ("pathloss",), "barshadow": ("barshadow",),
-           "photom": ("photom", "area"), "resample_spec": ()}
+           "photom": ("photom", "area"), "resample_spec": (), "extract_1d": ("extract1d", "apcorr")}
     return [Claim((FIXEDSLIT,), {**common, "resample_spec": ()}), Claim((BRIGHTOBJ,), common),
             Claim((MSASPEC,), mos),
             # imprint for the IFU, whose recipe is not this plugin's yet

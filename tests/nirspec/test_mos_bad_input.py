@@ -78,7 +78,7 @@ def test_bad_msa_files_fail_alone(mos_bad_inputs, tmp_path):
     assert "cannot be read as FITS" in failed[stem["garbage"]]
     assert "MSAMETID=7 is not in jw01234005001_01_msa.fits (it holds [1, 2])" in failed[stem["unknown_id"]]
     written = sorted(p.name for p in tmp_path.glob("*.fits"))
-    assert written == [f"{stem['good']}_cal.fits", f"{stem['good']}_s2d.fits"]
+    assert written == [f"{stem['good']}_{kind}.fits" for kind in ("cal", "s2d", "x1d")]
 
 
 def test_no_open_shutter_on_the_detector_exits_64(mos_bad_inputs, tmp_path):

@@ -13,9 +13,9 @@ def test_recipe_order_and_claim():
     recipe = hooks.spec2_recipe(exp_type="NRS_MSASPEC", multi_int=False)
     assert recipe.steps == ("assign_wcs", "msa_flagging", "imprint_subtract", "bkg_subtract", "extract_2d", "srctype",
                             "master_background_mos", "wavecorr", "flat_field", "pathloss", "barshadow", "photom",
-                            "resample_spec")
+                            "resample_spec", "extract_1d")
     assert recipe.step("assign_wcs").required
-    assert recipe.products() == ("cal", "s2d")
+    assert recipe.products() == ("cal", "s2d", "x1d")
     claim = next(c for c in hooks.spec2_claims() if "NRS_MSASPEC" in c.exp_types)
     assert set(claim.steps) == set(recipe.steps)
     assert "msaoper" in claim.steps["msa_flagging"] and "msa" in claim.steps["assign_wcs"]

@@ -580,12 +580,55 @@ def write_mos_wavecorr(path):
     return path
 
 
+MOS_EXTRACT_WIDTH = 5  # pixels: a shutter's height on the detector
+
+
+def write_mos_extract1d(path):
+    """One aperture for every slitlet (id ANY, as slitlet names are numbers): a box of
+    MOS_EXTRACT_WIDTH rows centred on the slitlet, moved onto a point source's planned
+    position by use_source_posn."""
+    aperture = {"id": "ANY", "region_type": "target", "dispaxis": 1, "extract_width": MOS_EXTRACT_WIDTH,
+                "use_source_posn": True, "bkg_order": 0}
+    doc = {"reftype": "EXTRACT1D", "instrument": "NIRSPEC", "telescope": "JWST", "pedigree": "DUMMY",
+           "author": "spec2 simulator", "useafter": USEAFTER, "exp_type": MOS_TYPE,
+           "description": "Simulated MOS extraction aperture", "apertures": [aperture]}
+    path.write_text(json.dumps(doc, indent=2))
+    return path
+
+
+def write_mos_apcorr(path):
+    """NrsMosApcorrModel: one row per filter and grating (no slit column: every
+    slitlet takes it), the Gaussian profile's enclosed fraction inverted."""
+    from stdatamodels.jwst.datamodels import NrsMosApcorrModel
+
+    nwl, nsize, nphase = 40, APCORR_SIZES.size, APCORR_PHASE.size
+    rows = []
+    for grating in ins.DISPERSERS:
+        filt = ins.FILTER_FOR[grating]
+        lo, hi = (v * 1e6 for v in ins.WAVELENGTH_RANGES[(filt, grating)])
+        wl = np.linspace(lo - 0.1, hi + 0.1, nwl)
+        size = np.repeat(APCORR_SIZES[:, None], nwl, axis=1)  # [size, wavelength]
+        corr = np.repeat((1.0 / enclosed_fraction(size, wl[None, :]))[:, :, None], nphase, axis=2)
+        rows.append((filt, grating, wl, nwl, size, nsize, APCORR_PHASE, corr, 0.001 * corr))
+    table = np.array(rows, dtype=[
+        ("filter", "S12"), ("grating", "S15"), ("wavelength", "f4", (nwl,)), ("nelem_wl", "i2"),
+        ("size", "f4", (nsize, nwl)), ("nelem_size", "i2"), ("pixphase", "f4", (nphase,)),
+        ("apcorr", "f4", (nsize, nwl, nphase)), ("apcorr_err", "f4", (nsize, nwl, nphase)),
+    ])
+    m = _mos_meta(NrsMosApcorrModel(), "apcorr", "Simulated MOS aperture corrections")
+    m.apcorr_table = table
+    m.sizeunit = "pixels"
+    m.save(path)
+    return path
+
+
 def write_mos_reference_set(cache, detectors=ins.DETECTORS):
-    """Write and register the MOS calibration references (quadrant F-flat, MOS
-    pathloss, barshadow, MOS photom and area, wavecorr with the MOS aperture) for
-    EXP_TYPE NRS_MSASPEC, and the S/D flats (the fixed slits' content) for it; returns
-    {reftype: [path]}. The extraction references are the backbone's."""
+    """Write and register the MOS calibration and extraction references (quadrant
+    F-flat, MOS pathloss, barshadow, MOS photom and area, wavecorr with the MOS
+    aperture, extract1d, apcorr) for EXP_TYPE NRS_MSASPEC, and the S/D flats (the fixed
+    slits' content) for it; returns {reftype: [path]}."""
     singles = (("pathloss", write_mos_pathloss, "fits"), ("photom", write_mos_photom, "fits"),
                ("area", write_mos_area, "fits"), ("wavecorr", write_mos_wavecorr, "asdf"),
-               ("barshadow", write_barshadow, "fits"))
+               ("barshadow", write_barshadow, "fits"), ("extract1d", write_mos_extract1d, "json"),
+               ("apcorr", write_mos_apcorr, "fits"))
     return _publish_set(cache, "spec2sim_nrs_mos_", MOS_TYPE, singles, write_quad_fflat, detectors)
