@@ -185,27 +185,31 @@ def find_recipe(pm, model, path, input_dir=None) -> Recipe:
 
 def check_recipe(pm, recipe: Recipe, exp_type: str, stepdefs) -> None:
     """Raise UnsupportedModeError unless every step of the recipe is defined and claimed
-    for ``exp_type``, and no slit group makes a new product (a group's slits are merged
-    back into the model they were split from)."""
+    for the exposure type it runs as (``exp_type``, or its slit group's own), and a slit
+    group makes a new product only in its last step, the product its SlitGroups entry
+    marks (the groups' products are merged into it)."""
     from spec2.plugins import claims_of
 
     unknown = [s for s in recipe.steps if s not in stepdefs]
     if unknown:
         raise UnsupportedModeError(f"recipe for {exp_type} names unknown steps {unknown}")
     claims = claims_of(pm)
-    unclaimed = [s for s in recipe.steps if claims.owner(exp_type, s) is None]
-    if unclaimed:
+    unclaimed = [(s, t) for s, t in recipe.typed_steps(exp_type) if claims.owner(t, s) is None]
+    for t in dict.fromkeys(t for _, t in unclaimed):
+        names = [s for s, u in unclaimed if u == t]
         raise UnsupportedModeError(
-            f"no plugin implements step{'s' if len(unclaimed) > 1 else ''} {', '.join(unclaimed)} "
-            f"for EXP_TYPE={exp_type} (see `spec2 plugins`)")
+            f"no plugin implements step{'s' if len(names) > 1 else ''} {', '.join(names)} "
+            f"for EXP_TYPE={t} (see `spec2 plugins`)")
     for entry in recipe.entries:
         if isinstance(entry, SlitGroups):
             for group in entry.groups:
-                for step in group.steps:
-                    if not isinstance(step, Step) or stepdefs[step.name].makes:
+                for i, step in enumerate(group.steps):
+                    makes = stepdefs[step.name].makes if isinstance(step, Step) else None
+                    if not isinstance(step, Step) or (makes and (i != len(group.steps) - 1 or makes != entry.product)):
                         raise UnsupportedModeError(
                             f"recipe for {exp_type}: slit group {group.name} runs {getattr(step, 'name', step)}, "
-                            "which makes a new product; groups hold calibration steps only")
+                            "which makes a new product; a group makes one only in its last step, the product "
+                            "its SlitGroups entry marks")
 
 
 # ---------------------------------------------------------------------------------------
@@ -390,14 +394,35 @@ def _crds_pars(refs, recipe, stepdefs, options, result) -> dict:
     return found.settings
 
 
+@dataclass(frozen=True)
+class _Binding:
+    """What running a step as one EXP_TYPE takes: the claiming plugins ({step: owner}),
+    their hook callers, the reference types they declare and the references selected
+    for that type."""
+
+    exp_type: str
+    owners: dict
+    hooks: dict
+    reftypes: dict
+    refs: object
+
+    @classmethod
+    def of(cls, pm, exp_type, stepdefs, refs):
+        from spec2.plugins import claims_of, step_caller
+
+        claims = claims_of(pm)
+        owners = {name: claims.owner(exp_type, name) for name in stepdefs}
+        hooks = {name: step_caller(pm, name, exp_type, stepdefs) for name, owner in owners.items() if owner}
+        reftypes = {name: claims.reftypes.get((exp_type, name), ()) for name in stepdefs}
+        return cls(exp_type, owners, hooks, reftypes, refs)
+
+
 class RecipeRun:
     """The state of one exposure's run through its recipe: the products marked so far,
     the kind of model at hand (``cal`` until a step makes an ``s2d``, ``x1d``, ...)."""
 
     def __init__(self, pm, exposure, options, stepdefs, result, on_step, exp_type, multi_int, refs, input_dir,
                  crds_settings=None, recipe=None):
-        from spec2.plugins import claims_of, step_caller
-
         self.crds_settings = crds_settings or {}  # {step: {param: value}} from CRDS pars-*
         self.exposure, self.options, self.stepdefs = exposure, options, stepdefs
         self.result, self.on_step, self.multi_int, self.refs = result, on_step, multi_int, refs
@@ -405,13 +430,21 @@ class RecipeRun:
         self.products: list[tuple[str, object]] = []
         self._saved: set[int] = set()  # ids of models held as products
         self._members = {k: list(v) for k, v in exposure.members.items()}
-        claims = claims_of(pm)
-        self._owners = {name: claims.owner(exp_type, name) for name in stepdefs}
-        self._hooks = {name: step_caller(pm, name, exp_type, stepdefs) for name, owner in self._owners.items() if owner}
-        self._reftypes = {name: claims.reftypes.get((exp_type, name), ()) for name in stepdefs}
+        self._pm = pm
         self._exp_type = exp_type
+        # {EXP_TYPE: _Binding}: the exposure's own, and those of slit groups calibrated as another type
+        self._bindings = {exp_type: _Binding.of(pm, exp_type, stepdefs, refs)}
         self._recipe = recipe
         self._context = {"input_dir": input_dir, "pm": pm, "step_params": self.params_of}
+
+    def _binding(self, exp_type=None) -> _Binding:
+        """The owners, hooks, declared reference types and references of steps run as
+        ``exp_type`` (None: the exposure's type)."""
+        exp_type = exp_type or self._exp_type
+        if exp_type not in self._bindings:
+            refs = self.refs.for_exp_type(exp_type)
+            self._bindings[exp_type] = _Binding.of(self._pm, exp_type, self.stepdefs, refs)
+        return self._bindings[exp_type]
 
     def params_of(self, name) -> dict:
         """Step ``name``'s parameters in this run, as the runner would give them to it
@@ -430,8 +463,11 @@ class RecipeRun:
             return self.groups(entry, model)
         return self.step(entry, model)
 
-    def step(self, step: Step, model, group=None):
+    def step(self, step: Step, model, group=None, exp_type=None):
+        """Run one step on ``model`` as the plugin claiming it for ``exp_type`` (None:
+        the exposure's type) implements it, with that type's references."""
         stepdef = self.stepdefs[step.name]
+        binding = self._binding(exp_type)
         label = step.name if group is None else f"{step.name}[{group}]"
         if self.on_step is not None:
             self.on_step(self.exposure.name, label)
@@ -445,18 +481,18 @@ class RecipeRun:
         members = {k: list(v) for k, v in self._members.items()}
         t0 = time.perf_counter()
         try:
-            out, status, dt, used = run_step(self._hooks[step.name], stepdef, model, self.refs, params,
+            out, status, dt, used = run_step(binding.hooks[step.name], stepdef, model, binding.refs, params,
                                              dict(self._context, members=members, extra_products=extras),
                                              skip=skip)
         except Exception:
             # the report names the step that failed and what it had asked for
-            self.result.steps.append(StepRecord(label, FAILED, time.perf_counter() - t0, self.refs.take_used()))
+            self.result.steps.append(StepRecord(label, FAILED, time.perf_counter() - t0, binding.refs.take_used()))
             raise
         self.result.steps.append(StepRecord(label, status, dt, used))
         for kind in stepdef.rewrites_members:
             if kind in members:
                 self._members[kind] = list(members[kind])
-        self._check_declared(step.name, used)
+        self._check_declared(binding, step.name, used)
         if step.required and status != COMPLETE and step.name not in self.options.skip:
             raise Spec2Error(f"{self.exposure.science}: {step.name} did not complete; cannot calibrate")
         if status == COMPLETE and stepdef.makes and out is not model:
@@ -473,16 +509,17 @@ class RecipeRun:
             self.mark(step.product, out, status)
         return out
 
-    def _check_declared(self, name, used):
+    def _check_declared(self, binding, name, used):
         """A step opening a reference type its claim does not declare: a warning, or an
         error when $SPEC2_STRICT_CLAIMS is set (the test suite sets it, so the built-in
         plugins' declarations are checked on every simulated mode)."""
-        declared = self._reftypes.get(name, ())
+        declared = binding.reftypes.get(name, ())
         undeclared = sorted(set(used) - set(declared))
         if not undeclared:
             return
         text = (f"step {name} opened reference type(s) {', '.join(undeclared)} that the claim of "
-                f"{self._owners.get(name)} for {self._exp_type} does not declare ({', '.join(declared) or 'none'})")
+                f"{binding.owners.get(name)} for {binding.exp_type} does not declare "
+                f"({', '.join(declared) or 'none'})")
         if os.environ.get("SPEC2_STRICT_CLAIMS", "").strip() not in ("", "0"):
             raise Spec2Error(text)
         log.warning(text)
@@ -520,7 +557,7 @@ class RecipeRun:
 
     def groups(self, entry: SlitGroups, model):
         """Run each group's steps on its slits, then merge the groups in their order."""
-        from spec2.slit_groups import merge_slits, split_slits
+        from spec2.slit_groups import as_exp_type, merge_slits, split_slits
 
         parts = split_slits(model, [g.select for g in entry.groups])
         done = []
@@ -528,8 +565,10 @@ class RecipeRun:
             if part is None:
                 log.info("  slit group %s: no slits", group.name)
                 continue
+            if group.exp_type:
+                as_exp_type(part, group.exp_type)
             for step in group.steps:
-                part = self.step(step, part, group=group.name)
+                part = self.step(step, part, group=group.name, exp_type=group.exp_type)
             done.append(part)
         merged = merge_slits(model, done, [self.stepdefs[s.name] for g in entry.groups for s in g.steps])
         if entry.product:

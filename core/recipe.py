@@ -209,15 +209,22 @@ class Step:
 class SlitGroup:
     """A group of the slits of a multi-slit model, with its own steps.
 
-    name   -- shown in logs and the run report (``pathloss[fixed_slit]``)
-    select -- slit -> bool: does this slit belong to the group (a module-level function,
-              so that recipes travel to worker processes)
-    steps  -- the group's steps, in order (entries as in a recipe, no nested groups)
+    name     -- shown in logs and the run report (``pathloss[fixed_slit]``)
+    select   -- slit -> bool: does this slit belong to the group (a module-level function,
+                so that recipes travel to worker processes)
+    steps    -- the group's steps, in order (entries as in a recipe, no nested groups)
+    exp_type -- the EXP_TYPE the group's slits are calibrated as (None: the exposure's).
+                The runner sets it on the group's model and on each of its slits, opens
+                the references CRDS selects for that type, and runs each step as the
+                plugin claiming it *for that type* implements it; the merged model has
+                the exposure's type again (jwst calibrates the fixed slits of an MSA
+                exposure as NRS_FIXEDSLIT this way).
     """
 
     name: str
     select: Callable
     steps: tuple[Step, ...]
+    exp_type: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "steps", tuple(Step(e) if isinstance(e, str) else e for e in self.steps))
@@ -231,6 +238,10 @@ class SlitGroups:
     order: MOS slitlets, then the fixed slits of an MSA exposure); slits no group selects
     are dropped with a warning. A step run on only some groups records COMPLETE when it
     completed on any of them. An empty group is not run.
+
+    A group may end with a step that makes ``product`` (extract_1d making the ``x1d``,
+    each group with its own exposure type's references): the groups' products are then
+    merged into one, their spectra in the groups' order.
     """
 
     groups: tuple[SlitGroup, ...]
@@ -264,6 +275,18 @@ class Recipe:
                 if step.name not in names:
                     names.append(step.name)
         return tuple(names)
+
+    def typed_steps(self, exp_type: str) -> tuple[tuple[str, str], ...]:
+        """Every (step name, EXP_TYPE it runs as) of an exposure of ``exp_type``: a
+        group's steps run as the group's type when it has one. In order, no repeats."""
+        pairs: dict[tuple[str, str], None] = {}
+        for entry in self.entries:
+            if isinstance(entry, SlitGroups):
+                for group in entry.groups:
+                    pairs.update(dict.fromkeys((s.name, group.exp_type or exp_type) for s in group.steps))
+            else:
+                pairs[(entry.name, exp_type)] = None
+        return tuple(pairs)
 
     def step(self, name) -> Step:
         for entry in self.entries:

@@ -5,7 +5,8 @@ references as their steps run: every worker loads the CRDS mappings again, and a
 cannot be used (the client then exits the process) kills every worker, one exposure after
 another. Here the driver reads each exposure's header, finds its recipe, and selects, in
 one CRDS query per exposure, every reference type its steps' claims declare (apart from
-``--ref`` overrides). The worker gets the result (:class:`spec2.refs.Selection`) with the
+``--ref`` overrides), and one more for each slit group calibrated as another exposure
+type, as that type. The worker gets the result (:class:`spec2.refs.Selection`) with the
 exposure and only reads files from the cache.
 
 A type CRDS has no file for is kept as that type's error, raised only if a step asks for
@@ -22,15 +23,17 @@ import logging
 log = logging.getLogger("spec2")
 
 
-def declared_reftypes(pm, recipe, exp_type) -> list[str]:
-    """The reference types the steps of ``recipe`` declare for ``exp_type``, in order."""
+def declared_reftypes(pm, recipe, exp_type) -> dict[str, list[str]]:
+    """{EXP_TYPE: the reference types the steps run as that type declare, in order} for
+    an exposure of ``exp_type``: its own type first, then the types of the slit groups
+    calibrated as another (their references are selected as that type)."""
     from spec2.plugins import claims_of
 
     claims = claims_of(pm)
-    found: dict[str, None] = {}
-    for step in recipe.steps:
-        found.update(dict.fromkeys(claims.reftypes.get((exp_type, step), ())))
-    return list(found)
+    found: dict[str, dict[str, None]] = {exp_type: {}}
+    for step, as_type in recipe.typed_steps(exp_type):
+        found.setdefault(as_type, {}).update(dict.fromkeys(claims.reftypes.get((as_type, step), ())))
+    return {t: list(v) for t, v in found.items()}
 
 
 def select_for_exposure(pm, exposure, options, stepdefs):
@@ -49,12 +52,16 @@ def select_for_exposure(pm, exposure, options, stepdefs):
         exp_type = model.meta.exposure.type
         recipe = find_recipe(pm, model, exposure.science, input_folder(exposure))
         check_recipe(pm, recipe, exp_type, stepdefs)
-        reftypes = declared_reftypes(pm, recipe, exp_type)
+        by_type = declared_reftypes(pm, recipe, exp_type)
+        reftypes = by_type.pop(exp_type)
         if options.crds_steppars:  # the CRDS parameter references the worker will read too
             from spec2.crds_pars import pars_reftypes
 
             reftypes += list(pars_reftypes(recipe.steps))
-        return RefResolver(model, options.overrides).select(reftypes)
+        selection = RefResolver(model, options.overrides).select(reftypes)
+        for as_type, types in by_type.items():  # slit groups calibrated as another type
+            selection.by_exp_type[as_type] = RefResolver(model, options.overrides, exp_type=as_type).select(types)
+        return selection
     except CrdsUnusable:
         raise
     except Exception:  # noqa: BLE001  (its run reports it, with its usual message)

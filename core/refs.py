@@ -52,11 +52,14 @@ class Selection:
     paths   -- {reftype: path in the cache, or None for N/A}
     errors  -- {reftype: the one-line ReferenceFileError text}, raised when a step asks
     context -- the CRDS context the selection was made in
+    by_exp_type -- {EXP_TYPE: Selection} for the recipe's slit groups that are
+               calibrated as another exposure type (see ``RefResolver.for_exp_type``)
     """
 
     paths: dict[str, str | None] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     context: str | None = None
+    by_exp_type: dict[str, Selection] = field(default_factory=dict)
 
 
 class RefResolver:
@@ -72,8 +75,9 @@ class RefResolver:
     keyword: ``crds://<file>`` for CRDS selections, the absolute path for overrides.
     """
 
-    def __init__(self, model=None, overrides=None, use_crds=True, selection=None):
+    def __init__(self, model=None, overrides=None, use_crds=True, selection=None, exp_type=None):
         self._model = model
+        self._exp_type = exp_type  # select as this EXP_TYPE rather than the header's
         self._overrides = dict(overrides or {})
         self._use_crds = use_crds
         self._selection = selection
@@ -90,6 +94,17 @@ class RefResolver:
         The CRDS selection keywords are read once per exposure: they are header values
         no step changes, and flattening a model whose WCS is attached is costly."""
         self._model = model
+
+    def for_exp_type(self, exp_type: str) -> RefResolver:
+        """A resolver for the same exposure selecting as EXP_TYPE ``exp_type`` (a slit
+        group of the recipe calibrated as another type): the same overrides, and the
+        selection made for that type before the run, if there was one."""
+        selection = None
+        if self._selection is not None:
+            selection = self._selection.by_exp_type.get(exp_type) or Selection(context=self.context)
+        other = RefResolver(self._model, self._overrides, self._use_crds, selection, exp_type=exp_type)
+        other.context = other.context or self.context
+        return other
 
     # -- lookup -----------------------------------------------------------------------
     def path(self, reftype: str) -> str | None:
@@ -213,6 +228,8 @@ class RefResolver:
         }
         # CRDS selects on the instrument-level keywords with upper-case names.
         self._params = {k.upper(): v for k, v in params.items()}
+        if self._exp_type is not None:
+            self._params["META.EXPOSURE.TYPE"] = self._exp_type
         return self._params
 
     # -- opening ------------------------------------------------------------------------

@@ -39,17 +39,30 @@ def split_slits(model, selectors) -> list:
     return parts
 
 
-def merge_slits(model, parts, stepdefs):
-    """The groups' slits in one MultiSlitModel, in the order of ``parts``, with the
-    metadata of the first part. Each step's status keyword is COMPLETE when the step
-    completed on any group, else FAILED or SKIPPED as it was recorded."""
-    from stdatamodels.jwst.datamodels import MultiSlitModel
+def as_exp_type(part, exp_type):
+    """Make a group's model (in place) one of ``exp_type``, it and each of its slits, as
+    jwst marks the fixed slits of an MSA exposure before calibrating them."""
+    part.meta.exposure.type = exp_type
+    for slit in part.slits:
+        # a slit made in memory has no exposure node yet (one read from a file has)
+        slit.meta.instance.setdefault("exposure", {})["type"] = exp_type
 
-    merged = MultiSlitModel()
+
+def merge_slits(model, parts, stepdefs):
+    """The groups' slits in one MultiSlitModel (or, when every group made an extracted
+    product, their spectra in one MultiSpecModel), in the order of ``parts``, with the
+    metadata of the first part and the EXP_TYPE of ``model`` (a group may have been
+    calibrated as another type). Each step's status keyword is COMPLETE when the step
+    completed on any group, else FAILED or SKIPPED as it was recorded."""
+    from stdatamodels.jwst.datamodels import MultiSlitModel, MultiSpecModel
+
+    spectra = bool(parts) and all(hasattr(p, "spec") and not hasattr(p, "slits") for p in parts)
+    merged = MultiSpecModel() if spectra else MultiSlitModel()
     merged.update(parts[0] if parts else model)
+    merged.meta.exposure.type = model.meta.exposure.type
     for part in parts:
-        for slit in part.slits:
-            merged.slits.append(slit)
+        for item in (part.spec if spectra else part.slits):
+            (merged.spec if spectra else merged.slits).append(item)
     for stepdef in stepdefs:
         if not stepdef.cal_step:
             continue
