@@ -15,7 +15,12 @@ import logging
 
 from spec2 import hookimpl
 from spec2.recipe import Claim, Recipe, SlitGroup, SlitGroups, Step
-from spec2_nirspec.mos_slits import is_fixed_slit, is_slitlet
+from spec2_nirspec.mos_slits import (
+    is_fixed_slit,
+    is_slitlet,
+    named_as_fixed_slit,
+    named_as_slitlet,
+)
 
 FIXEDSLIT = "NRS_FIXEDSLIT"
 BRIGHTOBJ = "NRS_BRIGHTOBJ"
@@ -37,23 +42,27 @@ _CALIBRATE = (Step("assign_wcs", required=True), "bkg_subtract", "extract_2d", "
 
 # NRS_MSASPEC, as jwst's _process_nirspec_msa_slits: after srctype the slitlets and the
 # fixed slits of the MSA configuration are calibrated by their own rules, the fixed slits
-# appended after the slitlets. One tuple per group. The fixed slits of an MSA exposure
-# are not calibrated yet (jwst calibrates them as NRS_FIXEDSLIT, with the fixed-slit
-# references: that needs a group of its own exposure type): their group is empty.
+# as NRS_FIXEDSLIT (the fixed-slit references and code), appended after the slitlets.
+# One tuple per group. jwst's _extract_nirspec_msa_slits extracts them the same way.
 MOS_SLIT_STEPS: tuple = ("master_background_mos", "wavecorr", "flat_field", "pathloss", "barshadow", "photom")
-FS_IN_MSA_STEPS: tuple = ()
+FS_IN_MSA_STEPS: tuple = ("wavecorr", "flat_field", "pathloss", "photom")
 _MOS_PREPARE = (Step("assign_wcs", required=True), "msa_flagging", "imprint_subtract", "bkg_subtract",
                 "extract_2d", "srctype")
+# slitlets first, then the fixed slits: in the _cal, _s2d and _x1d alike
+_EXTRACT = SlitGroups((SlitGroup("msa", named_as_slitlet, ("extract_1d",)),
+                       SlitGroup("fixed_slit", named_as_fixed_slit, ("extract_1d",), exp_type=FIXEDSLIT)),
+                      product="x1d")
 
 
 def mos_recipe(mos_steps=MOS_SLIT_STEPS, fs_steps=FS_IN_MSA_STEPS) -> Recipe:
     """The NRS_MSASPEC recipe; slit groups only when a group has steps."""
-    groups = (SlitGroup("msa", is_slitlet, tuple(mos_steps)), SlitGroup("fixed_slit", is_fixed_slit, tuple(fs_steps)))
+    groups = (SlitGroup("msa", is_slitlet, tuple(mos_steps)),
+              SlitGroup("fixed_slit", is_fixed_slit, tuple(fs_steps), exp_type=FIXEDSLIT))
     if any(g.steps for g in groups):
         calibrate = (*_MOS_PREPARE, SlitGroups(groups, product="cal"))
     else:
         calibrate = (*_MOS_PREPARE[:-1], Step("srctype", product="cal"))
-    return Recipe(calibrate + (Step("resample_spec", product="s2d"), Step("extract_1d", product="x1d")))
+    return Recipe(calibrate + (Step("resample_spec", product="s2d"), _EXTRACT))
 
 
 @hookimpl

@@ -24,6 +24,17 @@ def is_fixed_slit(slit) -> bool:
     return slit.quadrant == 5
 
 
+def named_as_slitlet(slit) -> bool:
+    """A MOS slitlet by its name (a number), as jwst tells them apart at extraction,
+    where a resampled slit may no longer carry its quadrant."""
+    return str(slit.name).isdigit()
+
+
+def named_as_fixed_slit(slit) -> bool:
+    """A fixed slit of the MSA configuration by its name (S200A1, ...)."""
+    return not named_as_slitlet(slit)
+
+
 def set_mos_attributes(slit_model, slit):
     """Copy a slitlet's MSA metadata (a Slit tuple) onto its SlitModel."""
     slit_model.source_name = slit.source_name

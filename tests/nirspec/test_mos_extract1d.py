@@ -1,0 +1,110 @@
+"""`spec2 process` on the simulated MOS exposure (NRS1, master background on, a point
+source in the fixed slit S200A1) through extract_1d, and its _x1d against jwst 3.0.0's
+Extract1dStep on the same _s2d, split as calwebb_spec2 splits it: the MOS slitlets
+extracted with the NRS_MSASPEC references, then the fixed slits with the NRS_FIXEDSLIT
+ones, appended after them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+COLUMNS = ("WAVELENGTH", "FLUX", "FLUX_ERROR", "SURF_BRIGHT", "SB_ERROR", "BACKGROUND", "NPIXELS",
+           "FLUX_VAR_POISSON", "FLUX_VAR_RNOISE", "FLUX_VAR_FLAT")
+SPEC_ATTRIBUTES = ("name", "source_id", "source_type", "slitlet_id", "shutter_state", "extraction_xstart",
+                   "extraction_xstop", "extraction_ystart", "extraction_ystop", "source_xpos", "source_ypos")
+
+
+@pytest.fixture(scope="module")
+def mosx_run(tmp_path_factory):
+    """The simulated NRS1 exposure and `spec2 process` on it, as a user runs it."""
+    from spec2.crds_cache import LocalCache, crds_environment
+    from spec2_nirspec.sim.mos import simulate_mos
+
+    root = tmp_path_factory.mktemp("mosx")
+    sim = simulate_mos(root / "data", LocalCache(root / "crds"), detectors=("NRS1",))
+    env = crds_environment(root / "crds")
+    out = root / "out"
+    res = subprocess.run([sys.executable, "-m", "spec2.cli", "process", str(sim[("NRS1", 1)]), "-o", str(out)],
+                         capture_output=True, text=True, env={**os.environ, **env}, timeout=900, check=False)
+    stem = sim[("NRS1", 1)].name.replace("_rate.fits", "")
+    return {"sim": sim, "env": env, "out": out, "res": res, "stem": stem,
+            "products": {k: out / f"{stem}_{k}.fits" for k in ("cal", "s2d", "x1d")}}
+
+
+@pytest.fixture(scope="module")
+def mosx_jwst(mosx_run):
+    """jwst's Extract1dStep on spec2's _s2d, as calwebb_spec2's _extract_nirspec_msa_slits
+    runs it: slits named by a number are MSA slitlets, the others fixed slits."""
+    from jwst.extract_1d import Extract1dStep
+    from stdatamodels.jwst import datamodels as dm
+
+    s2d = dm.open(mosx_run["products"]["s2d"])
+    parts = {"NRS_MSASPEC": dm.MultiSlitModel(), "NRS_FIXEDSLIT": dm.MultiSlitModel()}
+    for slit in s2d.slits:
+        kind = "NRS_MSASPEC" if slit.name.isdigit() else "NRS_FIXEDSLIT"
+        slit.meta.exposure.type = kind
+        parts[kind].slits.append(slit)
+    spectra = []
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in mosx_run["env"].items():
+            mp.setenv(key, value)
+        for kind, part in parts.items():
+            if not part.slits:
+                continue
+            part.update(s2d)
+            part.meta.exposure.type = kind
+            spectra += list(Extract1dStep.call(part).spec)
+    return spectra
+
+
+def test_process_completes_with_master_background_and_writes_x1d(mosx_run):
+    import json
+
+    from stdatamodels.jwst import datamodels as dm
+
+    res = mosx_run["res"]
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert all(p.is_file() for p in mosx_run["products"].values())
+    report = json.loads((mosx_run["out"] / "spec2_report.json").read_text())
+    [exposure] = report["exposures"]
+    status = {s["step"]: s["status"] for s in exposure["steps"]}
+    assert status["master_background_mos[msa]"] == "COMPLETE"
+    # the fixed slit calibrated and extracted as NRS_FIXEDSLIT, with its references
+    for step in ("wavecorr", "flat_field", "pathloss", "photom", "extract_1d"):
+        assert status[f"{step}[fixed_slit]"] == "COMPLETE", step
+    references = {s["step"]: s["reference_files"] for s in exposure["steps"]}
+    assert references["extract_1d[msa]"]["extract1d"] == "crds://spec2sim_nrs_mos_extract1d.json"
+    assert references["extract_1d[fixed_slit]"]["extract1d"] == "crds://spec2sim_nrs_extract1d.json"
+    assert references["photom[fixed_slit]"]["photom"] == "crds://spec2sim_nrs_photom.fits"
+    with dm.open(mosx_run["products"]["s2d"]) as s2d, dm.open(mosx_run["products"]["x1d"]) as x1d:
+        assert x1d.meta.exposure.type == "NRS_MSASPEC"
+        assert [s.name for s in x1d.spec] == [s.name for s in s2d.slits]
+        # the MOS slitlets first, then the fixed slit of the configuration
+        assert x1d.spec[-1].name == "S200A1" and all(s.name.isdigit() for s in x1d.spec[:-1])
+        for spec in x1d.spec:
+            assert spec.spec_table.columns["FLUX"].unit == "Jy", spec.name
+            assert np.isfinite(spec.spec_table["FLUX"]).mean() > 0.5, spec.name
+
+
+def test_x1d_matches_jwst_extract1d_on_the_same_s2d(mosx_run, mosx_jwst):
+    from stdatamodels.jwst import datamodels as dm
+
+    with dm.open(mosx_run["products"]["x1d"]) as x1d:
+        ours = list(x1d.spec)
+        assert [s.name for s in ours] == [s.name for s in mosx_jwst]
+        for mine, theirs in zip(ours, mosx_jwst, strict=True):
+            for attr in SPEC_ATTRIBUTES:
+                a, b = getattr(mine, attr, None), getattr(theirs, attr, None)
+                if isinstance(b, float):
+                    assert a == pytest.approx(b, rel=1e-6, abs=1e-6), (mine.name, attr)
+                else:
+                    assert a == b, (mine.name, attr)
+            for column in COLUMNS:
+                a, b = mine.spec_table[column], theirs.spec_table[column]
+                np.testing.assert_allclose(a, b, rtol=2e-5, atol=0, equal_nan=True, err_msg=f"{mine.name} {column}")
+                assert mine.spec_table.columns[column].unit == theirs.spec_table.columns[column].unit
