@@ -108,3 +108,51 @@ def test_x1d_matches_jwst_extract1d_on_the_same_s2d(mosx_run, mosx_jwst):
                 a, b = mine.spec_table[column], theirs.spec_table[column]
                 np.testing.assert_allclose(a, b, rtol=2e-5, atol=0, equal_nan=True, err_msg=f"{mine.name} {column}")
                 assert mine.spec_table.columns[column].unit == theirs.spec_table.columns[column].unit
+
+
+@pytest.fixture(scope="module")
+def mosx_jwst_cal(mosx_run, tmp_path_factory):
+    """jwst's calwebb_spec2 on the same rate file (master background on): its _cal."""
+    from jwst.pipeline import Spec2Pipeline
+    from stdatamodels.jwst import datamodels as dm
+
+    out = tmp_path_factory.mktemp("mosx_jwst")
+    rate = mosx_run["sim"][("NRS1", 1)]
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in mosx_run["env"].items():
+            mp.setenv(key, value)
+        mp.chdir(rate.parent)  # jwst finds MSAMETFL in the working folder
+        Spec2Pipeline.call(str(rate), output_dir=str(out), save_results=True,
+                           steps={"resample_spec": {"skip": True}, "extract_1d": {"skip": True}})
+    return dm.open(out / f"{mosx_run['stem']}_cal.fits")
+
+
+CAL_ARRAYS = ("data", "err", "dq", "var_poisson", "var_rnoise", "var_flat", "wavelength", "pathloss_point",
+              "pathloss_uniform")
+
+
+def test_fixed_slits_in_msa_cal_match_jwst(mosx_run, mosx_jwst_cal):
+    """The fixed slit of the MSA configuration (a point source in S200A1) in the _cal:
+    calibrated by the fixed-slit rules and references, after the slitlets; the model
+    NRS_MSASPEC, the slit NRS_FIXEDSLIT, as jwst writes them."""
+    from stdatamodels.jwst import datamodels as dm
+
+    theirs = mosx_jwst_cal
+    with dm.open(mosx_run["products"]["cal"]) as ours:
+        assert ours.meta.exposure.type == theirs.meta.exposure.type == "NRS_MSASPEC"
+        assert [s.name for s in ours.slits] == [s.name for s in theirs.slits]
+        fixed = [(a, b) for a, b in zip(ours.slits, theirs.slits, strict=True) if b.quadrant == 5]
+        assert [a.name for a, _ in fixed] == ["S200A1"]
+        for step in ("wavecorr", "flat_field", "pathloss", "photom"):
+            assert getattr(ours.meta.cal_step, step) == getattr(theirs.meta.cal_step, step), step
+        for mine, jw in fixed:
+            assert mine.meta.exposure.type == jw.meta.exposure.type == "NRS_FIXEDSLIT"
+            assert (mine.source_type, mine.wavelength_corrected) == (jw.source_type, jw.wavelength_corrected)
+            assert mine.meta.photometry.pixelarea_steradians == pytest.approx(jw.meta.photometry.pixelarea_steradians)
+            for name in CAL_ARRAYS:
+                a, b = getattr(mine, name), getattr(jw, name)
+                assert np.shape(a) == np.shape(b), name
+                if name == "dq":
+                    np.testing.assert_array_equal(a, b)
+                else:
+                    np.testing.assert_allclose(a, b, rtol=1e-5, atol=0, equal_nan=True, err_msg=name)
