@@ -321,9 +321,10 @@ def enclosed_fraction(size_px, wavelength_um):
     return erf(np.asarray(size_px) / 2.0 / (np.sqrt(2) * sigma))
 
 
-def write_apcorr(path):
-    from stdatamodels.jwst.datamodels import NrsFsApcorrModel
-
+def apcorr_table(slits=None):
+    """The aperture-correction table of every grating: a row per (filter, grating) and,
+    with ``slits`` (fixed slits), per slit; the Gaussian profile's enclosed fraction in a
+    centred box of each size, inverted, the same at every pixel phase."""
     nwl, nsize, nphase = 40, APCORR_SIZES.size, APCORR_PHASE.size
     rows = []
     for grating in ins.DISPERSERS:
@@ -333,15 +334,21 @@ def write_apcorr(path):
         size = np.repeat(APCORR_SIZES[:, None], nwl, axis=1)  # [size, wavelength]
         corr = 1.0 / enclosed_fraction(size, wl[None, :])
         corr = np.repeat(corr[:, :, None], nphase, axis=2)  # [size, wavelength, pixphase]
-        for slit in ins.SLIT_NAMES:
-            rows.append((filt, grating, slit, wl, nwl, size, nsize, APCORR_PHASE, corr, 0.001 * corr))
-    table = np.array(rows, dtype=[
-        ("filter", "S12"), ("grating", "S15"), ("slit", "S15"), ("wavelength", "f4", (nwl,)), ("nelem_wl", "i2"),
+        values = (wl, nwl, size, nsize, APCORR_PHASE, corr, 0.001 * corr)
+        rows += [(filt, grating, slit, *values) for slit in slits] if slits else [(filt, grating, *values)]
+    slit_column = [("slit", "S15")] if slits else []
+    return np.array(rows, dtype=[
+        ("filter", "S12"), ("grating", "S15"), *slit_column, ("wavelength", "f4", (nwl,)), ("nelem_wl", "i2"),
         ("size", "f4", (nsize, nwl)), ("nelem_size", "i2"), ("pixphase", "f4", (nphase,)),
         ("apcorr", "f4", (nsize, nwl, nphase)), ("apcorr_err", "f4", (nsize, nwl, nphase)),
     ])
+
+
+def write_apcorr(path):
+    from stdatamodels.jwst.datamodels import NrsFsApcorrModel
+
     m = _meta(NrsFsApcorrModel(), "apcorr", "Simulated fixed-slit aperture corrections")
-    m.apcorr_table = table
+    m.apcorr_table = apcorr_table(ins.SLIT_NAMES)
     m.sizeunit = "pixels"
     m.save(path)
     return path
@@ -598,25 +605,11 @@ def write_mos_extract1d(path):
 
 def write_mos_apcorr(path):
     """NrsMosApcorrModel: one row per filter and grating (no slit column: every
-    slitlet takes it), the Gaussian profile's enclosed fraction inverted."""
+    slitlet takes it)."""
     from stdatamodels.jwst.datamodels import NrsMosApcorrModel
 
-    nwl, nsize, nphase = 40, APCORR_SIZES.size, APCORR_PHASE.size
-    rows = []
-    for grating in ins.DISPERSERS:
-        filt = ins.FILTER_FOR[grating]
-        lo, hi = (v * 1e6 for v in ins.WAVELENGTH_RANGES[(filt, grating)])
-        wl = np.linspace(lo - 0.1, hi + 0.1, nwl)
-        size = np.repeat(APCORR_SIZES[:, None], nwl, axis=1)  # [size, wavelength]
-        corr = np.repeat((1.0 / enclosed_fraction(size, wl[None, :]))[:, :, None], nphase, axis=2)
-        rows.append((filt, grating, wl, nwl, size, nsize, APCORR_PHASE, corr, 0.001 * corr))
-    table = np.array(rows, dtype=[
-        ("filter", "S12"), ("grating", "S15"), ("wavelength", "f4", (nwl,)), ("nelem_wl", "i2"),
-        ("size", "f4", (nsize, nwl)), ("nelem_size", "i2"), ("pixphase", "f4", (nphase,)),
-        ("apcorr", "f4", (nsize, nwl, nphase)), ("apcorr_err", "f4", (nsize, nwl, nphase)),
-    ])
     m = _mos_meta(NrsMosApcorrModel(), "apcorr", "Simulated MOS aperture corrections")
-    m.apcorr_table = table
+    m.apcorr_table = apcorr_table()
     m.sizeunit = "pixels"
     m.save(path)
     return path
