@@ -205,3 +205,14 @@ def test_a_group_step_unclaimed_for_its_type_is_refused(tmp_path, crds_env):
                                 step_definitions(pm))
     assert not result.ok
     assert "no plugin implements step extract_1d for EXP_TYPE=NRS_FIXEDSLIT" in result.error
+
+
+def test_skipping_the_groups_product_step_makes_no_product(tmp_path, crds_env):
+    fs, msa = FixedSlits(), Msa()
+    pm = get_plugin_manager([fs, msa], load_entrypoints=False)
+    result = calibrate_exposure(pm, Exposure("jw01", _rate(tmp_path)), RunOptions(tmp_path / "out", skip=("extract_1d",)),
+                                step_definitions(pm))
+    assert result.ok, result.error
+    assert [p.name for p in result.products] == ["jw01_cal.fits"]
+    assert [(s.name, s.status) for s in result.steps if s.name.startswith("extract_1d")] == [
+        ("extract_1d[msa]", "SKIPPED"), ("extract_1d[fixed_slit]", "SKIPPED")]
