@@ -494,6 +494,9 @@ class InstrumentPart:
     boxes: dict = field(default_factory=dict)
 
 
+# the stages of the chain that InstrumentPart holds (detector to V2/V3), by name
+INSTRUMENT_STAGES = ("dms2sca", "det2gwa", "gwa2slit", "slit2msa", "msa2oteip", "oteip2v23")
+
 # One entry per optical configuration in a batch; a batch mixing more configurations
 # than this rebuilds the least recently used one (and so is only slower).
 INSTRUMENT_CACHE = InstrumentCache(size=8)

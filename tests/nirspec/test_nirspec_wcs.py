@@ -313,6 +313,10 @@ def test_dithered_exposures_share_the_instrument_part(wcs_refs):
         assert box == alone.meta.wcs.bounding_box[slit.slit_id].bounding_box()
         for p, q in zip(_world(second, slit.name), _world(alone, slit.name), strict=True):
             np.testing.assert_array_equal(p, q)
+    # each slit's form of the instrument stages is shared too (extract_2d's cut-outs)
+    one, two = slit_wcs(wcs1, "S200A1"), slit_wcs(wcs2, "S200A1")
+    assert one.get_transform("sca", "gwa") is two.get_transform("sca", "gwa")
+    assert one.get_transform("v2v3vacorr", "world") is not two.get_transform("v2v3vacorr", "world")
     first.meta.wcs = wcs1
     ra1, ra2 = _world(first, "S200A1")[0], _world(second, "S200A1")[0]
     assert np.nanmax(np.abs(ra1 - ra2)) > 1e-3  # the pointing did move the sky coordinates
