@@ -37,7 +37,12 @@ class InstrumentCache:
     def get(self, key: Hashable, build: Callable[[], Any], keep: Iterable = ()) -> Any:
         """The value cached under ``key``, or ``build()`` stored under it. ``keep`` are
         objects whose identity the key contains: held with the entry so that no other
-        object can take their identity while it is cached."""
+        object can take their identity while it is cached. A key that cannot be hashed
+        (a value in it is an array, say) is not cached: ``build()`` is returned."""
+        try:
+            hash(key)
+        except TypeError:
+            return build()
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:

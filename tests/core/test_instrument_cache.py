@@ -69,3 +69,10 @@ def test_threads_missing_together_both_get_a_value():
 def test_size_must_be_positive():
     with pytest.raises(ValueError, match="at least one entry"):
         InstrumentCache(size=0)
+
+
+def test_a_key_that_cannot_be_hashed_is_built_every_time():
+    cache, built = InstrumentCache(size=2), []
+    for _ in range(2):
+        assert cache.get(("slits", [1, 2]), lambda: built.append(1) or "model") == "model"
+    assert built == [1, 1] and len(cache) == 0
