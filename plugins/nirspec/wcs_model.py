@@ -21,6 +21,7 @@ Wavelengths are metres until ``oteip2v23`` scales them to microns.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,8 @@ from spec2.errors import InputError, ReferenceFileError
 from spec2.wcs.compiled import compile_model
 from spec2.wcs.instrument_cache import InstrumentCache
 from spec2.wcs.velocity import velocity_correction
+
+log = logging.getLogger("spec2")
 
 # jwst's fixed-slit numbering (slit ids -101..-105; quadrant 5 of the MSA file)
 FIXED_SLIT_NUMS = {"NONE": 0, "S200A1": 1, "S200A2": 2, "S400A1": 3, "S1600A1": 4, "S200B1": 5}
@@ -549,9 +552,11 @@ def _build_instrument_part(model, refs: dict, slits) -> InstrumentPart:
     return InstrumentPart(slits, inst.order, tuple(inst.wrange), stages, boxes)
 
 
-def build_slit_wcs(model, refs: dict):
+def build_slit_wcs(model, refs: dict, slits=None):
     """The gwcs.WCS of a fixed-slit / BOTS exposure with its compound bounding box, and
-    the open slits. Raises NoSlitOnDetector when no slit reaches the detector.
+    the open slits that reach the detector. ``slits``: the open slits (Slit tuples of any
+    quadrant); by default the exposure's fixed slits. Raises NoSlitOnDetector when no
+    slit reaches the detector.
 
     The instrument part of the chain (detector to V2/V3, the slits on the detector and
     their bounding boxes) comes from :func:`instrument_part`, shared by the exposures of
@@ -564,7 +569,12 @@ def build_slit_wcs(model, refs: dict):
     from spec2.wcs.pointing import v2v3_to_sky, velocity_aberration
 
     _require_references(refs)
-    part = instrument_part(model, refs, open_fixed_slits(model))
+    slits = open_fixed_slits(model) if slits is None else slits
+    part = instrument_part(model, refs, slits)
+    reaching = set(part.slits)
+    for s in slits:
+        if s not in reaching:
+            log.info("slit %s does not reach detector %s: dropped", s.name, model.meta.instrument.detector)
     if not part.slits:
         raise NoSlitOnDetector(
             f"no open slit of this {model.meta.instrument.grating}/{model.meta.instrument.filter} "

@@ -356,3 +356,34 @@ def test_no_slit_on_detector_is_said_again_from_the_cache(wcs_refs):
         with pytest.raises(NoSlitOnDetector):
             build_slit_wcs(_exposure(Setup(grating="G140M", detector="NRS2")), refs)
     assert INSTRUMENT_CACHE.hits == 1
+
+
+def test_given_slits_are_cached_on_their_own_list(wcs_refs, caplog):
+    """build_slit_wcs(model, refs, slits) (MOS passes its slitlets): the cache keys on
+    the slit list, so another list builds its own part; a slit that misses the detector
+    is logged for every exposure, cached or not."""
+    import logging
+
+    from spec2_nirspec.wcs_model import INSTRUMENT_CACHE, open_fixed_slits
+
+    refs = _open(_names(wcs_refs, "G235H"))
+    INSTRUMENT_CACHE.clear()
+    model = _exposure(Setup(grating="G235H"))
+    fixed = open_fixed_slits(model)
+    two = [fixed[0], fixed[3]]
+    for _ in range(2):
+        wcs, slits = build_slit_wcs(model, refs, two)
+    assert [s.name for s in slits] == [fixed[0].name, fixed[3].name]
+    assert wcs.get_transform("gwa", "slit_frame").slit_ids == [fixed[0].slit_id, fixed[3].slit_id]
+    assert (INSTRUMENT_CACHE.misses, INSTRUMENT_CACHE.hits) == (1, 1)
+    build_slit_wcs(model, refs)
+    assert INSTRUMENT_CACHE.misses == 2
+
+    refs = _open(_names(wcs_refs, "G140M"))
+    nrs2 = _exposure(Setup(grating="G140M", detector="NRS2"))
+    with caplog.at_level(logging.INFO, logger="spec2"):
+        for _ in range(2):
+            with pytest.raises(NoSlitOnDetector):
+                build_slit_wcs(nrs2, refs)
+    dropped = [r.getMessage() for r in caplog.records if "does not reach detector NRS2" in r.getMessage()]
+    assert len(dropped) == 2 * len(fixed)
