@@ -14,8 +14,9 @@ import numpy as np
 
 from spec2.models import new_model
 from spec2.wcs.compiled import compile_model
+from spec2.wcs.instrument_cache import InstrumentCache
 from spec2.wcs.sregion import format_s_region
-from spec2_nirspec.wcs_model import FIXED_SLIT_NUMS, fs_slit_id
+from spec2_nirspec.wcs_model import FIXED_SLIT_NUMS, INSTRUMENT_STAGES, fs_slit_id
 
 
 def _fixed(transform, slit_id):
@@ -60,6 +61,20 @@ def _fixed(transform, slit_id):
     return fixed
 
 
+# The instrument stages of an exposure's WCS are shared by the exposures of a batch
+# (wcs_model.instrument_part), and so are their per-slit forms: keyed by the stage
+# object (held with the entry) and the slit id. A MOS exposure has a few hundred slits.
+_FIXED_STAGES = InstrumentCache(size=1024)
+
+
+def _fixed_stage(transform, slit_id):
+    """``_fixed(transform, slit_id)``, reused for the instrument part's stages, which are
+    never changed once built; other stages (the sky part) are fixed anew."""
+    if transform is None or transform.name not in INSTRUMENT_STAGES:
+        return _fixed(transform, slit_id)
+    return _FIXED_STAGES.get((id(transform), slit_id), lambda: _fixed(transform, slit_id), keep=[transform])
+
+
 def slit_wcs(full_wcs, name):
     """The WCS of one slit (by name or id) with its bounding box, slit id fixed."""
     import gwcs
@@ -68,7 +83,7 @@ def slit_wcs(full_wcs, name):
     ids = full_wcs.get_transform("gwa", "slit_frame").slit_ids
     if slit_id not in ids:
         raise ValueError(f"slit {name} is not open in this exposure")
-    wcs = gwcs.WCS([(step.frame, _fixed(step.transform, slit_id)) for step in full_wcs.pipeline])
+    wcs = gwcs.WCS([(step.frame, _fixed_stage(step.transform, slit_id)) for step in full_wcs.pipeline])
     if full_wcs.bounding_box is not None:
         wcs.bounding_box = full_wcs.bounding_box[slit_id]
     return wcs

@@ -162,7 +162,9 @@ def spectral_footprint(wcs, shape):
 
     box = wcs.bounding_box or ((-0.5, shape[1] - 0.5), (-0.5, shape[0] - 0.5))
     with np.errstate(all="ignore"):
-        ra, dec, lam = wcs(*grid_from_bounding_box(box))
+        # the grid lies inside the bounding box: the forward transform alone computes
+        # what wcs(x, y) does there, compiled to skip astropy's per-node call overhead
+        ra, dec, lam = compile_model(wcs.forward_transform)(*grid_from_bounding_box(box))
     ra = np.where(ra > 180.0, ra - 360.0, ra) if (np.nanmax(ra) - np.nanmin(ra)) > 180 else ra
     lo, hi = np.nanmin(ra), np.nanmax(ra)
     lo, hi = (lo + 360.0 if lo < 0 else lo), (hi - 360.0 if hi >= 360.0 else hi)

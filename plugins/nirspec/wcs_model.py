@@ -22,11 +22,13 @@ Wavelengths are metres until ``oteip2v23`` scales them to microns.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from spec2.errors import InputError, NoDataOnDetector, ReferenceFileError
 from spec2.wcs.compiled import compile_model
+from spec2.wcs.instrument_cache import InstrumentCache
 from spec2.wcs.velocity import velocity_correction
 
 log = logging.getLogger("spec2")
@@ -364,10 +366,7 @@ class InstrumentModel:
 
     def __init__(self, model, refs: dict):
         self.exposure = model
-        missing = [k for k in ("disperser", "wavelengthrange", "fpa", "camera", "collimator", "msa", "fore", "ote")
-                   if refs.get(k) is None]
-        if missing:
-            raise ReferenceFileError(f"assign_wcs needs the NIRSpec reference files: {', '.join(missing)}")
+        _require_references(refs)
         self.refs = refs
         inst = model.meta.instrument
         self.angles = corrected_disperser(refs["disperser"], inst.gwa_xtilt, inst.gwa_ytilt)
@@ -386,6 +385,16 @@ class InstrumentModel:
         fpa = getattr(refs["fpa"], f"{inst.detector.lower()}_model")
         self.det2gwa = detector_to_gwa(fpa, refs["camera"].model, self.angles)
         self.collimator2gwa = collimator_to_gwa(refs["collimator"].model, self.angles)
+
+
+# the reference types the instrument model is built from
+INSTRUMENT_REFTYPES = ("disperser", "wavelengthrange", "fpa", "camera", "collimator", "msa", "fore", "ote")
+
+
+def _require_references(refs: dict):
+    missing = [k for k in INSTRUMENT_REFTYPES if refs.get(k) is None]
+    if missing:
+        raise ReferenceFileError(f"assign_wcs needs the NIRSpec reference files: {', '.join(missing)}")
 
 
 def _identity(n):
@@ -473,46 +482,119 @@ def _on_detector(box) -> bool:
     return not (xlo >= 2048 or ylo >= 2048 or xhi <= 0 or yhi <= 0 or xhi - xlo < 2 or yhi - ylo < 1)
 
 
+@dataclass(frozen=True)
+class InstrumentPart:
+    """What an exposure's WCS takes from the instrument model alone: the open slits that
+    reach the detector, the spectral order and range, the stages of the chain from
+    detector to V2/V3 (by stage name) and each slit's bounding box (by slit id).
+
+    Shared between exposures: read it, never change the transforms in it."""
+
+    slits: tuple
+    order: int
+    wrange: tuple
+    stages: dict = field(default_factory=dict)
+    boxes: dict = field(default_factory=dict)
+
+
+# the stages of the chain that InstrumentPart holds (detector to V2/V3), by name
+INSTRUMENT_STAGES = ("dms2sca", "det2gwa", "gwa2slit", "slit2msa", "msa2oteip", "oteip2v23")
+
+# One entry per optical configuration in a batch; a batch mixing more configurations
+# than this rebuilds the least recently used one (and so is only slower).
+INSTRUMENT_CACHE = InstrumentCache(size=8)
+
+
+def instrument_key(model, refs: dict, slits) -> tuple:
+    """Every value the instrument part of an exposure's WCS depends on: the reference
+    models (by identity), the keywords the chain reads and the slits themselves."""
+    inst, sub = model.meta.instrument, model.meta.subarray
+    return (
+        tuple(id(refs.get(k)) for k in INSTRUMENT_REFTYPES),
+        inst.detector, inst.filter, inst.grating, inst.gwa_xtilt, inst.gwa_ytilt, inst.gwa_tilt,
+        model.meta.wcsinfo.velosys, sub.xstart, sub.ystart,
+        tuple(slits),
+    )
+
+
+def instrument_part(model, refs: dict, slits) -> InstrumentPart:
+    """The instrument part of the exposure's WCS for ``slits`` (Slit tuples, any
+    quadrant), from INSTRUMENT_CACHE when an exposure with the same references,
+    keywords and slits built it before (see :func:`instrument_key`)."""
+    slits = tuple(slits)
+    return INSTRUMENT_CACHE.get(
+        instrument_key(model, refs, slits),
+        lambda: _build_instrument_part(model, refs, slits),
+        keep=[refs.get(k) for k in INSTRUMENT_REFTYPES],
+    )
+
+
+def _build_instrument_part(model, refs: dict, slits) -> InstrumentPart:
+    inst = InstrumentModel(model, refs)
+    probe = compile_model(slit_to_detector(inst, slits))
+    slits = tuple(s for s in slits if _on_detector(bounding_box(None, s, inst.wrange, slit2detector=probe)))
+    if not slits:
+        return InstrumentPart(slits, inst.order, tuple(inst.wrange))
+    stages = {
+        "dms2sca": dms_to_sca(model),
+        "det2gwa": inst.det2gwa,
+        "gwa2slit": gwa_to_slit(slits, refs["msa"], inst.collimator2gwa, inst.agreq, inst.lgreq),
+        "slit2msa": slit_to_msa(slits, refs["msa"]),
+        "msa2oteip": msa_to_oteip(refs["fore"].model),
+        "oteip2v23": oteip_to_v2v3(refs["ote"].model),
+    }
+    to_slit = stages["dms2sca"] | stages["det2gwa"] | stages["gwa2slit"]  # as gwcs composes it
+    # astropy rebuilds a compound's inverse per access; both directions are evaluated
+    # through their compiled form (the same values, without astropy's per-node overhead)
+    slit2detector = compile_model(to_slit.inverse)
+    detector2slit = compile_model(to_slit)
+    boxes = {s.slit_id: bounding_box(detector2slit, s, inst.wrange, slit2detector) for s in slits}
+    return InstrumentPart(slits, inst.order, tuple(inst.wrange), stages, boxes)
+
+
 def build_slit_wcs(model, refs: dict, slits=None):
     """The gwcs.WCS of a fixed-slit / BOTS exposure with its compound bounding box, and
-    the open slits that reach the detector. ``slits``: the open slits (MOS slitlets from
-    the MSA metadata file); by default the exposure's fixed slits. Raises
-    NoSlitOnDetector when no slit reaches the detector."""
+    the open slits that reach the detector. ``slits``: the open slits (Slit tuples of any
+    quadrant); by default the exposure's fixed slits. Raises NoSlitOnDetector when no
+    slit reaches the detector.
+
+    The instrument part of the chain (detector to V2/V3, the slits on the detector and
+    their bounding boxes) comes from :func:`instrument_part`, shared by the exposures of
+    a batch that have the same optical configuration; the sky part (velocity aberration,
+    pointing) is built for each exposure."""
     from astropy.modeling import bounding_box as mbbox
     from astropy.modeling.models import Identity
     from gwcs import WCS
 
     from spec2.wcs.pointing import v2v3_to_sky, velocity_aberration
 
-    inst = InstrumentModel(model, refs)
+    _require_references(refs)
     slits = open_fixed_slits(model) if slits is None else slits
-    probe = compile_model(slit_to_detector(inst, slits))
-    on_detector = [s for s in slits if _on_detector(bounding_box(None, s, inst.wrange, slit2detector=probe))]
+    part = instrument_part(model, refs, slits)
+    reaching = set(part.slits)
     for s in slits:
-        if s not in on_detector:
+        if s not in reaching:
             log.info("slit %s does not reach detector %s: dropped", s.name, model.meta.instrument.detector)
-    slits = on_detector
-    detector = model.meta.instrument.detector
-    if not slits:
+    if not part.slits:
         raise NoSlitOnDetector(
             f"no open slit of this {model.meta.instrument.grating}/{model.meta.instrument.filter} "
-            f"exposure falls on detector {detector}"
+            f"exposure falls on detector {model.meta.instrument.detector}"
         )
     w = model.meta.wcsinfo
-    w.waverange_start, w.waverange_end = inst.wrange
-    w.spectral_order = inst.order
+    w.waverange_start, w.waverange_end = part.wrange
+    w.spectral_order = part.order
 
-    gwa2slit = gwa_to_slit(slits, refs["msa"], inst.collimator2gwa, inst.agreq, inst.lgreq)
     va = velocity_aberration(model.meta.velocity_aberration.scale_factor, w.v2_ref, w.v3_ref)
     sky = v2v3_to_sky(w.v2_ref, w.v3_ref, w.roll_ref, w.ra_ref, w.dec_ref)
     f = frames()
+    stages = part.stages
     pipeline = [
-        (f["detector"], dms_to_sca(model)),
-        (f["sca"], inst.det2gwa),
-        (f["gwa"], gwa2slit),
-        (f["slit_frame"], slit_to_msa(slits, refs["msa"])),
-        (f["msa_frame"], msa_to_oteip(refs["fore"].model)),
-        (f["oteip"], oteip_to_v2v3(refs["ote"].model)),
+        (f["detector"], stages["dms2sca"]),
+        (f["sca"], stages["det2gwa"]),
+        (f["gwa"], stages["gwa2slit"]),
+        (f["slit_frame"], stages["slit2msa"]),
+        (f["msa_frame"], stages["msa2oteip"]),
+        (f["oteip"], stages["oteip2v23"]),
         (f["v2v3"], _named(va & Identity(2), "va_corr", ("v2", "v3", "lam", "name"), ("v2", "v3", "lam", "name"))),
         (f["v2v3vacorr"], _named(sky & Identity(2), "v2v3_to_sky", ("v2", "v3", "lam", "name"),
                                  ("ra", "dec", "lam", "name"))),
@@ -521,13 +603,7 @@ def build_slit_wcs(model, refs: dict, slits=None):
     wcs = WCS(pipeline)
     forward = wcs.forward_transform
     forward.inputs = ("x", "y", "name")
-    detector2slit = wcs.get_transform("detector", "slit_frame")
-    # astropy rebuilds a compound's inverse per access; both directions are evaluated
-    # through their compiled form (the same values, without astropy's per-node overhead)
-    slit2detector = compile_model(detector2slit.inverse)
-    detector2slit = compile_model(detector2slit)
-    boxes = {s.slit_id: bounding_box(detector2slit, s, inst.wrange, slit2detector) for s in slits}
     wcs.bounding_box = mbbox.CompoundBoundingBox.validate(
-        forward, boxes, selector_args=[("name", True)], order="F"
+        forward, dict(part.boxes), selector_args=[("name", True)], order="F"
     )
-    return wcs, slits
+    return wcs, list(part.slits)

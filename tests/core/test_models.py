@@ -44,3 +44,32 @@ def test_slit_model_from_new_model_goes_into_a_multislit_and_validates():
     container.validate()
     assert container.slits[0].name == "S400A1"
     np.testing.assert_array_equal(container.slits[0].data, data)
+
+
+def test_models_share_one_merged_schema_that_nothing_changes():
+    """new_model merges a class's schema once: every SlitModel it makes holds the same
+    merged tree, equal to what the class's own constructor merges; a model that extends
+    its schema gets a new tree and leaves the shared one as it was."""
+    import copy
+
+    data = np.ones((2, 3), dtype=np.float32)
+    a, b = new_model(SlitModel, data=data), new_model(SlitModel, data=data)
+    assert a._schema is b._schema
+    plain = SlitModel(data=data)
+    assert plain._schema is not a._schema
+    assert plain._schema == a._schema
+    before = copy.deepcopy(a._schema)
+    a.extend_schema({"type": "object", "properties": {"spec2_extra": {"type": "string"}}})
+    assert a._schema is not b._schema
+    assert new_model(SlitModel, data=data)._schema == before == b._schema
+
+
+def test_merging_other_schemas_is_unchanged():
+    from stdatamodels import schema as mschema
+
+    new_model(SlitModel)  # installs the lookup
+    schema = {"allOf": [{"type": "object", "properties": {"x": {"type": "number"}}},
+                        {"type": "object", "properties": {"y": {"type": "string"}}}]}
+    merged = mschema.merge_property_trees(schema)
+    assert merged["properties"].keys() == {"x", "y"}
+    assert mschema.merge_property_trees(schema) is not merged

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from spec2_nirspec import instrument as ins
-from spec2_nirspec.sim import references_wcs as rw
 from spec2_nirspec.extract_2d import slit_wcs
+from spec2_nirspec.sim import references_wcs as rw
 from spec2_nirspec.sim.exposures import Setup, blank_exposure
 from spec2_nirspec.wcs_model import NoSlitOnDetector, build_slit_wcs
 
@@ -262,3 +262,128 @@ def test_wcs_parity_with_jwst(wcs_refs, grating, detector, subarray, primary):
         # jwst reads our WCS too: its per-slit WCS of our model equals ours
         c = nirspec.nrs_wcs_set_input(mine, slit.name)
         np.testing.assert_array_equal(c(x, y)[2], b(x, y)[2])
+
+
+# --- the instrument part shared by the exposures of a batch ------------------------------
+
+
+def _world(model, slit_name, x=None, y=None):
+    """The slit's world coordinates at (x, y), by default on its bounding box's grid
+    (every 25th column); at least one pixel has finite values."""
+    from gwcs.wcstools import grid_from_bounding_box
+
+    wcs = slit_wcs(model.meta.wcs, slit_name)
+    if x is None:
+        x, y = (v[:, ::25] for v in grid_from_bounding_box(wcs.bounding_box))
+    out = wcs(x, y)
+    assert np.isfinite(out[2]).any()
+    return out
+
+
+def _fresh(model, refs):
+    """The WCS built with an empty cache (what the exposure gets on its own)."""
+    from spec2_nirspec.wcs_model import INSTRUMENT_CACHE
+
+    INSTRUMENT_CACHE.clear()
+    return build_slit_wcs(model, refs)[0]
+
+
+def test_dithered_exposures_share_the_instrument_part(wcs_refs):
+    """A second exposure with the same references and optical configuration but another
+    pointing reuses the first one's instrument stages and bounding boxes, and its world
+    coordinates are those of a WCS built for it alone (the sky part is its own)."""
+    from spec2_nirspec.wcs_model import INSTRUMENT_CACHE
+
+    refs = _open(_names(wcs_refs, "G235H"))
+    INSTRUMENT_CACHE.clear()
+    first, second = _exposure(Setup(grating="G235H")), _exposure(Setup(grating="G235H"))
+    second.meta.wcsinfo.ra_ref += 0.01
+    second.meta.wcsinfo.roll_ref = (second.meta.wcsinfo.roll_ref or 0.0) + 5.0
+    wcs1, _ = build_slit_wcs(first, refs)
+    wcs2, slits = build_slit_wcs(second, refs)
+    assert (INSTRUMENT_CACHE.misses, INSTRUMENT_CACHE.hits) == (1, 1)
+    for a, b in (("detector", "sca"), ("sca", "gwa"), ("gwa", "slit_frame"), ("slit_frame", "msa_frame")):
+        assert wcs1.get_transform(a, b) is wcs2.get_transform(a, b)
+    assert wcs1.get_transform("v2v3vacorr", "world") is not wcs2.get_transform("v2v3vacorr", "world")
+    second.meta.wcs = wcs2
+    alone = second.copy()
+    alone.meta.wcs = _fresh(second, refs)
+    for slit in slits:
+        box = wcs2.bounding_box[slit.slit_id].bounding_box()
+        assert box == alone.meta.wcs.bounding_box[slit.slit_id].bounding_box()
+        for p, q in zip(_world(second, slit.name), _world(alone, slit.name), strict=True):
+            np.testing.assert_array_equal(p, q)
+    # each slit's form of the instrument stages is shared too (extract_2d's cut-outs)
+    one, two = slit_wcs(wcs1, "S200A1"), slit_wcs(wcs2, "S200A1")
+    assert one.get_transform("sca", "gwa") is two.get_transform("sca", "gwa")
+    assert one.get_transform("v2v3vacorr", "world") is not two.get_transform("v2v3vacorr", "world")
+    first.meta.wcs = wcs1
+    ra1, ra2 = _world(first, "S200A1")[0], _world(second, "S200A1")[0]
+    assert np.nanmax(np.abs(ra1 - ra2)) > 1e-3  # the pointing did move the sky coordinates
+
+
+@pytest.mark.parametrize("change", ["gwa_xtilt", "velosys", "subarray", "references"])
+def test_another_configuration_never_gets_a_stale_model(wcs_refs, change):
+    """An exposure that differs from a cached one in a keyword the instrument model reads,
+    or in its reference files, builds its own: its wavelengths are those of a WCS built
+    for it alone, not the cached exposure's."""
+    from spec2_nirspec.wcs_model import INSTRUMENT_CACHE
+
+    refs = _open(_names(wcs_refs, "G235H"))
+    INSTRUMENT_CACHE.clear()
+    build_slit_wcs(_exposure(Setup(grating="G235H")), refs)
+    other = _exposure(Setup(grating="G235H", subarray="SUBS200A1" if change == "subarray" else "FULL"))
+    if change == "gwa_xtilt":
+        other.meta.instrument.gwa_xtilt += 0.002
+    elif change == "velosys":
+        other.meta.wcsinfo.velosys += 1000.0
+    elif change == "references":
+        refs = _open(_names(wcs_refs, "G235H"))  # the same files opened again: other models
+    other.meta.wcs, _ = build_slit_wcs(other, refs)
+    assert (INSTRUMENT_CACHE.misses, INSTRUMENT_CACHE.hits) == (2, 0)
+    alone = other.copy()
+    alone.meta.wcs = _fresh(other, refs)
+    for p, q in zip(_world(other, "S200A1"), _world(alone, "S200A1"), strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_no_slit_on_detector_is_said_again_from_the_cache(wcs_refs):
+    from spec2_nirspec.wcs_model import INSTRUMENT_CACHE
+
+    refs = _open(_names(wcs_refs, "G140M"))
+    INSTRUMENT_CACHE.clear()
+    for _ in range(2):
+        with pytest.raises(NoSlitOnDetector):
+            build_slit_wcs(_exposure(Setup(grating="G140M", detector="NRS2")), refs)
+    assert INSTRUMENT_CACHE.hits == 1
+
+
+def test_given_slits_are_cached_on_their_own_list(wcs_refs, caplog):
+    """build_slit_wcs(model, refs, slits) (MOS passes its slitlets): the cache keys on
+    the slit list, so another list builds its own part; a slit that misses the detector
+    is logged for every exposure, cached or not."""
+    import logging
+
+    from spec2_nirspec.wcs_model import INSTRUMENT_CACHE, open_fixed_slits
+
+    refs = _open(_names(wcs_refs, "G235H"))
+    INSTRUMENT_CACHE.clear()
+    model = _exposure(Setup(grating="G235H"))
+    fixed = open_fixed_slits(model)
+    two = [fixed[0], fixed[3]]
+    for _ in range(2):
+        wcs, slits = build_slit_wcs(model, refs, two)
+    assert [s.name for s in slits] == [fixed[0].name, fixed[3].name]
+    assert wcs.get_transform("gwa", "slit_frame").slit_ids == [fixed[0].slit_id, fixed[3].slit_id]
+    assert (INSTRUMENT_CACHE.misses, INSTRUMENT_CACHE.hits) == (1, 1)
+    build_slit_wcs(model, refs)
+    assert INSTRUMENT_CACHE.misses == 2
+
+    refs = _open(_names(wcs_refs, "G140M"))
+    nrs2 = _exposure(Setup(grating="G140M", detector="NRS2"))
+    with caplog.at_level(logging.INFO, logger="spec2"):
+        for _ in range(2):
+            with pytest.raises(NoSlitOnDetector):
+                build_slit_wcs(nrs2, refs)
+    dropped = [r.getMessage() for r in caplog.records if "does not reach detector NRS2" in r.getMessage()]
+    assert len(dropped) == 2 * len(fixed)
