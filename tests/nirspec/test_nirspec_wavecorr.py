@@ -37,7 +37,7 @@ def test_extract_2d_srctype_wavecorr_parity(step_data, case):
     theirs = SourceTypeStep.call(Extract2dStep.call(AssignWcsStep.call(str(path), **ov),
                                                     override_wavelengthrange=ov["override_wavelengthrange"]))
     refs = spec2_refs(step_data["paths"], grating, filt)
-    mine = hooks.srctype(hooks.extract_2d(hooks.assign_wcs(dm.open(path), refs)), {"source_type": ""})
+    mine = hooks.srctype(hooks.extract_2d(hooks.assign_wcs(dm.open(path), refs, path.parent)), {"source_type": ""})
     assert type(theirs) is type(mine)
     pairs = list(zip(theirs.slits, mine.slits, strict=True)) if case == "fs" else [(theirs, mine)]
     assert len(pairs) == (5 if case == "fs" else 1)
@@ -68,7 +68,7 @@ def test_wavecorr_moves_wavelengths_by_the_offset(step_data):
 
     path, grating, filt = step_data["fs"]
     refs = spec2_refs(step_data["paths"], grating, filt)
-    model = hooks.srctype(hooks.extract_2d(hooks.assign_wcs(dm.open(path), refs)), {"source_type": ""})
+    model = hooks.srctype(hooks.extract_2d(hooks.assign_wcs(dm.open(path), refs, path.parent)), {"source_type": ""})
     before = {s.name: s.wavelength.copy() for s in model.slits}
     model = hooks.wavecorr(model, refs)
     primary = next(s for s in model.slits if s.name == "S200A2")
