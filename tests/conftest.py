@@ -35,13 +35,15 @@ SLOW_FIXTURES = {
     "nis_wfss", "contam_run",
     # tests/nirspec/test_mos_parity.py: simulated MOS exposures, jwst's and spec2's steps on them
     "mos_sim", "mos_jwst", "mos_spec2", "mos_bad_inputs", "mos_nods",
+    # tests/nirspec/test_mos_end_to_end.py: nod + imprint visit, jwst's and spec2's calwebb_spec2
+    "mos_e2e",
     # tests/parallel marks its module slow itself (its fixture names are generic)
 }
 
 # The fixtures that run jwst (the oracle): a test that uses one is marked ``parity``.
 PARITY_FIXTURES = {
     "jwst_products", "jwst_lrs", "tsgrism_jwst", "tsgrism128_jwst", "wfss_jwst", "bkg_setup", "nrc_contam",
-    "nis_wfss", "contam_run", "mos_jwst", "mos_nods",
+    "nis_wfss", "contam_run", "mos_jwst", "mos_nods", "mos_e2e",
 }
 
 
