@@ -137,13 +137,16 @@ def _product_exposure(product, name, base, asn_path) -> Exposure:
     return Exposure(product_root(Path(name)), science[0], members, asn_path)
 
 
-def write_nod_association(path, rate_files, product_names):
+def write_nod_association(path, rate_files, product_names, extra_members=None):
     """Write a level-2 association in which each exposure is calibrated with the others
-    as its background members (a nod set), as jwst's ASN files spell it."""
+    as its background members (a nod set), as jwst's ASN files spell it.
+    ``extra_members`` ({exptype: [paths]}, e.g. {"imprint": [...]}) join every product."""
     products = []
     for name, science in zip(product_names, rate_files):
         members = [{"expname": Path(science).name, "exptype": "science"}]
         members += [{"expname": Path(other).name, "exptype": "background"} for other in rate_files if other != science]
+        members += [{"expname": Path(p).name, "exptype": kind}
+                    for kind, files in (extra_members or {}).items() for p in files]
         products.append({"name": name, "members": members})
     doc = {
         "asn_type": "spec2", "asn_rule": "Asn_Lv2SpecSpecial", "asn_id": "a3001",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,10 @@ class DemoCase:
     spectral_order: int = 1  # WFSS: the order compared
     tolerance: float = 0.03  # systematic limit of the verdict (see spec2.demo_verdict)
     products: list[Path] = field(default_factory=list)
+    # the products the case is judged on, and how a spectrum is read from one
+    # ((path, case) -> (wavelength, flux, error)); by default the x1d's first spectrum
+    judged_suffixes: tuple[str, ...] = ("_x1d.fits", "_x1dints.fits")
+    reader: Callable | None = None
 
 
 @dataclass
@@ -110,7 +115,8 @@ def _wfss_row(model, case):
 
 
 def measure(path: Path, case: DemoCase) -> Measured:
-    """Read one x1d product and check it against the case's truth."""
+    """Read one product (an x1d, or what the case's reader reads) and check it against
+    the case's truth."""
     from spec2.demo_verdict import (
         check_spectrum,
         check_transit,
@@ -118,10 +124,10 @@ def measure(path: Path, case: DemoCase) -> Measured:
         white_light,
     )
 
-    wl, flux, err = read_x1d(path, case)
+    wl, flux, err = (case.reader or read_x1d)(path, case)
     label = path.name
     if case.source_id is not None:
-        label += f" source {case.source_id}, order {case.spectral_order}"
+        label += f" source {case.source_id}" + (f", order {case.spectral_order}" if case.reader is None else "")
     m = Measured(path, label, wl, flux, err)
     lo_hi = case_range(case)
     if m.is_series:
@@ -165,7 +171,7 @@ def evaluate(case: DemoCase, results) -> CaseOutcome:
             outcome.errors.append(f"{r.name}: FAILED: {r.error}")
         case.products.extend(r.products)
     for product in case.products:
-        if product.name.endswith(("_x1d.fits", "_x1dints.fits")):
+        if product.name.endswith(case.judged_suffixes):
             try:
                 outcome.measured.append(measure(product, case))
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # unreadable: a failure, not a crash

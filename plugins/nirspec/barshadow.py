@@ -4,7 +4,7 @@ Uniform (extended) light through a slitlet of several shutters is dimmed where t
 between shutters sit. The BARSHADOW reference holds the shadow of a lone open shutter
 (``data1x1``) and of the middle shutter of three open ones (``data1x3``), each over two
 shutter pitches in y (rows, CRVAL2/CDELT2: -1..1 in 1001 rows, so one pitch is 500 rows)
-and wavelength in x (columns, CRVAL1/CDELT1 in micron).
+and wavelength in x (columns, CRVAL1/CDELT1 in metres, as the WCS gives wavelengths).
 
 The shadow of a whole slitlet is joined from half-shutter pieces of those tables, one
 per shutter boundary, chosen by whether the shutters on either side of it are open or

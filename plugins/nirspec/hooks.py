@@ -329,10 +329,11 @@ def extract(model, refs, params):
 @hookimpl
 def spec2_demo_data(directory, cache):
     """A full-frame fixed-slit exposure (a source off-centre in S200A1, sky in the other
-    four slits) and a BOTS transit series, on NRS1."""
+    four slits), a BOTS transit series and a MOS visit (nods and imprint), on NRS1."""
     import numpy as np
 
     from spec2.demo import DemoCase
+    from spec2_nirspec.demo_mos import mos_demo_case
     from spec2_nirspec.sim.exposures import (
         Setup,
         default_spectrum,
@@ -360,4 +361,5 @@ def spec2_demo_data(directory, cache):
         DemoCase(name="NIRSpec BOTS", description=f"G395H/F290LP S1600A1, {nints} integrations with a 1 % transit",
                  inputs=[bots], truth_wavelength=wl, truth_flux=truth, light_curve=curve,
                  wavelength_range=(2.95, 4.0), tolerance=0.02),
+        mos_demo_case(directory, cache),
     ]

@@ -113,6 +113,23 @@ def test_x1d_and_x1dints_products_judged(tmp_path):
     assert not flat.passed and flat.checks[0].passed and not flat.checks[1].passed
 
 
+def test_a_case_with_its_own_reader_is_judged_on_its_products_only(tmp_path):
+    """A case without an x1d (NIRSpec MOS on this branch) names the products it is judged
+    on and how a spectrum is read from them; x1d products are then not judged."""
+    s2d, x1d = tmp_path / "a_s2d.fits", write_x1d(tmp_path / "a_x1d.fits", 0.5 * truth(WL), 0.001)
+    s2d.write_text("stand-in")
+    read = []
+
+    def reader(path, case):
+        read.append(path)
+        return WL, truth(WL), 0.001 * truth(WL)
+
+    judged = case(judged_suffixes=("_s2d.fits",), reader=reader, source_id=7)
+    outcome = evaluate(judged, [ExposureResult("a", products=[x1d, s2d])])
+    assert read == [s2d] and outcome.passed
+    assert outcome.checks[0].label == "a_s2d.fits source 7"  # no spectral order: not a WFSS x1d
+
+
 def test_failed_exposure_or_no_spectrum_fails_the_case(tmp_path):
     good = write_x1d(tmp_path / "a_x1d.fits", truth(WL), 0.001)
     failed = evaluate(case(), [ExposureResult("a", products=[good]), ExposureResult("b", error="boom")])

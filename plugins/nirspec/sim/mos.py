@@ -12,9 +12,14 @@ sky into every open shutter, extended sources as uniform surface brightness over
 slitlet and point sources as a wavelength-dependent Gaussian along the slit at their
 planned position; noise and bad pixels as for the fixed slits.
 
-Count rates are MJy / :data:`RESPONSE` (a flat response: the MOS calibration files
-belong with the calibration steps); off-centre point sources are injected at the
-slit-centre wavelength (no wavecorr truth yet).
+Count rates are what the MOS calibration references imply (``slit_count_rate``): the
+quadrant F-flat x S-flat x D-flat, the MOS path loss (a point source by its position in
+its shutter, uniform light by the shutter configuration), the bar shadow on uniform
+light, the MOS photometric response and each shutter's pixel solid angle; an off-centre
+point source's light is shifted along the dispersion as the wavecorr reference says.
+The truths are the analytic functions the reference files tabulate
+(:mod:`spec2_nirspec.sim.references_cal`), so a calibrated ``_cal`` gives back the
+injected surface brightness (MJy/sr) or flux density (MJy).
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from spec2_nirspec import instrument as ins
 from spec2_nirspec.sim import msa_quadrants as msaq
 
 PROGRAM = "01234"
-RESPONSE = 1.0e-11  # MJy per DN/s, every pixel and wavelength
 SKY_MJY_SR = 0.3
 NOD_OFFSETS = {1: 0, 2: 1, 3: -1}  # dither point -> primary shutter offset (columns)
 POINT, EXTENDED = "POINT", "EXTENDED"
@@ -237,7 +241,19 @@ class MosSetup:
     metadata_id: int = 1
     dither: int = 1
     seed: int = 11
+    leakage: bool = False  # add the light leaking through the closed MSA (see leakage_rate)
+    imprint: bool = False  # an imprint (leakage calibration) exposure: the leakage alone
     extra: dict = field(default_factory=dict)
+
+
+def leakage_rate(detector, shape):
+    """DN/s leaking through the closed MSA shutters and their gaps onto the detector: a
+    faint glow, brighter towards the detector's centre, the same in a science exposure and
+    in its imprint exposure (which imprint_subtract removes)."""
+    ny, nx = shape
+    y, x = np.mgrid[0:ny, 0:nx]
+    level = 0.012 if detector == "NRS1" else 0.008  # about a third of the sky's DN/s in a shutter
+    return level * np.exp(-(((x - nx / 2) / (0.6 * nx)) ** 2 + ((y - ny / 2) / (0.5 * ny)) ** 2))
 
 
 def _spectrum(wavelength_um):
@@ -246,7 +262,64 @@ def _spectrum(wavelength_um):
     return default_spectrum(wavelength_um)
 
 
-def simulate_mos_exposure(path, setup: MosSetup, ref_paths, msa_path, slitlets, spectrum=_spectrum):
+def extended_brightness(planned: Slitlet, wavelength_um, spectrum=_spectrum):
+    """Surface brightness (MJy/sr) of an extended source, uniform over its slitlet."""
+    return planned.scale * spectrum(wavelength_um) / spectrum(2.0) * 2.0
+
+
+def point_flux(planned: Slitlet, wavelength_um, spectrum=_spectrum):
+    """Flux density (MJy) of a point source."""
+    return planned.scale * spectrum(wavelength_um) * 1e-6
+
+
+def slit_count_rate(slit, planned: Slitlet, setup: MosSetup, x, y, ys, lam_um, spectrum=_spectrum,
+                    sky=SKY_MJY_SR):
+    """Noiseless DN/s at the pixels (x, y; slit-frame y ``ys``, wavelength ``lam_um``) of
+    one slit: the sky and any extended source as uniform light through the shutters'
+    path loss and bar shadow, a point source as its PSF along the slit at its planned
+    position with its point-source path loss, at its own wavelength (off-centre across
+    the shutter, its light lands shifted along the dispersion, as wavecorr undoes), all
+    through the flat field and the photometric response (and for surface brightness the
+    pixel's solid angle) of the MOS references -- or the fixed-slit ones for a fixed
+    slit of the configuration, as the pipelines calibrate it. NaN off the slit."""
+    from spec2_nirspec.sim import references_cal as cal
+
+    filt = ins.FILTER_FOR[setup.grating]
+    fixed = slit.quadrant == 5
+    state = slit.shutter_state or "x"
+    if fixed:
+        area = cal.slit_area_sr(slit.name)
+        flat = lambda lam: cal.flat_truth(setup.detector, x, y, lam, slit.name, filt, setup.grating)
+        response = lambda lam: cal.photom_truth(slit.name, filt, setup.grating, lam)
+        uniform = cal.pathloss_truth(slit.name, lam_um, 0.0, 0.0, "EXTENDED")
+        height, aperture = ins.FIXED_SLITS[slit.name][3][1], slit.name
+    else:
+        area = cal.shutter_area_sr(slit.quadrant, slit.xcen, slit.ycen)
+        flat = lambda lam: cal.mos_flat_truth(setup.detector, x, y, lam, slit.quadrant, slit.xcen, slit.ycen)
+        response = lambda lam: cal.mos_photom_truth(setup.grating, lam)
+        yscale = slit.slit_yscale or 1.15
+        uniform = (cal.mos_slitlet_pathloss_truth(state, lam_um, 0.0, 0.0, "EXTENDED")
+                   * cal.slitlet_barshadow_truth(state, ys / yscale, lam_um))
+        height, aperture = msaq.OPEN_ARCSEC[1], "S200A1"  # a shutter is 0.2" wide, as S200A1
+    brightness = np.full(lam_um.shape, sky)
+    if planned.kind == EXTENDED:
+        brightness = brightness + extended_brightness(planned, lam_um, spectrum)
+    dn = brightness * area * uniform * flat(lam_um) / response(lam_um)
+    if planned.kind in (POINT, "virtual") and slit.source_xpos is not None:
+        xpos, ypos = float(slit.source_xpos), float(slit.source_ypos)
+        offset_px = cal.wavecorr_offset_truth(aperture, lam_um * 1e-6, xpos)
+        lam_src = lam_um + offset_px * np.gradient(lam_um, axis=1)
+        sigma = ins.psf_sigma_arcsec(lam_src)
+        d_arcsec = (ys - ypos) * height
+        profile = 0.1 / (np.sqrt(2 * np.pi) * sigma) * np.exp(-0.5 * (d_arcsec / sigma) ** 2)
+        throughput = (cal.pathloss_truth(slit.name, lam_src, xpos, ypos, "POINT") if fixed
+                      else cal.mos_slitlet_pathloss_truth(state, lam_src, xpos, ypos, "POINT"))
+        dn = dn + point_flux(planned, lam_src, spectrum) * profile * throughput * flat(lam_src) / response(lam_src)
+    return dn
+
+
+def simulate_mos_exposure(path, setup: MosSetup, ref_paths, msa_path, slitlets, spectrum=_spectrum,
+                          sky=SKY_MJY_SR):
     """Write one NRS_MSASPEC _rate file seeing the configuration of ``msa_path``; return
     (path, the slits on its detector)."""
     from spec2_nirspec.msa_metadata import open_msa_slits
@@ -287,43 +360,44 @@ def simulate_mos_exposure(path, setup: MosSetup, ref_paths, msa_path, slitlets, 
     plan = {s.fixed_slit or s.slitlet_id: s for s in slitlets}
 
     ny, nx = model.data.shape
-    rate = np.zeros((ny, nx))
-    pixel_sr = ins.pixel_area_sr()
+    rate = leakage_rate(setup.detector, (ny, nx)) if setup.leakage else np.zeros((ny, nx))
+    if setup.imprint:  # the light path closed: only what leaks through the MSA reaches the detector
+        m.exposure.imprint = True
+        slits = []
     for slit in slits:
-        planned = plan[slit.name]
         x, y, ys, lam = slit_pixels(wcs, slit.slit_id, (ny, nx))
-        inside = np.isfinite(lam)
-        lam_um = lam * 1e6
-        signal = np.full(lam.shape, SKY_MJY_SR * pixel_sr)
-        if planned.kind == EXTENDED:
-            signal += planned.scale * spectrum(lam_um) / spectrum(2.0) * 2.0 * pixel_sr
-        elif planned.kind in (POINT, "virtual") and slit.source_xpos is not None:
-            height = msaq.OPEN_ARCSEC[1] if slit.quadrant != 5 else ins.FIXED_SLITS[slit.name][3][1]
-            d_arcsec = (ys - slit.source_ypos) * height
-            sigma = ins.psf_sigma_arcsec(lam_um)
-            profile = 0.1 / (np.sqrt(2 * np.pi) * sigma) * np.exp(-0.5 * (d_arcsec / sigma) ** 2)
-            signal += planned.scale * spectrum(lam_um) * 1e-6 * profile
-        dn = signal / RESPONSE
-        inside &= np.isfinite(dn)
+        dn = slit_count_rate(slit, plan[slit.name], setup, x.astype(int), y.astype(int), ys, lam * 1e6, spectrum,
+                             sky)
+        inside = np.isfinite(dn)  # off the slit, or where the source's own wavelength is undefined
         rate[y[inside].astype(int), x[inside].astype(int)] += dn[inside]
     _add_noise(model, rate, rng, None)
     model.save(str(path))
     return Path(path), slits
 
 
-def simulate_mos(directory, cache, detectors=("NRS1", "NRS2"), grating="G235M", large=False, dithers=(1,)):
+def simulate_mos(directory, cache, detectors=("NRS1", "NRS2"), grating="G235M", large=False, dithers=(1,),
+                 imprint=False, sky=SKY_MJY_SR):
     """The reference files, an MSA metadata file and one exposure per detector and dither
-    point; returns {"msa": path, "slitlets": [...], (detector, dither): rate path}."""
+    point; returns {"msa": path, "slitlets": [...], (detector, dither): rate path}.
+
+    With several ``dithers`` (nod points) or ``imprint``, also a spec2 association per
+    detector, ``("asn", detector)``: a product per dither point whose ``background``
+    members are the other nod points (MOS nod subtraction) and whose ``imprint`` member is
+    the detector's imprint exposure, ``("imprint", detector)``; every exposure then holds
+    the light leaking through the MSA that the imprint measures. Without nods the MOS
+    background is the master background from the background slitlets (no members).
+    """
+    from spec2.association import write_nod_association
     from spec2_nirspec.sim.exposures import (
+        Setup,
         _reference_models,
         _wcs_paths,
         write_references,
     )
+    from spec2_nirspec.sim.references_cal import write_mos_reference_set
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    from spec2_nirspec.sim.references_cal import write_mos_reference_set
-
     paths = write_references(cache)
     write_mos_reference_set(cache)  # the MOS calibration files, selected for NRS_MSASPEC
     paths["msaoper"] = cache.publish("nirspec", "msaoper", ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.TYPE"),
@@ -332,15 +406,25 @@ def simulate_mos(directory, cache, detectors=("NRS1", "NRS2"), grating="G235M", 
     slitlets = large_configuration() if large else default_configuration()
     # a second configuration of the visit, which these exposures must not pick up
     other = [Slitlet(1, 2, 30, (70, 71, 72), POINT, 0.9), Slitlet(2, 3, 40, (10,), EXTENDED, 0.3)]
-    from spec2_nirspec.sim.exposures import Setup
-
     refs = _reference_models(_wcs_paths(paths, Setup(grating=grating)))
     msa = write_msa_file(directory / f"jw{PROGRAM}005001_01_msa.fits", slitlets, refs, ins.FILTER_FOR[grating],
                          others={2: other})
     out: dict = {"msa": msa, "slitlets": slitlets, "references": paths}
     for det in detectors:
+        rates = []
         for d in dithers:
             name = f"jw{PROGRAM}005001_01101_0000{d}_{det.lower()}_rate.fits"
-            out[(det, d)], _ = simulate_mos_exposure(directory / name, MosSetup(grating, det, dither=d, seed=30 + d),
-                                                     paths, msa, slitlets)
+            setup = MosSetup(grating, det, dither=d, seed=30 + d, leakage=imprint)
+            out[(det, d)], _ = simulate_mos_exposure(directory / name, setup, paths, msa, slitlets, sky=sky)
+            rates.append(out[(det, d)])
+        extra = {}
+        if imprint:
+            name = f"jw{PROGRAM}005001_01102_00001_{det.lower()}_rate.fits"
+            setup = MosSetup(grating, det, dither=1, seed=50, leakage=True, imprint=True)
+            out[("imprint", det)], _ = simulate_mos_exposure(directory / name, setup, paths, msa, slitlets, sky=sky)
+            extra["imprint"] = [out[("imprint", det)]]
+        if len(dithers) > 1 or imprint:
+            asn = directory / f"jw{PROGRAM}-a3005_spec2_{det.lower()}_asn.json"
+            out[("asn", det)] = write_nod_association(asn, rates, [p.name.replace("_rate.fits", "") for p in rates],
+                                                      extra_members=extra)
     return out

@@ -64,15 +64,21 @@ def dflat_cube(detector):
     return np.array(planes, dtype=np.float32)
 
 
-def flat_truth(detector, x_full, y_full, wavelength_um, slit, filt, grating):
-    """Total flat F x S x D at full-frame pixels (0-based) and wavelengths (um)."""
+def detector_flat_truth(detector, x_full, y_full, wavelength_um):
+    """The spectrograph and detector flats S x D at full-frame pixels (0-based) and
+    wavelengths (um); shared by fixed slits and MSA shutters."""
     lam = np.asarray(wavelength_um, float)
     cube = dflat_cube(detector)
     k = np.clip(np.searchsorted(DFLAT_PLANES, lam) - 1, 0, len(DFLAT_PLANES) - 2)
     p = (lam - DFLAT_PLANES[k]) / (DFLAT_PLANES[k + 1] - DFLAT_PLANES[k])
     d = (1 - p) * cube[k, y_full, x_full] + p * cube[k + 1, y_full, x_full]
     s = sflat_image(detector)[y_full, x_full]
-    return _fore_table(slit, lam) * s * _sflat_table(lam) * d * _dflat_table(lam)
+    return s * _sflat_table(lam) * d * _dflat_table(lam)
+
+
+def flat_truth(detector, x_full, y_full, wavelength_um, slit, filt, grating):
+    """Total flat F x S x D at full-frame pixels (0-based) and wavelengths (um)."""
+    return _fore_table(slit, wavelength_um) * detector_flat_truth(detector, x_full, y_full, wavelength_um)
 
 
 PATHLOSS_WL = np.linspace(0.55, 5.45, 50)  # um
@@ -395,8 +401,9 @@ def write_reference_set(cache, detectors=ins.DETECTORS):
 MOS_TYPE = "NRS_MSASPEC"
 MSA_SHAPE = (171, 365)  # (ycen, xcen) of one quadrant
 QUAD_FLAT_PLANES = np.array([0.6, 1.5, 3.0, 5.3])  # um
-BARSHADOW_WL = (0.5, 0.05)  # um: CRVAL1, CDELT1 over 101 columns
-MOS_PATHLOSS_POS = np.linspace(-0.5, 0.5, 11)
+BARSHADOW_WL = (0.5, 0.05)  # um: the wavelength of the first column and the step, over 101 columns
+# fine enough that bilinear interpolation of the point-source throughput stays within 0.02 %
+MOS_PATHLOSS_POS = np.linspace(-0.5, 0.5, 41)
 
 
 def _mos_meta(model, reftype, description, **keys):
@@ -478,7 +485,7 @@ def write_mos_pathloss(path):
     step = float(MOS_PATHLOSS_POS[1] - MOS_PATHLOSS_POS[0])
     apertures = []
     for name, shutters in (("MOS1x1", 1), ("MOS1x3", 3)):
-        ys = np.linspace(-0.5 * shutters, 0.5 * shutters, 10 * shutters + 1)
+        ys = np.linspace(-0.5 * shutters, 0.5 * shutters, round(shutters / step) + 1)
         cube = mos_pathloss_truth(shutters, wl[:, None, None], MOS_PATHLOSS_POS[None, None, :], ys[None, :, None],
                                   "POINT")
         apertures.append({
@@ -511,7 +518,8 @@ def barshadow_truth(y_pitch, wavelength_um, neighbours_open):
 
 def write_barshadow(path, grating="ANY"):
     """BarshadowModel: data1x1/data1x3 [1001 rows of y from -1 to 1 pitch, 101
-    wavelengths], their variances, and the CRVAL/CDELT keywords jwst reads."""
+    wavelengths], their variances, and the CRVAL/CDELT keywords jwst reads
+    (wavelengths in metres)."""
     from stdatamodels.jwst.datamodels import BarshadowModel
 
     m = _mos_meta(BarshadowModel(), "barshadow", "Simulated MSA bar shadows", grating=grating)
@@ -521,7 +529,8 @@ def write_barshadow(path, grating="ANY"):
     m.data1x3 = barshadow_truth(y, lam, True).astype(np.float32)
     m.var1x1 = np.full((1001, 101), 1e-6, np.float32)
     m.var1x3 = np.full((1001, 101), 1e-6, np.float32)
-    m.crval1, m.cdelt1 = BARSHADOW_WL
+    # in metres, as CRDS's files: the pipelines read them against the WCS's wavelengths (m)
+    m.crval1, m.cdelt1 = BARSHADOW_WL[0] * 1e-6, BARSHADOW_WL[1] * 1e-6
     m.crval2, m.cdelt2 = -1.0, 0.002
     m.save(path)
     return path
@@ -613,6 +622,87 @@ def write_mos_apcorr(path):
     m.sizeunit = "pixels"
     m.save(path)
     return path
+
+
+# ---------------------------------------------------------------------------------------
+# MOS truths of a whole slitlet: what the simulator injects through
+# ---------------------------------------------------------------------------------------
+# A slitlet is described as the MSA metadata gives it: ``shutter_state`` ("1" open, "0"
+# closed, "x" the source's shutter; bottom shutter first), the source shutter (quadrant,
+# xcen, ycen) and the source position in the slit frame (-0.5..0.5 of a shutter).
+
+
+def mos_flat_truth(detector, x_full, y_full, wavelength_um, quadrant, xcen, ycen):
+    """F x S x D behind MSA shutter (quadrant, xcen, ycen): the quadrant's fore-optics
+    shape, the shutter's own throughput, the spectrograph and detector flats."""
+    lam = np.asarray(wavelength_um, float)
+    return (_msa_fore_table(quadrant, lam) * msa_shutter_flat_truth(quadrant, xcen, ycen, lam)
+            * detector_flat_truth(detector, x_full, y_full, lam))
+
+
+def _open_neighbours(shutter_state):
+    """(below open, above open) of the source shutter; beyond the slitlet's ends is closed.
+    Without a source shutter (background slitlet) the middle one stands in."""
+    k = shutter_state.find("x")
+    k = (len(shutter_state) - 1) // 2 if k < 0 else k
+    below = k > 0 and shutter_state[k - 1] != "0"
+    above = k < len(shutter_state) - 1 and shutter_state[k + 1] != "0"
+    return below, above
+
+
+def mos_slitlet_pathloss_truth(shutter_state, wavelength_um, xpos, ypos, source_type):
+    """Throughput of a slitlet for its source (slit-frame position) or uniform light.
+    Uniform: a lone shutter passes its open fraction (the 1x1 value), one with open
+    neighbours the 1x3 value, a two-shutter slitlet halfway between. Point: the PSF cut
+    by the source shutter and the bars of a one-shutter (both neighbours closed) or a
+    three-shutter slit, the source sitting in the lower (upper) shutter of the three when
+    only its upper (lower) neighbour is open."""
+    below, above = _open_neighbours(shutter_state)
+    if source_type == "EXTENDED":
+        if len(shutter_state) == 2:
+            return 0.5 * (mos_pathloss_truth(1, wavelength_um, 0, 0, "EXTENDED")
+                          + mos_pathloss_truth(3, wavelength_um, 0, 0, "EXTENDED"))
+        return mos_pathloss_truth(1 if not (below or above) else 3, wavelength_um, 0, 0, "EXTENDED")
+    if not (below or above):
+        return mos_pathloss_truth(1, wavelength_um, xpos, ypos, "POINT")
+    shift = -1.0 if above and not below else (1.0 if below and not above else 0.0)
+    return mos_pathloss_truth(3, wavelength_um, xpos, ypos + shift, "POINT")
+
+
+def slitlet_barshadow_truth(shutter_state, y_pitch, wavelength_um):
+    """Shade of the bars on uniform light at slit-frame y (in shutter pitches, 0 at the
+    source shutter's centre; at the middle shutter's for a background slitlet). Between
+    two shutter centres the bar between them shades as in a three-shutter slit when
+    both are open, as at the end of a lone shutter when one is closed; a closed pair lets
+    through only the deepest shade; beyond the end shutters light falls off as past a
+    lone shutter's bar. The first shutter counts as open (its light is what is there)."""
+    y = np.asarray(y_pitch, float)
+    lam = np.asarray(wavelength_um, float)
+    n = len(shutter_state)
+    k_src = shutter_state.find("x")
+    k_src = (n - 1) // 2 if k_src < 0 else k_src
+    t = y + k_src  # position in pitches from the first shutter's centre
+    k = np.clip(np.floor(np.nan_to_num(t)), -1, n - 1).astype(int)  # the centre below
+    u = t - k  # 0..1 from that centre to the next
+    is_open = np.array([True] + [c != "0" for c in shutter_state[1:]])
+    lower = np.where(k >= 0, is_open[np.clip(k, 0, n - 1)], True)
+    upper = np.where(k < n - 1, is_open[np.clip(k + 1, 0, n - 1)], True)
+    deepest = barshadow_truth(1.0, lam, False)  # a lone shutter's shade is deepest a pitch from its centre
+    out = np.where(lower & upper, barshadow_truth(u - 1.0, lam, True), deepest)
+    out = np.where(lower & ~upper, barshadow_truth(u, lam, False), out)
+    out = np.where(~lower & upper, barshadow_truth(u - 1.0, lam, False), out)
+    out = np.where(k < 0, barshadow_truth(u - 1.0, lam, False), out)  # below the first centre
+    return np.where(k >= n - 1, barshadow_truth(u, lam, False), out)  # above the last
+
+
+def mos_photom_truth(grating, wavelength_um):
+    """MJy per DN/s of a point source seen through an MSA shutter."""
+    return mos_photmj(grating) * relresponse(grating, wavelength_um)
+
+
+def shutter_area_sr(quadrant, xcen, ycen):
+    """Solid angle of a pixel behind an MSA shutter (sr)."""
+    return shutter_area_arcsec2(quadrant, xcen, ycen) * A2_TO_SR
 
 
 def write_mos_reference_set(cache, detectors=ins.DETECTORS):
