@@ -156,3 +156,20 @@ def test_fixed_slits_in_msa_cal_match_jwst(mosx_run, mosx_jwst_cal):
                     np.testing.assert_array_equal(a, b)
                 else:
                     np.testing.assert_allclose(a, b, rtol=1e-5, atol=0, equal_nan=True, err_msg=name)
+
+
+def test_products_open_in_specutils_and_jwst(mosx_run):
+    """The _x1d and _s2d read with specutils' JWST readers (one spectrum per slitlet and
+    fixed slit, as for jwst's own products) and the _cal with jwst's datamodels."""
+    from jwst import datamodels as jdm
+    from specutils import SpectrumList
+
+    products = mosx_run["products"]
+    with jdm.open(products["cal"]) as cal:
+        names = [s.name for s in cal.slits]
+    assert len(names) >= 10 and names[-1] == "S200A1"  # the fixed slit after the slitlets
+    for kind, unit in (("x1d", "Jy"), ("s2d", "MJy")):
+        spectra = SpectrumList.read(products[kind])
+        assert len(spectra) == len(names), kind
+        assert all(s.spectral_axis.unit == "um" for s in spectra)
+        assert str(spectra[0].flux.unit) == unit, kind
