@@ -195,7 +195,9 @@ def check_recipe(pm, recipe: Recipe, exp_type: str, stepdefs) -> None:
         raise UnsupportedModeError(f"recipe for {exp_type} names unknown steps {unknown}")
     claims = claims_of(pm)
     unclaimed = [(s, t) for s, t in recipe.typed_steps(exp_type) if claims.owner(t, s) is None]
-    for t in dict.fromkeys(t for _, t in unclaimed):
+    if unclaimed:
+        # Report the first exposure type lacking an implementation, with all its steps.
+        t = unclaimed[0][1]
         names = [s for s, u in unclaimed if u == t]
         raise UnsupportedModeError(
             f"no plugin implements step{'s' if len(names) > 1 else ''} {', '.join(names)} "
