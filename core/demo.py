@@ -33,7 +33,7 @@ class DemoCase:
     truth_flux: np.ndarray  # Jy, out of transit for time series
     light_curve: np.ndarray | None = None  # relative flux per integration (time series)
     wavelength_range: tuple[float, float] | None = None  # where to compare (micron)
-    source_id: int | None = None  # WFSS: the catalog source the truth belongs to
+    source_id: int | None = None  # WFSS, MOS: the source the truth belongs to
     spectral_order: int = 1  # WFSS: the order compared
     tolerance: float = 0.03  # systematic limit of the verdict (see spec2.demo_verdict)
     products: list[Path] = field(default_factory=list)
@@ -88,14 +88,20 @@ class CaseOutcome:
 
 def read_x1d(path, case: DemoCase):
     """(wavelength, flux, error) of the spectrum the case compares: the first spectrum, or
-    for WFSS the case's source in the case's order (NaN when the source has none there);
+    the case's source (``source_id``) among the slits of a multi-slit x1d (MOS), or for
+    WFSS the case's source in the case's order (NaN when the source has none there);
     time series: one row per integration, on the first integration's wavelengths."""
     from stdatamodels.jwst import datamodels
 
     with datamodels.open(path) as m:
         if isinstance(m, datamodels.WFSSMultiSpecModel):
             return _wfss_row(m, case)
-        table = m.spec[0].spec_table
+        spec = m.spec[0]
+        if case.source_id is not None:
+            spec = next((s for s in m.spec if s.source_id == case.source_id), None)
+            if spec is None:
+                raise KeyError(f"no spectrum of source {case.source_id} in {Path(path).name}")
+        table = spec.spec_table
         wl, flux, err = (np.asarray(table[c], float) for c in ("WAVELENGTH", "FLUX", "FLUX_ERROR"))
     if flux.ndim == 2:
         return wl[0], flux, err

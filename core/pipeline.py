@@ -241,9 +241,11 @@ def step_params(stepdef: StepDef, step: Step, options: RunOptions, crds: dict | 
     return params
 
 
-def set_status(model, stepdef: StepDef, status: str):
-    if stepdef.cal_step:
-        setattr(model.meta.cal_step, stepdef.cal_step, status)
+def set_status(model, stepdef: StepDef, status: str, on_request=False):
+    """Record a step's status; ``on_request``: the user skipped it (see StepDef.skipped_as)."""
+    keyword = (stepdef.skipped_as if on_request else None) or stepdef.cal_step
+    if keyword:
+        setattr(model.meta.cal_step, keyword, status)
 
 
 def record_references(model, used: dict, context):
@@ -266,7 +268,7 @@ def run_step(hook, stepdef, model, refs, params, context, skip=None):
     """
     t0 = time.perf_counter()
     if skip:
-        set_status(model, stepdef, SKIPPED)
+        set_status(model, stepdef, SKIPPED, on_request=True)
         log.info("  %-14s SKIPPED (%s)", stepdef.name, skip)
         return model, SKIPPED, 0.0, {}
     refs.set_model(model)

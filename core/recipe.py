@@ -143,6 +143,10 @@ class StepDef:
                  that makes a product never changes its input.
     off_by_default -- the step runs only when the user sets ``NAME.skip=false``
     extra_products -- suffixes of extra products the step may hand back (``_masterbg1d``)
+    skipped_as -- the ``meta.cal_step`` attribute a skip the user asked for is recorded
+                 under, when it is not ``cal_step``: stpipe records a skipped step under
+                 the step's name (``cal_step.master_background_mos``) while the step
+                 records its own outcomes under its keyword (``cal_step.master_background``)
     rewrites_members -- association member types (``background``) whose members the
                  step may replace, in the ``members`` dict its hook receives, with
                  datamodels it made from them; the steps after it receive those (NIRSpec
@@ -161,6 +165,7 @@ class StepDef:
     off_by_default: bool = False
     extra_products: tuple[str, ...] = ()
     rewrites_members: tuple[str, ...] = ()
+    skipped_as: str | None = None
 
     def __post_init__(self):
         names = [p.name for p in self.params]
@@ -176,6 +181,11 @@ class StepDef:
             if p.name == name:
                 return p
         raise KeyError(name)
+
+    @property
+    def status_keywords(self) -> tuple[str, ...]:
+        """Every ``meta.cal_step`` attribute the step's status may be recorded under."""
+        return tuple(k for k in (self.cal_step, self.skipped_as) if k)
 
     @property
     def defaults(self) -> dict:
@@ -469,7 +479,7 @@ CORE_STEPS = {
                 Param("inverse", "bool", False, "add the master background instead of subtracting it"),
             ),
             "multi-slit master background from background slitlets, decalibrated and subtracted",
-            extra_products=("masterbg1d", "masterbg2d", "bkgx1d"),
+            extra_products=("masterbg1d", "masterbg2d", "bkgx1d"), skipped_as="master_background_mos",
         ),
         StepDef("flat_field", "flat", "flat_field", (inverse_param("flat field"),), "divide by the flat field",
                 reftypes=("flat", "fflat", "sflat", "dflat")),

@@ -63,12 +63,10 @@ def merge_slits(model, parts, stepdefs):
     for part in parts:
         for item in (part.spec if spectra else part.slits):
             (merged.spec if spectra else merged.slits).append(item)
-    for stepdef in stepdefs:
-        if not stepdef.cal_step:
-            continue
-        statuses = [getattr(p.meta.cal_step, stepdef.cal_step, None) for p in parts]
+    for keyword in {k for stepdef in stepdefs for k in stepdef.status_keywords}:
+        statuses = [getattr(p.meta.cal_step, keyword, None) for p in parts]
         statuses = [s for s in statuses if s]
         if statuses:
             best = min(statuses, key=lambda s: _ORDER.index(s) if s in _ORDER else len(_ORDER))
-            setattr(merged.meta.cal_step, stepdef.cal_step, best)
+            setattr(merged.meta.cal_step, keyword, best)
     return merged

@@ -35,8 +35,8 @@ SLOW_FIXTURES = {
     "nis_wfss", "contam_run",
     # tests/nirspec/test_mos_parity.py: simulated MOS exposures, jwst's and spec2's steps on them
     "mos_sim", "mos_jwst", "mos_spec2", "mos_bad_inputs", "mos_nods",
-    # tests/nirspec/test_mos_extract1d.py: spec2 process on a MOS exposure, jwst's extract_1d and spec2 on it
-    "mosx_run", "mosx_jwst", "mosx_jwst_cal",
+    # tests/nirspec/test_mos_extract1d.py: spec2 process on a MOS exposure, jwst's calwebb_spec2 on it
+    "mosx_run", "mosx_jwst",
     # tests/nirspec/test_mos_end_to_end.py: nod + imprint visit, jwst's and spec2's calwebb_spec2
     "mos_e2e",
     # tests/parallel marks its module slow itself (its fixture names are generic)
@@ -46,7 +46,7 @@ SLOW_FIXTURES = {
 PARITY_FIXTURES = {
     "jwst_products", "jwst_lrs", "tsgrism_jwst", "tsgrism128_jwst", "wfss_jwst", "bkg_setup", "nrc_contam",
     "nis_wfss", "contam_run", "mos_jwst", "mos_nods", "mos_e2e",
-    "mosx_jwst", "mosx_jwst_cal",
+    "mosx_jwst",
 }
 
 

@@ -92,13 +92,18 @@ def phase_apcorr(pixphase, wl_ref, sizes, table, wavelength, npixels, phase=0.5)
     rows, size = rows[increasing], size[:, increasing]
     wl, cols = wavelength[rows], np.arange(rows.size)
     i = np.clip(np.searchsorted(wl_ref, wl, side="right") - 1, 0, len(wl_ref) - 2)
-    tx = (wl - wl_ref[i]) / (wl_ref[i + 1] - wl_ref[i])
     n = np.clip(npixels[rows], size[0], size[-1])
     j = np.minimum(np.sum(size[1:] <= n, axis=0), size.shape[0] - 2)
     y0, y1 = size[j, cols], size[j + 1, cols]
-    ty = (n - y0) / (y1 - y0)
-    value = ((1 - tx) * (1 - ty) * grid[i, j] + tx * (1 - ty) * grid[i + 1, j]
-             + (1 - tx) * ty * grid[i, j + 1] + tx * ty * grid[i + 1, j + 1])
+    # FITPACK's arithmetic (fpbspl's degree-1 basis, fpbisp's sum in its order), so that
+    # the factor equals jwst's to the last bit rather than within a rounding step
+    fx, fy = 1.0 / (wl_ref[i + 1] - wl_ref[i]), 1.0 / (y1 - y0)
+    hx0, hx1 = fx * (wl_ref[i + 1] - wl), fx * (wl - wl_ref[i])
+    hy0, hy1 = fy * (y1 - n), fy * (n - y0)
+    value = grid[i, j] * hx0 * hy0
+    value = value + grid[i, j + 1] * hx0 * hy1
+    value = value + grid[i + 1, j] * hx1 * hy0
+    value = value + grid[i + 1, j + 1] * hx1 * hy1
     out[rows] = np.where(value != 0, value, 1.0)
     return out
 

@@ -113,9 +113,29 @@ def test_x1d_and_x1dints_products_judged(tmp_path):
     assert not flat.passed and flat.checks[0].passed and not flat.checks[1].passed
 
 
+def test_a_multi_slit_x1d_is_judged_on_the_case_s_source(tmp_path):
+    """NIRSpec MOS: one spectrum per slitlet; the case's source_id picks the one compared
+    (a wrong pick, here the first spectrum at half the flux, fails the case)."""
+    from stdatamodels.jwst import datamodels
+
+    from spec2.steps.extract_slit import single_spec
+
+    model = datamodels.MultiSpecModel()
+    for source_id, scale in ((3, 0.5), (7, 1.0), (9, 2.0)):
+        spec = single_spec({"FLUX": scale * truth(WL), "FLUX_ERROR": np.full(WL.size, 0.001)}, WL, {})
+        spec.source_id = source_id
+        model.spec.append(spec)
+    model.save(tmp_path / "mos_x1d.fits")
+    products = [tmp_path / "mos_x1d.fits"]
+    assert evaluate(case(source_id=7), [ExposureResult("a", products=products)]).passed
+    assert not evaluate(case(), [ExposureResult("a", products=products)]).passed
+    missing = evaluate(case(source_id=8), [ExposureResult("a", products=products)])
+    assert not missing.passed and "no spectrum of source 8" in missing.errors[0]
+
+
 def test_a_case_with_its_own_reader_is_judged_on_its_products_only(tmp_path):
-    """A case without an x1d (NIRSpec MOS on this branch) names the products it is judged
-    on and how a spectrum is read from them; x1d products are then not judged."""
+    """A case judged on another product names the products it is judged on and how a
+    spectrum is read from them; x1d products are then not judged."""
     s2d, x1d = tmp_path / "a_s2d.fits", write_x1d(tmp_path / "a_x1d.fits", 0.5 * truth(WL), 0.001)
     s2d.write_text("stand-in")
     read = []

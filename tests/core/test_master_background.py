@@ -379,3 +379,20 @@ def test_a_chain_step_skipped_in_the_run_is_skipped_inside_master_background(tmp
         for slit, (name, _, source_type, _) in zip(cal.slits, toy_mos.SLITS, strict=True):
             want = expected[name][0] / toy_mos.flat_values() * toy_mos.PHOTOM[source_type]
             np.testing.assert_allclose(slit.data, want, rtol=0, atol=1e-12, err_msg=name)
+
+
+def test_a_skip_on_request_is_recorded_under_the_step_name_as_jwst_records_it(tmp_path):
+    """stpipe records a step the user skips under the step's name
+    (cal_step.master_background_mos), while the step records its own outcomes (COMPLETE,
+    FAILED, SKIPPED after a nod subtraction) under S_MSBSUB (cal_step.master_background)."""
+    from stdatamodels.jwst import datamodels
+
+    import spec2
+
+    toy_mos.raw_exposure(toy_mos.source_arrays()).save(str(tmp_path / "jw_mos_rate.fits"))
+    results = spec2.process([tmp_path / "jw_mos_rate.fits"], tmp_path / "out", pm=toy_pm(),
+                            skip=["master_background_mos"])
+    assert results.ok, [r.error for r in results]
+    with datamodels.open(tmp_path / "out" / "jw_mos_cal.fits") as cal:
+        assert cal.meta.cal_step.instance["master_background_mos"] == "SKIPPED"
+        assert "master_background" not in cal.meta.cal_step.instance

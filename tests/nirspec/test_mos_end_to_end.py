@@ -8,8 +8,8 @@ imprint exposure per detector) is calibrated in three runs:
 - ``nod`` (NRS1): science at dither 1, dither 2 as its nod background, the imprint: jwst's
   and spec2's whole calwebb_spec2 (master background skipped by both, since the nod
   subtraction ran);
-- ``imprint`` (NRS2): science with the imprint only, master background skipped (it needs
-  extract_1d, not on this branch): jwst's and spec2's;
+- ``imprint`` (NRS2): science with the imprint only, master background skipped on request
+  (the master background run is test_mos_extract1d.py's): jwst's and spec2's;
 - ``closure`` (NRS1): science with the imprint, no background subtraction, spec2 only:
   every slitlet keeps its sky, so extended sources and background slitlets must give
   back the injected surface brightness and point sources their flux.
@@ -27,17 +27,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ARRAYS = ("data", "dq", "err", "var_poisson", "var_rnoise", "var_flat", "wavelength", "barshadow",
-          "pathloss_point", "pathloss_uniform")
-# metadata jwst writes that spec2 does not: stpipe's SKIPPED for jwst steps spec2 does not
-# implement (off by default in calwebb_spec2), the association bookkeeping resample_spec
-# copies, the software version, and what differs by nature (dates, file names, logs)
-JWST_ONLY_STEPS = ("badpix_selfcal", "clean_flicker_noise", "adaptive_trace_model", "pixel_replace")
-NOT_COMPARED = ("date", "filename", "cal_logs", "ref_file.", "calibration_software_", "asn.", "group_id",
-                *(f"cal_step.{s}" for s in JWST_ONLY_STEPS))
-# fixed slits of an MSA configuration are calibrated by the fixed-slit rules on another
-# branch (a per-group exposure type); here they are left out of the comparison
-FIXED_SLITS = ("S200A1", "S200A2", "S400A1", "S1600A1", "S200B1")
+from tests.nirspec.mos_compare import (
+    CAL_ARRAYS,
+    S2D_ARRAYS,
+    assert_same_slits,
+    compared_meta,
+    spectra_differences,
+)
+
+# point-source spectra differ from jwst's in the last bits of float64 (test_mos_extract1d.py)
+X1D_RTOL = 1e-15
 
 
 def _one_product(asn, out, keep_background):
@@ -54,7 +53,7 @@ def _one_product(asn, out, keep_background):
 
 def _jwst(asn, out_dir, env, skip=()):
     strun = str(Path(sys.executable).parent / "strun")
-    args = [f"--steps.{s}.skip=true" for s in ("extract_1d", *skip)]  # no MOS extract1d reference yet
+    args = [f"--steps.{s}.skip=true" for s in skip]
     subprocess.run([strun, "calwebb_spec2", asn.name, "--output_dir", str(out_dir), *args], cwd=asn.parent,
                    env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -100,57 +99,22 @@ def _products(mos_e2e, run, suffix):
     return dm.open(ours / name), (dm.open(theirs / name) if (theirs / name).exists() else None)
 
 
-def _flat_meta(tree, prefix=""):
-    out = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(_flat_meta(value, f"{prefix}{key}."))
-        elif not hasattr(value, "shape"):
-            out[prefix + key] = value
-    return out
-
-
-def _compared(meta, skipped=()):
-    """The metadata compared; ``skipped``: steps skipped on request, whose record differs
-    (stpipe writes cal_step.<step name> on the _cal and nothing on the _s2d, spec2 the
-    keyword the step itself writes, S_MSBSUB for master_background_mos)."""
-    ignored = NOT_COMPARED + tuple(f"cal_step.{s}" for s in skipped)
-    if "master_background_mos" in skipped:
-        ignored += ("cal_step.master_background",)
-    return {k: v for k, v in _flat_meta(meta).items() if not k.startswith(ignored) and k != "wcs"}
-
-
-def _assert_same_slits(ours, theirs, arrays, skipped=()):
-    assert [s.name for s in ours.slits] == [s.name for s in theirs.slits]
-    compared = 0
-    for a, b in zip(ours.slits, theirs.slits, strict=True):
-        if a.name in FIXED_SLITS:
-            continue
-        for name in arrays:
-            x, y = getattr(a, name, None), getattr(b, name, None)
-            if y is None or np.size(y) == 0:
-                assert x is None or np.size(x) == 0, (a.name, name)
-                continue
-            np.testing.assert_array_equal(x, y, err_msg=f"slit {a.name} {name}")
-        # every attribute of the slit (MSA metadata, corrections' bookkeeping) and its meta
-        for key, value in b.instance.items():
-            if key in ("meta", "cal_logs", *ARRAYS) or hasattr(value, "shape"):
-                continue
-            assert a.instance.get(key) == value, (a.name, key)
-        assert _compared(a.meta.instance, skipped) == _compared(b.meta.instance, skipped), a.name
-        compared += 1
-    return compared
-
-
 @pytest.mark.parametrize("run", ["nod", "imprint"])
 def test_cal_identical_to_jwst(mos_e2e, run):
-    skipped = mos_e2e["skipped"][run]
+    """Every slit (the MOS slitlets and, on NRS1, the fixed slit S200A1), every array
+    and keyword; master background recorded as jwst records it (after the nod
+    subtraction the step skips itself: S_MSBSUB SKIPPED; skipped on request: stpipe's
+    cal_step.master_background_mos)."""
     ours, theirs = _products(mos_e2e, run, "cal")
-    assert _assert_same_slits(ours, theirs, ARRAYS, skipped) >= 4
-    assert _compared(ours.meta.instance, skipped) == _compared(theirs.meta.instance, skipped)
+    assert assert_same_slits(ours, theirs, CAL_ARRAYS) >= 4
+    assert compared_meta(ours.meta.instance) == compared_meta(theirs.meta.instance)
     assert ours.meta.cal_step.imprint == "COMPLETE"
     if run == "nod":
         assert ours.meta.cal_step.bkg_subtract == "COMPLETE"
+        assert ours.meta.cal_step.master_background == "SKIPPED"
+        assert ours.slits[-1].name == "S200A1"
+    else:
+        assert ours.meta.cal_step.instance["master_background_mos"] == "SKIPPED"
     assert {s.source_type for s in ours.slits} == {"POINT", "EXTENDED"}
 
 
@@ -159,16 +123,25 @@ def test_s2d_identical_to_jwst(mos_e2e, run):
     from gwcs.wcstools import grid_from_bounding_box
 
     ours, theirs = _products(mos_e2e, run, "s2d")
-    assert _assert_same_slits(ours, theirs, ("data", "dq", "err", "var_poisson", "var_rnoise", "var_flat",
-                                             "wavelength"), mos_e2e["skipped"][run]) >= 4
+    assert assert_same_slits(ours, theirs, S2D_ARRAYS) >= 4
+    assert compared_meta(ours.meta.instance) == compared_meta(theirs.meta.instance)
     for a, b in zip(ours.slits, theirs.slits, strict=True):
-        if a.name in FIXED_SLITS:
-            continue
         grid = grid_from_bounding_box(a.meta.wcs.bounding_box)
         # RA/Dec/wavelength of every pixel: within 1e-12 (relative), not bit for bit (the
         # order of floating-point operations in the sky rotation differs)
         for p, q in zip(a.meta.wcs(*grid), b.meta.wcs(*grid), strict=True):
             np.testing.assert_allclose(p, q, rtol=1e-11, atol=0, equal_nan=True, err_msg=a.name)
+
+
+@pytest.mark.parametrize("run", ["nod", "imprint"])
+def test_x1d_matches_jwst(mos_e2e, run):
+    """The whole calwebb_spec2 down to the _x1d (nod and imprint subtracted): every
+    spectrum, attribute and column as jwst's, within X1D_RTOL (point sources' last
+    float64 bits)."""
+    ours, theirs = _products(mos_e2e, run, "x1d")
+    differences = spectra_differences(ours, theirs)
+    assert len(ours.spec) >= 4
+    assert max(differences.values()) <= X1D_RTOL, {k: v for k, v in differences.items() if v > X1D_RTOL}
 
 
 # ---------------------------------------------------------------------------------------
@@ -222,7 +195,7 @@ def test_closure_extended_sources_and_sky(mos_e2e):
     kinds = set()
     for slit in cal.slits:
         planned = plan.get(slit.slitlet_id)
-        if slit.name in FIXED_SLITS or planned.kind not in (EXTENDED, "background"):
+        if slit.quadrant == 5 or planned.kind not in (EXTENDED, "background"):
             continue
         ratio, chi_mean, chi_std, n = _closure(slit, planned, SKY_MJY_SR)
         # tens of thousands of pixels: the mean is known to ~1 % of a sigma; the spread is
@@ -243,7 +216,7 @@ def test_closure_point_sources(mos_e2e):
         cal, _ = _products(mos_e2e, run, "cal")
         for slit in cal.slits:
             planned = plan.get(slit.slitlet_id)
-            if slit.name in FIXED_SLITS or planned.kind != POINT:
+            if slit.quadrant == 5 or planned.kind != POINT:
                 continue
             if run == "nod" and len(slit.shutter_state) < 3:
                 continue  # the source cannot move to another shutter: the nod removes it
@@ -254,18 +227,13 @@ def test_closure_point_sources(mos_e2e):
     assert off_centre >= 4
 
 
-def test_demo_case_verdict_on_the_nod_s2d(mos_e2e):
-    """What `spec2 demo`'s MOS case judges (the same visit): the off-centre point source
-    summed over its trace in the _s2d matches the injected spectrum."""
-    from types import SimpleNamespace
+def test_demo_case_verdict_on_the_nod_x1d(mos_e2e):
+    """What `spec2 demo`'s MOS case judges (the same visit): the off-centre point source's
+    spectrum in the nod product's _x1d matches the injected spectrum."""
+    from spec2.demo import measure
+    from spec2_nirspec.demo_mos import judged_case
 
-    from spec2.demo_verdict import check_spectrum
-    from spec2_nirspec.demo_mos import DEMO_SLITLET, read_s2d_source
-    from spec2_nirspec.sim.mos import point_flux
-
-    planned = next(s for s in mos_e2e["sim"]["slitlets"] if s.slitlet_id == DEMO_SLITLET)
-    path = next(mos_e2e["runs"]["nod"][0].glob("*_s2d.fits"))
-    wl, flux, err = read_s2d_source(path, SimpleNamespace(source_id=planned.source_id))
-    truth_wl = np.linspace(1.5, 3.3, 4000)
-    check = check_spectrum("s2d", wl, flux, err, truth_wl, point_flux(planned, truth_wl) * 1e6, (2.15, 3.1), 0.02)
-    assert check.passed, check.text()
+    path = next(mos_e2e["runs"]["nod"][0].glob("*_x1d.fits"))
+    measured = measure(path, judged_case([], len(mos_e2e["sim"]["slitlets"])))
+    [check] = measured.checks
+    assert check.passed and check.n > 500, check.text()
