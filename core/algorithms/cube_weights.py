@@ -1,0 +1,256 @@
+"""Weights of detector pixels in the voxels of an IFU cube, and their sums (pure numpy).
+
+Three weightings, as jwst 3.0.0 defines them:
+
+* ``drizzle``: weight = (area of the pixel's footprint inside the spaxel, arcsec^2) x
+  (length of the pixel's wavelength range inside the plane, micron);
+* ``emsm``: weight = exp(-(dx^2 + dy^2 + dz^2) / (scalerad / cdelt1)) with dx, dy in
+  spaxels and dz in planes, for voxels whose centre is within ``rois`` (radius, arcsec) and
+  ``roiw`` (micron) of the pixel;
+* ``msm``: weight = 1 / max(r^power, softrad), r = sqrt(dx^2 + dy^2 + dz^2), same ROI.
+
+Every function works on pixels already projected to the cube's tangent plane and returns
+:class:`Sums`, the four running sums a cube is made of. Pixels are processed in chunks so
+that memory stays bounded on a full detector; every pair (pixel, voxel) is formed
+explicitly (no Python loop over pixels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CHUNK = 200_000  # pixels per chunk: ~10 spaxels x 2 planes each keeps a chunk near 0.5 GB
+
+
+@dataclass
+class Sums:
+    """Per voxel (flattened, plane-major): sum of w*flux, of w, of (w*err)^2 and the
+    number of pixels that contributed (jwst's WMAP)."""
+
+    flux: np.ndarray
+    weight: np.ndarray
+    var: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def zeros(cls, n):
+        return cls(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
+
+    def add(self, index, w, flux, err):
+        """Add the pairs (voxel ``index``, weight ``w``) of pixels with ``flux``/``err``."""
+        n = self.flux.size
+        self.flux += np.bincount(index, w * flux, minlength=n)
+        self.weight += np.bincount(index, w, minlength=n)
+        self.var += np.bincount(index, (err * w) ** 2, minlength=n)
+        self.count += np.bincount(index, minlength=n)
+
+    def __iadd__(self, other):
+        self.flux += other.flux
+        self.weight += other.weight
+        self.var += other.var
+        self.count += other.count
+        return self
+
+
+def _expand(counts):
+    """For ``counts[i]`` items per row i: (row of each item, rank of the item in its row)."""
+    counts = np.asarray(counts, np.int64)
+    rows = np.repeat(np.arange(counts.size), counts)
+    starts = np.cumsum(counts) - counts
+    return rows, np.arange(rows.size) - starts[rows]
+
+
+# ---------------------------------------------------------------------------------------
+# Spatial overlap of a quadrilateral with an axis-aligned square
+# ---------------------------------------------------------------------------------------
+
+def _clip(px, py, n, coord, limit, keep_below):
+    """Clip convex polygons (rows of px, py with n[i] vertices) to coord <= limit
+    (``keep_below``) or coord >= limit, Sutherland-Hodgman style, all rows at once."""
+    m, k = px.shape
+    idx = np.arange(k)
+    nxt = (idx[None, :] + 1) % np.maximum(n, 1)[:, None]
+    qx, qy = np.take_along_axis(px, nxt, 1), np.take_along_axis(py, nxt, 1)
+    c, cn = (px, qx) if coord == "x" else (py, qy)
+    lim = limit[:, None]
+    inside = c <= lim if keep_below else c >= lim
+    inside_n = cn <= lim if keep_below else cn >= lim
+    real = idx[None, :] < n[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (lim - c) / (cn - c)
+        ix, iy = px + t * (qx - px), py + t * (qy - py)
+    if coord == "x":
+        ix = np.broadcast_to(lim, ix.shape)
+    else:
+        iy = np.broadcast_to(lim, iy.shape)
+    # each edge emits its start vertex if inside and the crossing point if it crosses
+    emit_v = real & inside
+    emit_i = real & (inside != inside_n)
+    ox = np.stack([px, ix], 2).reshape(m, 2 * k)
+    oy = np.stack([py, iy], 2).reshape(m, 2 * k)
+    emit = np.stack([emit_v, emit_i], 2).reshape(m, 2 * k)
+    dest = np.where(emit, np.cumsum(emit, 1) - 1, 2 * k)
+    rx = np.zeros((m, 2 * k + 1))
+    ry = np.zeros((m, 2 * k + 1))
+    np.put_along_axis(rx, dest, ox, 1)
+    np.put_along_axis(ry, dest, oy, 1)
+    count = emit.sum(1)
+    width = min(2 * k, 8)  # a quadrilateral clipped by a square has at most 8 vertices
+    return rx[:, :width], ry[:, :width], np.minimum(count, width)
+
+
+def polygon_area(px, py, n):
+    """Areas of polygons (rows with n[i] valid vertices), by the shoelace formula."""
+    k = px.shape[1]
+    idx = np.arange(k)
+    nxt = (idx[None, :] + 1) % np.maximum(n, 1)[:, None]
+    qx, qy = np.take_along_axis(px, nxt, 1), np.take_along_axis(py, nxt, 1)
+    real = idx[None, :] < n[:, None]
+    return 0.5 * np.abs(np.where(real, px * qy - qx * py, 0.0).sum(1))
+
+
+def quad_square_overlap(qx, qy, cx, cy, half_x, half_y):
+    """Area of each quadrilateral (qx, qy: (m, 4) corners in order) inside the rectangle
+    centred on (cx, cy) with half sizes (half_x, half_y). Coordinates are taken relative
+    to the rectangle's centre so that small overlaps keep their precision."""
+    px = np.asarray(qx, float) - cx[:, None]
+    py = np.asarray(qy, float) - cy[:, None]
+    n = np.full(px.shape[0], 4)
+    hx = np.broadcast_to(np.asarray(half_x, float), n.shape)
+    hy = np.broadcast_to(np.asarray(half_y, float), n.shape)
+    px, py, n = _clip(px, py, n, "x", -hx, keep_below=False)
+    px, py, n = _clip(px, py, n, "x", hx, keep_below=True)
+    px, py, n = _clip(px, py, n, "y", -hy, keep_below=False)
+    px, py, n = _clip(px, py, n, "y", hy, keep_below=True)
+    return np.where(n >= 3, polygon_area(px, py, n), 0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# drizzle
+# ---------------------------------------------------------------------------------------
+
+def spectral_overlap(wave, dwave, zc, zwidth):
+    """Length of [wave - dwave/2, wave + dwave/2] inside [zc - zwidth/2, zc + zwidth/2],
+    computed with jwst's three clipped differences (same rounding)."""
+    ptmin, ptmax = wave - dwave / 2, wave + dwave / 2
+    spxmin, spxmax = zc - zwidth / 2, zc + zwidth / 2
+    z1 = np.maximum(spxmax - ptmin, 0.0)
+    z2 = np.maximum(spxmax - ptmax, 0.0)
+    z3 = np.maximum(spxmin - ptmin, 0.0)
+    return np.maximum(z1 - z2 - z3, 0.0)
+
+
+def _axis_range(lo, hi, first_centre, step, n):
+    """Indices [i0, i1] (inclusive, clipped) of the cells of an axis of ``n`` cells of width
+    ``step`` whose span may meet [lo, hi] (one cell of margin each side)."""
+    edge = first_centre - step / 2.0
+    i0 = np.floor((lo - edge) / step).astype(np.int64) - 1
+    i1 = np.floor((hi - edge) / step).astype(np.int64) + 1
+    return np.clip(i0, 0, n - 1), np.clip(i1, -1, n - 1)
+
+
+def drizzle_sums(grid, xi, eta, wave, dwave, flux, err, chunk=CHUNK):
+    """Drizzle pixels onto ``grid`` (:class:`spec2.algorithms.cube_grid.CubeGrid`).
+
+    xi, eta -- (n, 4) corners on the tangent plane (arcsec); wave, dwave (micron); flux,
+    err (n,). Pixels whose flux or err is NaN add nothing. Returns :class:`Sums`.
+    """
+    nz, ny, nx = grid.shape
+    sums = Sums.zeros(nz * ny * nx)
+    widths = grid.cdelt3_normal
+    for s in range(0, len(wave), chunk):
+        part = slice(s, s + chunk)
+        good = np.isfinite(flux[part]) & np.isfinite(err[part])
+        _drizzle_chunk(grid, widths, xi[part][good], eta[part][good], wave[part][good],
+                       dwave[part][good], flux[part][good], err[part][good], sums)
+    return sums
+
+
+def _drizzle_chunk(grid, widths, xi, eta, wave, dwave, flux, err, sums):
+    nz, ny, nx = grid.shape
+    c1, c2 = grid.cdelt1, grid.cdelt2
+    ix0, ix1 = _axis_range(xi.min(1), xi.max(1), grid.xcoord[0], c1, nx)
+    iy0, iy1 = _axis_range(eta.min(1), eta.max(1), grid.ycoord[0], c2, ny)
+    wx, wy = np.maximum(ix1 - ix0 + 1, 0), np.maximum(iy1 - iy0 + 1, 0)
+    # spatial pairs (pixel, spaxel) with a non-zero overlap
+    p, r = _expand(wx * wy)
+    ix = ix0[p] + r % wx[p]
+    iy = iy0[p] + r // wx[p]
+    area = quad_square_overlap(xi[p], eta[p], grid.xcoord[ix], grid.ycoord[iy], c1 / 2, c2 / 2)
+    hit = area > 0
+    p, spaxel, area = p[hit], (iy * nx + ix)[hit], area[hit]
+    # spectral pairs (pixel, plane) with a non-zero overlap
+    iw0, iw1 = _axis_range(wave - dwave / 2, wave + dwave / 2, grid.zcoord[0], grid.cdelt3, nz)
+    q, rw = _expand(np.maximum(iw1 - iw0 + 1, 0))
+    iw = iw0[q] + rw
+    zover = spectral_overlap(wave[q], dwave[q], grid.zcoord[iw], widths[iw])
+    hit = zover > 0
+    q, iw, zover = q[hit], iw[hit], zover[hit]
+    # every spatial pair of a pixel with every spectral pair of the same pixel
+    nw = np.bincount(q, minlength=len(wave))
+    wstart = np.cumsum(nw) - nw
+    j, k = _expand(nw[p])
+    w_idx = wstart[p[j]] + k
+    weight = area[j] * zover[w_idx]
+    voxel = iw[w_idx] * (nx * ny) + spaxel[j]
+    pix = p[j]
+    sums.add(voxel, weight, flux[pix], err[pix])
+
+
+# ---------------------------------------------------------------------------------------
+# emsm and msm (modified Shepard methods)
+# ---------------------------------------------------------------------------------------
+
+def shepard_weights(dx, dy, dz, weighting, scalerad=None, power=None, softrad=None):
+    """Weights of pixel-voxel pairs at distances dx, dy (spaxels) and dz (planes)."""
+    r2 = dx * dx + dy * dy + dz * dz
+    if weighting == "emsm":
+        return np.exp(-r2 / scalerad)
+    wn = np.sqrt(r2) ** power
+    return 1.0 / np.maximum(wn, softrad)
+
+
+def shepard_sums(grid, x, y, wave, flux, err, weighting, rois, roiw, scalerad=0.0, power=2.0, softrad=0.0,
+                 chunk=CHUNK):
+    """Point-cloud weighting (``emsm`` or ``msm``) of pixel centres (x, y: arcsec on the
+    tangent plane) onto ``grid``: every voxel whose centre lies within ``rois`` (radius) and
+    ``roiw`` of the pixel gets its weight. ``scalerad`` is in arcsec (jwst's cubepar
+    SCALERAD), used divided by the spaxel size. Returns :class:`Sums`."""
+    nz, ny, nx = grid.shape
+    sums = Sums.zeros(nz * ny * nx)
+    zw = grid.cdelt3_normal
+    for s in range(0, len(wave), chunk):
+        part = slice(s, s + chunk)
+        good = np.isfinite(flux[part]) & np.isfinite(err[part])
+        px, py, pw, pf, pe = (a[part][good] for a in (x, y, wave, flux, err))
+        # candidate spaxels: centres within rois along x and along y, then within the radius
+        ix0 = np.searchsorted(grid.xcoord, px - rois, "left")
+        ix1 = np.searchsorted(grid.xcoord, px + rois, "right")
+        iy0 = np.searchsorted(grid.ycoord, py - rois, "left")
+        iy1 = np.searchsorted(grid.ycoord, py + rois, "right")
+        wx, wy = np.maximum(ix1 - ix0, 0), np.maximum(iy1 - iy0, 0)
+        p, r = _expand(wx * wy)
+        ix, iy = ix0[p] + r % wx[p], iy0[p] + r // wx[p]
+        xd, yd = np.abs(grid.xcoord[ix] - px[p]), np.abs(grid.ycoord[iy] - py[p])
+        near = np.sqrt(xd * xd + yd * yd) <= rois
+        # exact comparisons jwst makes (|centre - x| <= rois) at the ends of the ranges
+        near &= (xd <= rois) & (yd <= rois)
+        p, ix, iy, xd, yd = p[near], ix[near], iy[near], xd[near], yd[near]
+        iw0 = np.searchsorted(grid.zcoord, pw - roiw, "left")
+        iw1 = np.searchsorted(grid.zcoord, pw + roiw, "right")
+        q, rw = _expand(np.maximum(iw1 - iw0, 0))
+        iw = iw0[q] + rw
+        ok = np.abs(grid.zcoord[iw] - pw[q]) <= roiw
+        q, iw = q[ok], iw[ok]
+        nw = np.bincount(q, minlength=len(pw))
+        wstart = np.cumsum(nw) - nw
+        j, k = _expand(nw[p])
+        w_idx = wstart[p[j]] + k
+        pix, plane = p[j], iw[w_idx]
+        dz = (pw[pix] - grid.zcoord[plane]) / zw[plane]
+        w = shepard_weights(xd[j] / grid.cdelt1, yd[j] / grid.cdelt2, dz, weighting,
+                            scalerad / grid.cdelt1 if weighting == "emsm" else None, power, softrad)
+        sums.add(plane * (nx * ny) + iy[j] * nx + ix[j], w, pf[pix], pe[pix])
+    return sums
