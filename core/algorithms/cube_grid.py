@@ -110,7 +110,7 @@ def sky_grid(ra_corners, dec_corners, scale, wave_min, wave_max, wave_step, rot_
         nb = int(nspax_y / 2)
     xcoord = _centres(na, scale)
     ycoord = _centres(nb, scale)
-    nwave = int(math.ceil((wave_max - wave_min) / wave_step))
+    nwave = math.ceil((wave_max - wave_min) / wave_step)
     zstart = wave_min + wave_step / 2.0
     zcoord = np.arange(zstart, wave_min + nwave * wave_step, wave_step)[:nwave]
     return CubeGrid(crval1=float(crval1), crval2=float(crval2), crpix1=na + 1.0, crpix2=nb + 1.0,

@@ -89,7 +89,7 @@ def cube_parameters(tables, bands, weighting="drizzle", n_exposures=1, scalexy=0
     else:
         raise ValueError("cube_build: the bands have different wavelength steps; set scalew "
                          "(a non-linear wavelength axis is not supported)")
-    roi = dict(rois=0.0, roiw=0.0, softrad=0.0, scalerad=0.0, power=0.0)
+    roi = {"rois": 0.0, "roiw": 0.0, "softrad": 0.0, "scalerad": 0.0, "power": 0.0}
     if weighting in ("msm", "emsm"):
         rows = [band_row(tables[weighting], b, f"cubepar {weighting}") for b in bands]
         pick = rows[finest]

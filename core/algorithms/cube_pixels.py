@@ -64,7 +64,7 @@ class IFUPixels:
 
     def select(self, keep):
         """A copy holding only the pixels where ``keep`` is True (a boolean mask)."""
-        take = lambda a: None if a is None else np.asarray(a)[keep]  # noqa: E731
+        take = lambda a: None if a is None else np.asarray(a)[keep]
         return IFUPixels(self.band, take(self.ra), take(self.dec), take(self.ra_corners), take(self.dec_corners),
                          take(self.wave), take(self.dwave), take(self.flux), take(self.err), take(self.dq),
                          self.footprint, self.ifu_angle, take(self.x), take(self.y))

@@ -40,7 +40,7 @@ def group_bands(bands, output_type):
 
 def cubepar_tables(model):
     """The cubepar reference's tables as rows (:func:`spec2.algorithms.cube_params.table_rows`)."""
-    get = lambda name: getattr(model, name, None)  # noqa: E731
+    get = lambda name: getattr(model, name, None)
     return {"main": cube_params.table_rows(get("ifucubepars_table")),
             "msm": cube_params.table_rows(get("ifucubepars_msm_table")),
             "emsm": cube_params.table_rows(get("ifucubepars_emsm_table"))}
@@ -100,13 +100,13 @@ def cube_sums(grid, cp, pixel_sets):
 def cube_wcsinfo(grid):
     """The cube's WCS keywords (meta.wcsinfo) as jwst 3.0.0 writes them."""
     rot = np.radians(grid.rot_angle or 0.0)
-    return dict(
-        crval1=grid.crval1, crval2=grid.crval2, crpix1=grid.crpix1, crpix2=grid.crpix2,
-        cdelt1=grid.cdelt1 / 3600.0, cdelt2=grid.cdelt2 / 3600.0, crval3=grid.crval3, cdelt3=grid.cdelt3,
-        crpix3=grid.crpix3, ctype1="RA---TAN", ctype2="DEC--TAN", ctype3="WAVE", cunit1="deg", cunit2="deg",
-        cunit3="um", wcsaxes=3, pc1_1=-np.cos(rot), pc1_2=np.sin(rot), pc1_3=0.0, pc2_1=np.sin(rot),
-        pc2_2=np.cos(rot), pc2_3=0.0, pc3_1=0.0, pc3_2=0.0, pc3_3=1.0,
-    )
+    return {
+        "crval1": grid.crval1, "crval2": grid.crval2, "crpix1": grid.crpix1, "crpix2": grid.crpix2,
+        "cdelt1": grid.cdelt1 / 3600.0, "cdelt2": grid.cdelt2 / 3600.0, "crval3": grid.crval3, "cdelt3": grid.cdelt3,
+        "crpix3": grid.crpix3, "ctype1": "RA---TAN", "ctype2": "DEC--TAN", "ctype3": "WAVE", "cunit1": "deg", "cunit2": "deg",
+        "cunit3": "um", "wcsaxes": 3, "pc1_1": -np.cos(rot), "pc1_2": np.sin(rot), "pc1_3": 0.0, "pc2_1": np.sin(rot),
+        "pc2_2": np.cos(rot), "pc2_3": 0.0, "pc3_1": 0.0, "pc3_2": 0.0, "pc3_3": 1.0,
+    }
 
 
 def cube_wcs(info, shape):

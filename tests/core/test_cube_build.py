@@ -33,7 +33,7 @@ def test_sky_grid_by_hand():
     assert g.crval3 == pytest.approx(1.0005) and g.zcoord[-1] == pytest.approx(1.0105)
     np.testing.assert_allclose(g.xcoord, np.arange(-4, 5) * 0.1, atol=1e-15)
     # the corners land where they were put, and a rotation of 90 degrees swaps the axes
-    xi, eta = cube_grid.tangent_plane(g.crval1, g.crval2, ra, dec)
+    xi, _eta = cube_grid.tangent_plane(g.crval1, g.crval2, ra, dec)
     np.testing.assert_allclose(xi, [-0.25, 0.25, 0.25, -0.25], atol=1e-9)
     rot = cube_grid.sky_grid(ra, dec, 0.1, 1.0, 1.0105, 0.001, rot_angle=90.0)
     assert rot.shape == (11, 9, 7)
@@ -128,9 +128,12 @@ def test_drizzle_conserves_flux_on_a_tiling():
     s = cube_weights.drizzle_sums(g, xi, eta, wave, dwave, f, np.full(f.size, 0.1), chunk=1000)
     sci, err, dq, wmap = cube_planes.cube_planes(s, g.shape)
     assert np.nansum(sci.astype(float)) * 0.1 * 0.1 * 0.001 == pytest.approx((f * 0.2 * 0.1 * 0.001).sum(), rel=1e-6)
+    # an inner voxel holds half of two pixels across and half of two along, one plane
+    # each: four equal weights, so ERR = sqrt(4 (0.1 w)^2) / 4w = 0.05
+    assert wmap[40, 8, 8] == 4 and err[40, 8, 8] == pytest.approx(0.05)
     # a uniform scene comes out uniform wherever there is data
     s = cube_weights.drizzle_sums(g, xi, eta, wave, dwave, np.full(f.size, 3.0), np.full(f.size, 0.1))
-    sci, err, dq, wmap = cube_planes.cube_planes(s, g.shape)
+    sci, _err, dq, _wmap = cube_planes.cube_planes(s, g.shape)
     np.testing.assert_allclose(sci[dq == 0], 3.0, rtol=1e-6)
     assert np.isnan(sci[dq != 0]).all() and set(np.unique(dq)) == {0, 513}
 
@@ -180,7 +183,7 @@ def test_drizzle_parity_with_jwst_kernel():
     g = small_grid()
     cx, cy, xi, eta, wave, dwave, flux, err = random_cloud()
     n = len(cx)
-    c = lambda a: np.ascontiguousarray(a)  # noqa: E731
+    c = lambda a: np.ascontiguousarray(a)
     cd3 = g.cdelt3_normal
     result = cube_wrapper_driz(1, 0, 0, 0, 4, 2, g.xcoord, g.ycoord, g.zcoord, cx, cy, wave, flux, err, np.ones(n),
                                c(xi[:, 0]), c(eta[:, 0]), c(xi[:, 1]), c(eta[:, 1]), c(xi[:, 2]), c(eta[:, 2]),
@@ -200,7 +203,7 @@ def test_shepard_parity_with_jwst_kernel(weighting):
     cx, cy, _, _, wave, _, flux, err = random_cloud(seed=4)
     n = len(cx)
     rois, roiw, scalerad, power, softrad = 0.15, 0.002, 0.1, 2.0, 0.01
-    full = lambda v: np.full(n, v)  # noqa: E731
+    full = lambda v: np.full(n, v)
     result = cube_wrapper(1, 0, 0 if weighting == "emsm" else 1, 0, 0, 4, 2, g.xcoord, g.ycoord, g.zcoord, cx, cy,
                           wave, flux, err, np.ones(n), full(rois), full(roiw), full(scalerad), full(power),
                           full(softrad), g.cdelt3_normal, roiw, g.cdelt1, g.cdelt2)
@@ -248,7 +251,7 @@ def test_step_writes_a_cube_that_conserves_flux_and_opens_in_jwst_and_specutils(
 
     result, path = run_toy(tmp_path)
     assert result.ok and path.is_file()
-    xi, eta, xc, yc, wave, dwave = toy_ifu.geometry()
+    _xi, _eta, xc, yc, wave, _dwave = toy_ifu.geometry()
     truth = (toy_ifu.scene(xc, yc, wave).astype(np.float32) * 0.2 * 0.1 * 0.001).sum()
     with datamodels.open(path) as cube:
         assert isinstance(cube, datamodels.IFUCubeModel)

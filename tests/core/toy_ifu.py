@@ -51,7 +51,7 @@ def write_ifu_rate(path, value=None):
     """An IFUImageModel 'rate' of the toy detector; ``value`` None: the scene."""
     from stdatamodels.jwst import datamodels
 
-    xi, eta, xc, yc, wave, _ = geometry()
+    _xi, _eta, xc, yc, wave, _ = geometry()
     shape = (NSLICE * NALONG, NWAVE)
     data = scene(xc, yc, wave) if value is None else np.full(xc.size, value)
     model = datamodels.IFUImageModel(shape)
