@@ -73,44 +73,50 @@ def _expand(counts):
 # Sutherland-Hodgman clipping in numpy, tried first, was 8x slower).
 # ---------------------------------------------------------------------------------------
 
+def _clamp(y, lo, hi):
+    """min(max(y, lo), hi): np.clip's arithmetic without its dispatch overhead."""
+    return np.minimum(np.maximum(y, lo), hi)
+
+
 def _mean_clamped(yu, yv, hy):
-    """Mean over a straight segment running from height yu to yv of clamp(y, -hy, hy) + hy.
+    """Mean over a straight segment running from height yu to yv of clamp(y, -hy, hy) + hy
+    (hy a scalar).
 
     The segment is cut where it crosses -hy and hy (as fractions of its length, clipped to
     [0, 1]): constant outside, linear inside. No difference of large numbers is divided by
-    a small one, so nearly flat edges keep full precision."""
+    a small one, so nearly flat edges keep full precision. A flat segment gets infinite
+    (or NaN, exactly on a side) fractions, which fmin/fmax and the clamp turn into the
+    right constant."""
     dy = yv - yu
-    flat = dy == 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t1 = np.where(flat, 0.0, (-hy - yu) / dy)
-        t2 = np.where(flat, 0.0, (hy - yu) / dy)
-    ta = np.clip(np.minimum(t1, t2), 0.0, 1.0)
-    tb = np.clip(np.maximum(t1, t2), 0.0, 1.0)
-    g = lambda y: np.clip(y, -hy, hy) + hy
-    inside = 0.5 * (g(yu + ta * dy) + g(yu + tb * dy))
-    return ta * g(yu) + (tb - ta) * inside + (1.0 - tb) * g(yv)
+    inv = 1.0 / dy
+    t1 = (-hy - yu) * inv
+    t2 = (hy - yu) * inv
+    ta = _clamp(np.fmin(t1, t2), 0.0, 1.0)
+    tb = _clamp(np.fmax(t1, t2), 0.0, 1.0)
+    g_in = _clamp(yu + ta * dy, -hy, hy) + _clamp(yu + tb * dy, -hy, hy) + 2 * hy
+    return ta * (_clamp(yu, -hy, hy) + hy) + (tb - ta) * 0.5 * g_in + (1.0 - tb) * (_clamp(yv, -hy, hy) + hy)
 
 
 def quad_square_overlap(qx, qy, cx, cy, half_x, half_y):
     """Area of each quadrilateral (qx, qy: (m, 4) corners in order around it, either
-    sense) inside the rectangle centred on (cx, cy) with half sizes (half_x, half_y).
-    Coordinates are taken relative to the rectangle's centre so that small overlaps keep
-    their precision."""
+    sense) inside the rectangle centred on (cx, cy) with half sizes (half_x, half_y:
+    scalars). Coordinates are taken relative to the rectangle's centre so that small
+    overlaps keep their precision."""
     px = np.asarray(qx, float) - np.asarray(cx, float)[:, None]
     py = np.asarray(qy, float) - np.asarray(cy, float)[:, None]
-    hx = np.asarray(half_x, float)
-    hy = np.asarray(half_y, float)
+    hx, hy = float(half_x), float(half_y)
     total = np.zeros(px.shape[0])
-    for i in range(4):
-        xa, ya, xb, yb = px[:, i], py[:, i], px[:, (i + 1) % 4], py[:, (i + 1) % 4]
-        u = np.clip(np.minimum(xa, xb), -hx, hx)
-        v = np.clip(np.maximum(xa, xb), -hx, hx)
-        # vertical edges (xa == xb) give NaN here; their x range is empty and they add 0
-        with np.errstate(divide="ignore", invalid="ignore"):
+    # vertical edges (xa == xb) and flat ones give inf/NaN on the way; a vertical edge's
+    # x range is empty and np.where drops it
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in range(4):
+            xa, ya, xb, yb = px[:, i], py[:, i], px[:, (i + 1) % 4], py[:, (i + 1) % 4]
+            u = _clamp(np.minimum(xa, xb), -hx, hx)
+            v = _clamp(np.maximum(xa, xb), -hx, hx)
             slope = (yb - ya) / (xb - xa)
-            yu, yv = ya + slope * (u - xa), ya + slope * (v - xa)
-            part = np.where(v > u, (v - u) * _mean_clamped(yu, yv, hy), 0.0)
-        total += np.where(xb > xa, part, -part)
+            part = (v - u) * _mean_clamped(ya + slope * (u - xa), ya + slope * (v - xa), hy)
+            part = np.where(v > u, part, 0.0)
+            total += np.where(xb > xa, part, -part)
     area = np.abs(total)
     # a polygon that only touches the rectangle sums to rounding noise, not to zero: drop
     # overlaps below 1e-10 of the rectangle (jwst's clipping gives none there)
