@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CHUNK = 200_000  # pixels per chunk: ~10 spaxels x 2 planes each keeps a chunk near 0.5 GB
+CHUNK = 100_000  # pixels per chunk: ~4 spaxels x 2 planes each keeps a chunk near 150 MB
 
 
 @dataclass
