@@ -260,8 +260,9 @@ def ifu_pixels(model, refs, params):
     the wavelength range it covers, and its SCI, ERR and DQ. The core leaves out
     DO_NOT_USE and NON_SCIENCE pixels, NaN values and wavelengths outside the cube, so
     the plugin need not. Optional: the exposure's sky ``footprint`` (jwst's S_REGION:
-    the cube is sized on it, else on the corners) and ``ifu_angle`` (the slicer's angle
-    on the sky, for ``coord_system=ifualign``).
+    the cube is sized on it, else on the corners), ``ifu_angle`` (the slicer's angle
+    on the sky, for ``coord_system=ifualign``) and ``slice_no`` (each pixel's slice,
+    for a slicer whose slices are lines on the sky: the DQ plane's field of view).
 
     Called by :func:`spec2.steps.cube_build.run` in the plugin that claims cube_build
     for the exposure's EXP_TYPE. ``params`` are cube_build's. Never modifies ``model``.

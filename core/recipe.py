@@ -509,6 +509,7 @@ CORE_STEPS = {
                 Param("dec_center", "float", None, "Dec of the cube's tangent point; None: the data's centre"),
                 Param("nspax_x", "int", None, "spaxels along x (odd); None: enough for the data"),
                 Param("nspax_y", "int", None, "spaxels along y (odd); None: enough for the data"),
+                Param("skip_dqflagging", "bool", False, "DQ without the field of view (no holes flagged)"),
             ),
             "spectral cube (_s3d)", reftypes=("cubepar",), makes="s3d",
         ),

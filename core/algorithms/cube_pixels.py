@@ -31,6 +31,10 @@ class IFUPixels:
                    cube (jwst uses the exposure's S_REGION); None: the pixels' corners
     ifu_angle   -- rotation of the IFU frame on the sky (degrees), used by
                    ``coord_system=ifualign``; None when the plugin cannot tell
+    slice_no    -- optional slice number (1, 2, ...) of each pixel, for a slicer whose
+                   slices are lines on the sky (NIRSpec): the cube's DQ plane then
+                   marks the field of view slice by slice as jwst does; None: no
+                   field-of-view flagging (as jwst's ``skip_dqflagging``)
     x, y        -- optional detector position of each pixel (diagnostics only)
     """
 
@@ -46,6 +50,7 @@ class IFUPixels:
     dq: np.ndarray
     footprint: tuple | None = None
     ifu_angle: float | None = None
+    slice_no: np.ndarray | None = field(default=None, repr=False)
     x: np.ndarray | None = field(default=None, repr=False)
     y: np.ndarray | None = field(default=None, repr=False)
 
@@ -67,7 +72,7 @@ class IFUPixels:
         take = lambda a: None if a is None else np.asarray(a)[keep]
         return IFUPixels(self.band, take(self.ra), take(self.dec), take(self.ra_corners), take(self.dec_corners),
                          take(self.wave), take(self.dwave), take(self.flux), take(self.err), take(self.dq),
-                         self.footprint, self.ifu_angle, take(self.x), take(self.y))
+                         self.footprint, self.ifu_angle, take(self.slice_no), take(self.x), take(self.y))
 
     def sky_footprint(self):
         """(ra[4], dec[4]) of the exposure: the plugin's, else the corners' bounding box."""

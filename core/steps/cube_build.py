@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from spec2.algorithms import cube_grid, cube_params, cube_planes, cube_weights
+from spec2.algorithms import cube_dq, cube_grid, cube_params, cube_planes, cube_weights
 from spec2.errors import InputError, StepFailed
 
 log = logging.getLogger("spec2")
@@ -50,7 +50,7 @@ def usable(pixels, wave_lo, wave_hi):
     """The pixels jwst maps: finite flux, neither DO_NOT_USE nor NON_SCIENCE, wavelength
     within [wave_lo, wave_hi]."""
     dq = np.asarray(pixels.dq).astype(np.uint32)
-    keep = (np.isfinite(pixels.flux) & ((dq & (cube_planes.DO_NOT_USE | cube_planes.NON_SCIENCE)) == 0)
+    keep = (np.isfinite(pixels.flux) & ((dq & (cube_dq.DO_NOT_USE | cube_dq.NON_SCIENCE)) == 0)
             & (pixels.wave >= wave_lo) & (pixels.wave <= wave_hi))
     return pixels.select(keep)
 
@@ -73,9 +73,12 @@ def make_grid(pixel_sets, cp, params):
                               nspax_x=params.get("nspax_x"), nspax_y=params.get("nspax_y"))
 
 
-def cube_sums(grid, cp, pixel_sets):
-    """The weighted sums of every exposure's pixels on ``grid``."""
+def cube_sums(grid, cp, pixel_sets, flag_fov=True):
+    """The weighted sums of every exposure's pixels on ``grid``, and the voxels in the
+    field of view of any exposure (None when none was flagged: no exposure gives slice
+    numbers, or ``flag_fov`` is off)."""
     total = cube_weights.Sums.zeros(int(np.prod(grid.shape)))
+    fov = None
     for pixels in pixel_sets:
         if cp.weighting == "drizzle":
             margin = cp.wave_step + np.nanmax(pixels.dwave) if len(pixels) else 0.0
@@ -85,6 +88,13 @@ def cube_sums(grid, cp, pixel_sets):
         if not len(pixels):
             log.warning("cube_build: no valid pixel in band %s-%s", *pixels.band)
             continue
+        if flag_fov and pixels.slice_no is not None:
+            x, y = cube_grid.tangent_plane(grid.crval1, grid.crval2, cube_grid.wrap_ra(pixels.ra), pixels.dec,
+                                           grid.rot_angle)
+            # jwst looks for each plane's pixels within the mean plane width (drizzle) or roiw
+            roiw = np.mean(grid.cdelt3_normal) if cp.weighting == "drizzle" else cp.roiw
+            seen = cube_dq.field_of_view(grid, x, y, pixels.wave, pixels.slice_no, roiw)
+            fov = seen if fov is None else fov | seen
         if cp.weighting == "drizzle":
             xi, eta = cube_grid.tangent_plane(grid.crval1, grid.crval2, cube_grid.wrap_ra(pixels.ra_corners),
                                               pixels.dec_corners, grid.rot_angle)
@@ -94,7 +104,7 @@ def cube_sums(grid, cp, pixel_sets):
                                            grid.rot_angle)
             total += cube_weights.shepard_sums(grid, x, y, pixels.wave, pixels.flux, pixels.err, cp.weighting,
                                                cp.rois, cp.roiw, cp.scalerad, cp.weight_power, cp.softrad)
-    return total
+    return total, fov
 
 
 def cube_wcsinfo(grid):
@@ -138,14 +148,14 @@ def cube_wcs(info, shape):
     return wcs
 
 
-def cube_model(template, grid, cp, sums, coord_system="skyalign"):
+def cube_model(template, grid, cp, sums, fov=None):
     """An IFUCubeModel of the sums on ``grid``, with ``template``'s metadata (the first
     exposure's), the cube WCS and jwst's IFU keywords."""
     from stdatamodels.jwst import datamodels
 
     from spec2.models import new_model
 
-    sci, err, dq, wmap = cube_planes.cube_planes(sums, grid.shape)
+    sci, err, dq, wmap = cube_planes.cube_planes(sums, grid.shape, fov)
     wave = np.asarray(grid.crval3 + (np.arange(grid.shape[0]) + 1 - grid.crpix3) * grid.cdelt3, np.float32)
     table = np.array([(wave[None].T,)], dtype=[("wavelength", "<f4", (len(wave), 1))])
     cube = new_model(datamodels.IFUCubeModel, data=sci, dq=dq, err=err, weightmap=wmap, wavetable=table)
@@ -183,11 +193,11 @@ def build_cubes(template, pixel_sets, tables, params, n_exposures=1):
         grid = make_grid(members, cp, params)
         log.info("cube_build %s: %d x %d spaxels of %.3g\", %d planes %.5g-%.5g um (%s)", label, grid.shape[2],
                  grid.shape[1], cp.scale, grid.shape[0], cp.wave_min, cp.wave_max, cp.weighting)
-        sums = cube_sums(grid, cp, members)
+        sums, fov = cube_sums(grid, cp, members, flag_fov=not params.get("skip_dqflagging"))
         if not np.any(sums.count):
             raise StepFailed(f"cube_build: the {label} cube holds no valid pixel (every pixel flagged or outside "
                              f"{cp.wave_min}-{cp.wave_max} um)")
-        cubes.append((label, cube_model(template, grid, cp, sums, params.get("coord_system") or "skyalign")))
+        cubes.append((label, cube_model(template, grid, cp, sums, fov)))
     return cubes
 
 

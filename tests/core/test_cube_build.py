@@ -290,3 +290,101 @@ def test_an_exposure_with_no_valid_pixel_fails_and_writes_no_cube(tmp_path):
     result, path = run_toy(tmp_path, {"cube_build": {"wavemin": 3.0, "wavemax": 3.1}})
     record = {s.name: s.status for s in result.steps}
     assert record["cube_build"] == "FAILED" and not path.exists()
+
+
+# -- the DQ plane: field of view and holes -----------------------------------------------
+
+
+def test_line_cells_walk_as_jwst_by_hand():
+    from spec2.algorithms.cube_dq import line_cells
+
+    line, col, row = line_cells(np.array([0, 1]), np.array([0, 0]), np.array([4, 2]), np.array([2, 5]))
+    cells = list(zip(line.tolist(), col.tolist(), row.tolist()))
+    # a shallow line: Bresenham's cells
+    assert [c[1:] for c in cells if c[0] == 0] == [(0, 0), (1, 0), (2, 1), (3, 1), (4, 2)]
+    # a steep one: jwst's endpoint swap keeps only the rows, the diagonal from row 0 to 5
+    assert [c[1:] for c in cells if c[0] == 1] == [(k, k) for k in range(6)]
+
+
+def test_final_dq_holes_by_hand():
+    from spec2.algorithms.cube_dq import final_dq
+
+    shape = (1, 5, 5)
+    fov = np.zeros(shape, bool)
+    fov[0, 1:4, 1:4] = True
+    fov[0, 0, 0] = True  # in the field on the cube's edge, no data: never a hole
+    weight = fov.astype(float)
+    weight[0, 0, 0] = weight[0, 1, 2] = weight[0, 2, 2] = weight[0, 2, 3] = 0.0
+    dq = final_dq(weight.ravel(), fov.ravel(), shape)[0]
+    assert dq[1, 2] == 1 and dq[2, 2] == 1  # holes: their NON_SCIENCE neighbours are on the edge row
+    assert dq[2, 3] == 513  # next to NON_SCIENCE (2, 4)
+    assert dq[0, 0] == 513 and dq[1, 1] == 0 and dq[4, 4] == 513
+    no_fov = final_dq(weight.ravel(), None, shape)[0]
+    assert set(np.unique(no_fov)) == {0, 513}
+
+
+def slice_cloud(seed=5, nz=30, n=12):
+    """30 slices as lines across a small cube at a random angle, each pixel one
+    wavelength, 30 % of the pixels missing (holes in the field)."""
+    rng = np.random.default_rng(seed)
+    g = small_grid(n=n, nz=nz)
+    ang = rng.uniform(0, np.pi)
+    t = np.linspace(-0.8, 0.8, 40)
+    s, col, tt = np.meshgrid(np.arange(30), np.arange(nz), t, indexing="ij")
+    off = (s - 15) * 0.03
+    x = (tt * np.cos(ang) - off * np.sin(ang)).ravel()
+    y = (tt * np.sin(ang) + off * np.cos(ang)).ravel()
+    wave = (g.zcoord[0] + col * 0.001 + 0.0002 * s / 30).ravel() + rng.uniform(-0.5, 0.5, x.size) * 0.001
+    keep = rng.uniform(size=x.size) > 0.3
+    x, y, wave, slc = x[keep], y[keep], wave[keep], (s.ravel() + 1)[keep]
+    return g, x, y, wave, slc
+
+
+@pytest.mark.parametrize("weighting", ["drizzle", "emsm"])
+def test_field_of_view_dq_parity_with_jwst_kernel(weighting):
+    from jwst.cube_build.cube_match_sky_driz import cube_wrapper_driz
+    from jwst.cube_build.cube_match_sky_pointcloud import cube_wrapper
+
+    from spec2.algorithms import cube_dq
+
+    g, x, y, wave, slc = slice_cloud()
+    m = x.size
+    one = np.ones(m)
+    cd3 = g.cdelt3_normal
+    if weighting == "drizzle":
+        dwave = np.full(m, 0.0004)
+        xi, eta = x[:, None] + np.array([-1, 1, 1, -1]) * 0.005, y[:, None] + np.array([-1, -1, 1, 1]) * 0.005
+        c = np.ascontiguousarray
+        result = cube_wrapper_driz(1, 1, 0, 0, 4, 2, g.xcoord, g.ycoord, g.zcoord, x, y, wave, one, one,
+                                   slc.astype(float), c(xi[:, 0]), c(eta[:, 0]), c(xi[:, 1]), c(eta[:, 1]),
+                                   c(xi[:, 2]), c(eta[:, 2]), c(xi[:, 3]), c(eta[:, 3]), dwave, cd3, g.cdelt1,
+                                   g.cdelt2, np.mean(cd3), 1, np.zeros(m), np.zeros(m), -1)
+        sums = cube_weights.drizzle_sums(g, xi, eta, wave, dwave, one, one)
+        roiw = np.mean(cd3)
+    else:
+        roiw = 0.0008
+        result = cube_wrapper(1, 1, 0, 0, 0, 4, 2, g.xcoord, g.ycoord, g.zcoord, x, y, wave, one, one,
+                              slc.astype(float), np.full(m, 0.04), np.full(m, roiw), np.full(m, 0.1), np.full(m, 2.0),
+                              np.full(m, 0.01), cd3, roiw, g.cdelt1, g.cdelt2)
+        sums = cube_weights.shepard_sums(g, x, y, wave, one, one, "emsm", 0.04, roiw, 0.1)
+    theirs = jwst_planes(g, result, "drizzle" if weighting == "drizzle" else "pointcloud")
+    mine = cube_planes.cube_planes(sums, g.shape, cube_dq.field_of_view(g, x, y, wave, slc, roiw))
+    assert np.count_nonzero(theirs[2] == 1) > 10  # the cloud has holes jwst flags
+    assert_planes_equal(mine, theirs)
+
+
+def test_step_flags_holes_in_the_field_unless_skip_dqflagging():
+    from stdatamodels.jwst import datamodels
+
+    model = datamodels.IFUImageModel((72, 80))
+    model.data[:] = 1.0
+    model.dq[20:23, :] = 1  # three rows along slice 2 unusable: holes in the field
+    tables = step.cubepar_tables(toy_ifu.cubepar_model())
+    pixels = toy_ifu.pixels_of(model)
+    # at 90 degrees the slices run along the cube's x axis: the field-of-view line of
+    # slice 2 crosses the gap (at 0 degrees jwst's steep-line walk draws a diagonal instead)
+    cube = step.build_cubes(model, pixels, tables, {"cube_pa": 90.0})[0][1]
+    assert np.count_nonzero(cube.dq == 1) == 160  # two spaxels in each of the 80 planes
+    assert np.isnan(cube.data[cube.dq == 1]).all()
+    cube = step.build_cubes(model, pixels, tables, {"cube_pa": 90.0, "skip_dqflagging": True})[0][1]
+    assert set(np.unique(cube.dq)) == {0, 513}

@@ -12,6 +12,7 @@ IFU_TYPE = "NRS_IFU"  # a real EXP_TYPE (the schema checks it); these tests load
 RA0, DEC0 = 10.0, 20.0
 SLICE_WIDTH, ALONG, WAVE0, DWAVE = 0.2, 0.1, 1.0, 0.001  # arcsec, arcsec, micron, micron
 NSLICE, NALONG, NWAVE = 6, 12, 80
+IFU_ANGLE = 0.0  # the slices run north-south
 
 
 def std_to_sky(xi, eta):
@@ -92,7 +93,7 @@ def pixels_of(model):
     ra, dec = std_to_sky(xc, yc)
     return [IFUPixels(("G140H", "F100LP"), ra, dec, ra_c, dec_c, wave, dwave,
                       model.data.ravel().astype(float), model.err.ravel().astype(float), model.dq.ravel(),
-                      ifu_angle=0.0)]
+                      ifu_angle=IFU_ANGLE, slice_no=np.repeat(np.arange(NSLICE) + 1, NALONG * NWAVE))]
 
 
 class ToyIFUPlugin:
