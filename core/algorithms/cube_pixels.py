@@ -29,8 +29,10 @@ class IFUPixels:
     dq          -- DQ of each pixel: DO_NOT_USE and NON_SCIENCE pixels are left out
     footprint   -- optional (ra[4], dec[4]): the exposure's sky footprint that sizes the
                    cube (jwst uses the exposure's S_REGION); None: the pixels' corners
-    ifu_angle   -- rotation of the IFU frame on the sky (degrees), used by
-                   ``coord_system=ifualign``; None when the plugin cannot tell
+    ifu_angle   -- rotation of the IFU frame on the sky (degrees) for
+                   ``coord_system=ifualign``, as jwst defines it: 90 + the position angle
+                   (east of north) of the direction along the slices; None when the
+                   plugin cannot tell
     slice_no    -- optional slice number (1, 2, ...) of each pixel, for a slicer whose
                    slices are lines on the sky (NIRSpec): the cube's DQ plane then
                    marks the field of view slice by slice as jwst does; None: no

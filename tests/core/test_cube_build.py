@@ -233,13 +233,14 @@ def test_cube_wcs_equals_jwst_fits_wcs():
 # -- 4. the step end to end ---------------------------------------------------------------
 
 
-def run_toy(tmp_path, settings=None, value=None):
+def run_toy(tmp_path, settings=None, value=None, plugin=None):
     from spec2.batch import process
     from spec2.pipeline import RunOptions
     from spec2.plugins import get_plugin_manager
 
+    tmp_path.mkdir(exist_ok=True)
     path = toy_ifu.write_ifu_rate(tmp_path / "jw01_rate.fits", value=value)
-    pm = get_plugin_manager([toy_ifu.ToyIFUPlugin()], load_entrypoints=False)
+    pm = get_plugin_manager([plugin or toy_ifu.ToyIFUPlugin()], load_entrypoints=False)
     opts = RunOptions(tmp_path / "out", overrides={"cubepar": toy_ifu.cubepar_model()}, settings=settings or {})
     results, _ = process([path], opts, jobs=1, pm=pm)
     return results[0], tmp_path / "out" / "jw01_s3d.fits"
@@ -284,6 +285,29 @@ def test_step_ifualign_and_overrides(tmp_path):
     with datamodels.open(path) as cube:
         assert cube.data.shape[0] == 20 and cube.meta.wcsinfo.cdelt1 == pytest.approx(0.05 / 3600)
         assert cube.meta.wcsinfo.crval3 == pytest.approx(1.011)
+        # turned by the plugin's IFU angle (90): x runs along the slices, north
+        info = cube.meta.wcsinfo
+        assert (info.pc1_1, info.pc1_2, info.pc2_1, info.pc2_2) == pytest.approx((0, 1, 1, 0), abs=1e-12)
+        ra0, dec0, _ = cube.meta.wcs(info.crpix1 - 1, info.crpix2 - 1, 0)
+        ra1, dec1, _ = cube.meta.wcs(info.crpix1, info.crpix2 - 1, 0)
+        assert ra1 == pytest.approx(ra0, abs=1e-10) and (dec1 - dec0) * 3600 == pytest.approx(0.05, rel=1e-6)
+
+
+def test_output_type_groups_the_bands_of_an_exposure(tmp_path):
+    from stdatamodels.jwst import datamodels
+
+    plugin = toy_ifu.ToyIFUPlugin(filters=("F100LP", "F070LP"))
+    # two bands, one cube per band: spec2 writes one _s3d per exposure, so it refuses
+    result, path = run_toy(tmp_path / "band", plugin=plugin)
+    assert not result.ok and "makes 2 cubes" in result.error and "g140h-f100lp, g140h-f070lp" in result.error
+    assert not path.exists()
+    # one cube for the grating: the finest spaxel of the two bands, every pixel of both
+    result, path = run_toy(tmp_path / "grating", {"cube_build": {"output_type": "grating"}}, plugin=plugin)
+    assert result.ok
+    with datamodels.open(path) as cube, datamodels.open(run_toy(tmp_path / "one")[1]) as one:
+        assert cube.meta.wcsinfo.cdelt1 == pytest.approx(0.1 / 3600)
+        np.testing.assert_array_equal(cube.weightmap, 2 * one.weightmap)
+        np.testing.assert_allclose(cube.data, one.data, rtol=1e-6)
 
 
 def test_an_exposure_with_no_valid_pixel_fails_and_writes_no_cube(tmp_path):

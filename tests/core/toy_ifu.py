@@ -12,7 +12,7 @@ IFU_TYPE = "NRS_IFU"  # a real EXP_TYPE (the schema checks it); these tests load
 RA0, DEC0 = 10.0, 20.0
 SLICE_WIDTH, ALONG, WAVE0, DWAVE = 0.2, 0.1, 1.0, 0.001  # arcsec, arcsec, micron, micron
 NSLICE, NALONG, NWAVE = 6, 12, 80
-IFU_ANGLE = 0.0  # the slices run north-south
+IFU_ANGLE = 90.0  # the slices run north: jwst's ifualign angle is 90 + their position angle
 
 
 def std_to_sky(xi, eta):
@@ -69,11 +69,13 @@ def write_ifu_rate(path, value=None):
 
 
 def cubepar_model(scale=0.1, step=0.001, wmin=WAVE0, wmax=WAVE0 + NWAVE * DWAVE):
-    """A NIRSpec-layout cubepar with one (g140h, f100lp) row in each table."""
+    """A NIRSpec-layout cubepar with one (g140h, f100lp) row in each table, and a
+    (g140h, f070lp) row of twice the spaxel size in the main table."""
     from stdatamodels.jwst import datamodels
 
     model = datamodels.NirspecIFUCubeParsModel()
-    model.ifucubepars_table = np.array([("G140H", "F100LP", wmin, wmax, scale, step)],
+    model.ifucubepars_table = np.array([("G140H", "F100LP", wmin, wmax, scale, step),
+                                        ("G140H", "F070LP", wmin, wmax, 2 * scale, step)],
                                        dtype=[("disperser", "S10"), ("filter", "S10"), ("wavemin", "f4"),
                                               ("wavemax", "f4"), ("spaxelsize", "f4"), ("spectralstep", "f4")])
     model.ifucubepars_msm_table = np.array([("G140H", "F100LP", 0.15, 0.002, 2.0, 0.01)],
@@ -86,18 +88,23 @@ def cubepar_model(scale=0.1, step=0.001, wmin=WAVE0, wmax=WAVE0 + NWAVE * DWAVE)
     return model
 
 
-def pixels_of(model):
-    """The toy's answer to ifu_pixels for an exposure written by :func:`write_ifu_rate`."""
+def pixels_of(model, filters=("F100LP",)):
+    """The toy's answer to ifu_pixels for an exposure written by :func:`write_ifu_rate`:
+    one band per filter named (the same pixels each time, to try output_type)."""
     xi, eta, xc, yc, wave, dwave = geometry()
     ra_c, dec_c = std_to_sky(xi, eta)
     ra, dec = std_to_sky(xc, yc)
-    return [IFUPixels(("G140H", "F100LP"), ra, dec, ra_c, dec_c, wave, dwave,
+    return [IFUPixels(("G140H", f), ra, dec, ra_c, dec_c, wave, dwave,
                       model.data.ravel().astype(float), model.err.ravel().astype(float), model.dq.ravel(),
-                      ifu_angle=IFU_ANGLE, slice_no=np.repeat(np.arange(NSLICE) + 1, NALONG * NWAVE))]
+                      ifu_angle=IFU_ANGLE, slice_no=np.repeat(np.arange(NSLICE) + 1, NALONG * NWAVE))
+            for f in filters]
 
 
 class ToyIFUPlugin:
     __version__ = "0.1"
+
+    def __init__(self, filters=("F100LP",)):
+        self.filters = filters
 
     @hookimpl
     def spec2_claims(self):
@@ -113,7 +120,7 @@ class ToyIFUPlugin:
 
     @hookimpl
     def ifu_pixels(self, model):
-        return pixels_of(model)
+        return pixels_of(model, self.filters)
 
     @hookimpl
     def cube_build(self, model, refs, params, pm):
