@@ -154,18 +154,32 @@ def drizzle_sums(grid, xi, eta, wave, dwave, flux, err, chunk=CHUNK):
     xi, eta -- (n, 4) corners on the tangent plane (arcsec); wave, dwave (micron); flux,
     err (n,). Pixels whose flux or err is NaN add nothing. Returns :class:`Sums`.
     """
-    nz, ny, nx = grid.shape
-    sums = Sums.zeros(nz * ny * nx)
+    sums = Sums.zeros(int(np.prod(grid.shape)))
     widths = grid.cdelt3_normal
-    for s in range(0, len(wave), chunk):
-        part = slice(s, s + chunk)
-        good = np.isfinite(flux[part]) & np.isfinite(err[part])
-        _drizzle_chunk(grid, widths, xi[part][good], eta[part][good], wave[part][good],
-                       dwave[part][good], flux[part][good], err[part][good], sums)
+    for arrays in _finite_chunks(chunk, flux, err, xi, eta, wave, dwave):
+        _drizzle_chunk(grid, widths, *arrays, sums)
     return sums
 
 
-def _drizzle_chunk(grid, widths, xi, eta, wave, dwave, flux, err, sums):
+def _finite_chunks(chunk, flux, err, *others):
+    """(flux, err, *others) cut into chunks of ``chunk`` pixels, each without the pixels
+    whose flux or err is NaN (they add nothing, as in jwst)."""
+    for start in range(0, len(flux), chunk):
+        part = slice(start, start + chunk)
+        good = np.isfinite(flux[part]) & np.isfinite(err[part])
+        yield tuple(a[part][good] for a in (flux, err, *others))
+
+
+def _pair_up(p, q, npix):
+    """Every spatial pair (pixel ``p``) with every spectral pair (pixel ``q``, sorted) of
+    the same pixel: (index into the spatial pairs, index into the spectral pairs)."""
+    nw = np.bincount(q, minlength=npix)
+    wstart = np.cumsum(nw) - nw
+    j, k = _expand(nw[p])
+    return j, wstart[p[j]] + k
+
+
+def _drizzle_chunk(grid, widths, flux, err, xi, eta, wave, dwave, sums):
     nz, ny, nx = grid.shape
     c1, c2 = grid.cdelt1, grid.cdelt2
     xmin, xmax, ymin, ymax = xi.min(1), xi.max(1), eta.min(1), eta.max(1)
@@ -190,11 +204,7 @@ def _drizzle_chunk(grid, widths, xi, eta, wave, dwave, flux, err, sums):
     zover = spectral_overlap(wave[q], dwave[q], grid.zcoord[iw], widths[iw])
     hit = zover > 0
     q, iw, zover = q[hit], iw[hit], zover[hit]
-    # every spatial pair of a pixel with every spectral pair of the same pixel
-    nw = np.bincount(q, minlength=len(wave))
-    wstart = np.cumsum(nw) - nw
-    j, k = _expand(nw[p])
-    w_idx = wstart[p[j]] + k
+    j, w_idx = _pair_up(p, q, len(wave))
     weight = area[j] * zover[w_idx]
     voxel = iw[w_idx] * (nx * ny) + spaxel[j]
     pix = p[j]
@@ -223,10 +233,7 @@ def shepard_sums(grid, x, y, wave, flux, err, weighting, rois, roiw, scalerad=0.
     nz, ny, nx = grid.shape
     sums = Sums.zeros(nz * ny * nx)
     zw = grid.cdelt3_normal
-    for s in range(0, len(wave), chunk):
-        part = slice(s, s + chunk)
-        good = np.isfinite(flux[part]) & np.isfinite(err[part])
-        px, py, pw, pf, pe = (a[part][good] for a in (x, y, wave, flux, err))
+    for pf, pe, px, py, pw in _finite_chunks(chunk, flux, err, x, y, wave):
         # candidate spaxels: centres within rois along x and along y, then within the radius
         ix0 = np.searchsorted(grid.xcoord, px - rois, "left")
         ix1 = np.searchsorted(grid.xcoord, px + rois, "right")
@@ -246,10 +253,7 @@ def shepard_sums(grid, x, y, wave, flux, err, weighting, rois, roiw, scalerad=0.
         iw = iw0[q] + rw
         ok = np.abs(grid.zcoord[iw] - pw[q]) <= roiw
         q, iw = q[ok], iw[ok]
-        nw = np.bincount(q, minlength=len(pw))
-        wstart = np.cumsum(nw) - nw
-        j, k = _expand(nw[p])
-        w_idx = wstart[p[j]] + k
+        j, w_idx = _pair_up(p, q, len(pw))
         pix, plane = p[j], iw[w_idx]
         dz = (pw[pix] - grid.zcoord[plane]) / zw[plane]
         w = shepard_weights(xd[j] / grid.cdelt1, yd[j] / grid.cdelt2, dz, weighting,
