@@ -240,7 +240,33 @@ def resample_spec(model, refs, params, members, input_dir, pm, extra_products):
 @hookspec(firstresult=True)
 def cube_build(model, refs, params, members, input_dir, pm, extra_products):
     """Build a 3-D spectral cube (an IFUCubeModel, the ``_s3d`` product) from the
-    calibrated IFUImageModel; never modifies its input."""
+    calibrated IFUImageModel; never modifies its input.
+
+    An IFU plugin implements it as ``return spec2.steps.cube_build.run(model, refs,
+    params, pm)`` and answers :func:`ifu_pixels`: the core does the grid (``cubepar``),
+    the weighting (drizzle, emsm, msm), the planes and the cube WCS.
+    """
+
+
+@hookspec(firstresult=True)
+def ifu_pixels(model, refs, params):
+    """Where each valid pixel of this calibrated IFU exposure looks: return a list of
+    :class:`spec2.algorithms.cube_pixels.IFUPixels`, one per band the exposure holds
+    (NIRSpec: one, its grating and filter; MIRI: one per channel on the detector).
+
+    Each gives, for every pixel the IFU illuminates (inside a slice, finite wavelength,
+    corners that map to the sky), its sky position, its four corners on the sky in order
+    around the pixel (the pixel's footprint through the slice's WCS), its wavelength and
+    the wavelength range it covers, and its SCI, ERR and DQ. The core leaves out
+    DO_NOT_USE and NON_SCIENCE pixels, NaN values and wavelengths outside the cube, so
+    the plugin need not. Optional: the exposure's sky ``footprint`` (jwst's S_REGION:
+    the cube is sized on it, else on the corners), ``ifu_angle`` (the slicer's angle
+    on the sky, for ``coord_system=ifualign``) and ``slice_no`` (each pixel's slice,
+    for a slicer whose slices are lines on the sky: the DQ plane's field of view).
+
+    Called by :func:`spec2.steps.cube_build.run` in the plugin that claims cube_build
+    for the exposure's EXP_TYPE. ``params`` are cube_build's. Never modifies ``model``.
+    """
 
 
 @hookspec(firstresult=True)
