@@ -379,3 +379,27 @@ def test_a_chain_step_skipped_in_the_run_is_skipped_inside_master_background(tmp
         for slit, (name, _, source_type, _) in zip(cal.slits, toy_mos.SLITS, strict=True):
             want = expected[name][0] / toy_mos.flat_values() * toy_mos.PHOTOM[source_type]
             np.testing.assert_allclose(slit.data, want, rtol=0, atol=1e-12, err_msg=name)
+
+
+def test_background_copy_shares_the_slits_wcs_and_copies_their_arrays():
+    """The chain only reads the WCS, and deep-copying a NIRSpec slitlet's gwcs costs
+    ~0.2 s a slitlet (half a minute on 150 slitlets): the copy keeps the same objects."""
+    from astropy.modeling.models import Shift
+    from gwcs import coordinate_frames as cf
+    from gwcs.wcs import WCS
+    from stdatamodels.jwst import datamodels
+
+    from spec2.steps.master_background_mos import copy_sharing_wcs
+
+    model = datamodels.MultiSlitModel()
+    for i in range(3):
+        slit = datamodels.SlitModel(data=np.full((2, 3), float(i), np.float32))
+        frames = (cf.Frame2D(name="detector"), cf.Frame2D(name="world"))
+        slit.meta.wcs = WCS([(frames[0], Shift(i) & Shift(0)), (frames[1], None)])
+        model.slits.append(slit)
+    copy = copy_sharing_wcs(model)
+    for own, copied in zip(model.slits, copy.slits, strict=True):
+        assert copied.meta.wcs is own.meta.wcs
+        copied.data += 1  # the arrays are the copy's own
+        assert not np.shares_memory(copied.data, own.data)
+    assert [float(s.data[0, 0]) for s in model.slits] == [0.0, 1.0, 2.0]
