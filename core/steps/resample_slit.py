@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from spec2.models import new_model
+from spec2.wcs.compiled import compile_model
 
 # slit attributes jwst copies from the input to the resampled slit (not source_ra/dec)
 SLIT_ATTRIBUTES = (
@@ -129,12 +130,15 @@ def output_model(model, result, wcs_out, dispaxis):
     for name in ("var_rnoise", "var_flat", "var_poisson"):
         setattr(out, name, result[name])
     ny, nx = np.shape(result["data"])
-    # wavelength depends on the dispersion pixel only: evaluate one line, broadcast
+    # wavelength depends on the dispersion pixel only: evaluate one line, broadcast. The
+    # line lies inside the output's bounding box, so the forward transform alone gives
+    # what wcs_out(x, y) does; compiled, without astropy's per-node overhead.
+    forward = compile_model(wcs_out.forward_transform)
     if dispaxis == 2:
-        lam = wcs_out(np.zeros(ny), np.arange(ny, dtype=float))[2]
+        lam = forward(np.zeros(ny), np.arange(ny, dtype=float))[2]
         out.wavelength = np.broadcast_to(lam[:, None], (ny, nx)).astype(np.float32)
     else:
-        lam = wcs_out(np.arange(nx, dtype=float), np.zeros(nx))[2]
+        lam = forward(np.arange(nx, dtype=float), np.zeros(nx))[2]
         out.wavelength = np.broadcast_to(lam[None, :], (ny, nx)).astype(np.float32)
     for attr in SLIT_ATTRIBUTES:
         value = getattr(model, attr, None)

@@ -71,8 +71,9 @@ def output_wcs(slit, pixel_scale_ratio=1.0, world=None):
     data = slit.data.copy()
     with np.errstate(all="ignore"):
         data -= np.nanmin(data) if np.isfinite(data).any() else 0.0
-    s2w = wcs.get_transform("slit_frame", "world")
-    w2s = wcs.get_transform("world", "slit_frame")
+    # compiled: the values astropy computes, without its per-node overhead
+    s2w = compile_model(wcs.get_transform("slit_frame", "world"))
+    w2s = compile_model(wcs.get_transform("world", "slit_frame"))
     bbox = wcs.bounding_box
     _grid, (ra, dec, world_lam), (_, s, lam) = world if world is not None else evaluate_on_grid(wcs)
     good = np.isfinite(s) & np.isfinite(lam) & np.isfinite(data)
@@ -84,7 +85,7 @@ def output_wcs(slit, pixel_scale_ratio=1.0, world=None):
     else:
         wmean_s = np.nanmean(s)
     wmean_l = np.nanmean(lam)
-    targ_ra, targ_dec, _ = s2w(0, wmean_s, wmean_l)
+    targ_ra, targ_dec = (float(v) for v in s2w(0, wmean_s, wmean_l)[:2])
 
     centre = int(np.mean(bbox, axis=1)[0])
     # the sky positions of the grid's middle column (already evaluated above)
@@ -134,7 +135,7 @@ def output_wcs(slit, pixel_scale_ratio=1.0, world=None):
     mapping.inverse = Mapping((2, 1)) if swap_xy else Mapping((2, 0))
     pix2world = mapping | (pix_to_xtan & pix_to_ytan | undist2sky) & to_wave
 
-    slit_y = w2s(*pix2world(np.full(ny, n_lam // 2), np.arange(ny)))[1]
+    slit_y = w2s(*compile_model(pix2world)(np.full(ny, n_lam // 2), np.arange(ny)))[1]
     to_slit_y = Tabular1D(points=np.arange(ny), lookup_table=slit_y, bounds_error=False, fill_value=None)
     mapping = Mapping((0, 1, 0))
     inverse_mapping = Mapping((2, 1), n_inputs=3)
