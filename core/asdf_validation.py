@@ -1,0 +1,291 @@
+"""asdf's validation of a product's tree on write, done once per distinct content.
+
+Before asdf writes a tree it validates every tagged node against the schemas of its tag
+(gwcs steps and frames, astropy transforms, ndarrays...), with a fresh schema resolver
+that loads again every schema it meets. For NIRSpec's per-slit WCSs this is about half
+of the time spent writing a product, and most of it is repeated work: the instrument
+part of every slit's WCS is the same from slit to slit and from exposure to exposure.
+
+Within :func:`memoised_validation`, that validation (``asdf.schema.validate`` called by
+asdf's ``dump_tree`` on this thread) is done by :func:`validate_tree` instead:
+
+- the schemas are resolved once per thread (one resolver kept, so a schema is the same
+  object from file to file);
+- a tagged node is validated against a schema once per distinct *content* (its tag,
+  keys, values and their types, recursively) and schema: validation is a function of
+  these alone. A node met again with the same content gets, instead of the validation,
+  what validation leaves on the tree (asdf's "validators" ``flowStyle``, ``style`` and
+  ``propertyOrder`` set the YAML style and key order of the nodes), recorded the first
+  time, so the YAML written is the same;
+- asdf's two checks after validation (no integer literal beyond 64 bits, mapping keys
+  of permitted types) are run on every node, through asdf's own functions where a node
+  might fail them.
+
+What is validated, and the errors raised, are asdf's: a node is only skipped after the
+same content passed the same schema. Anything else asdf validates (reading, custom
+schemas, other threads) goes to asdf's function unchanged. If this asdf's internals are
+not the ones this module was written for, :func:`memoised_validation` leaves asdf alone.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import threading
+
+_local = threading.local()
+_install_lock = threading.Lock()
+_ORIGINAL = None  # asdf.schema.validate, once patched
+
+#: Content/schema pairs remembered per thread (least recently used dropped first).
+MAX_ENTRIES = 50_000
+
+_LEAF_TYPES = (str, int, float, bool, type(None))
+
+
+def available() -> bool:
+    """Whether the installed asdf has what this module relies on."""
+    try:
+        from asdf import schema, tagged, versioning
+
+        return all(hasattr(schema, name) for name in (
+            "validate", "_create_validator", "_make_jsonschema_refresolver", "YAML_VALIDATORS",
+            "_validate_large_literals", "_validate_mapping_keys")) and hasattr(
+            versioning, "RESTRICTED_KEYS_MIN_VERSION") and hasattr(tagged, "TaggedDict")
+    except ImportError:  # pragma: no cover - asdf is a dependency
+        return False
+
+
+@contextlib.contextmanager
+def memoised_validation():
+    """Within this block, asdf's write validation on this thread goes through
+    :func:`validate_tree` (see the module). Nests; does nothing if unavailable."""
+    if not available():
+        yield
+        return
+    _install()
+    _local.depth = getattr(_local, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _local.depth -= 1
+
+
+def _install():
+    global _ORIGINAL
+    from asdf import schema
+
+    with _install_lock:
+        if _ORIGINAL is None:
+            _ORIGINAL = schema.validate
+            schema.validate = _dispatch
+
+
+def _dispatch(instance, ctx=None, schema=None, validators=None, reading=False, *args, **kwargs):
+    """asdf.schema.validate: the write validation of a whole tree on a thread inside
+    memoised_validation goes to validate_tree, every other call to asdf's function."""
+    if (getattr(_local, "depth", 0) and ctx is not None and schema is None and validators is None
+            and not reading and not args and not kwargs and not ctx._custom_schema):
+        return validate_tree(instance, ctx)
+    return _ORIGINAL(instance, ctx, schema, validators, reading, *args, **kwargs)
+
+
+class _State:
+    """One thread's resolver, validator class and remembered validations, for one set
+    of extensions and schemas (a change of either starts a new state)."""
+
+    def __init__(self, ident, ctx):
+        from asdf import schema, util
+
+        self.ident = ident
+        self.resolver = schema._make_jsonschema_refresolver()
+        # Keep every schema document it loads: a schema is then one object for the
+        # thread's life, which is what a remembered validation is keyed on.
+        self.resolver.cache_remote = True
+        self.hits = self.misses = 0
+        self.top_schema = {}  # the (empty) schema a tree is validated with: one object too
+        validators = util.HashableDict(schema.YAML_VALIDATORS.copy())
+        validators.update(ctx.extension_manager.validator_manager.get_jsonschema_validators())
+        self.validators = validators  # held: asdf caches the class on this dict
+        # A class of our own: asdf's _create_validator is cached on the validators' content,
+        # so the class it hands out is shared with asdf's own validation.
+        create = getattr(schema._create_validator, "__wrapped__", schema._create_validator)
+        self.cls = _memoising(create(validators=validators, visit_repeat_nodes=False))
+        # (content key, id(schema)) -> (schema, [(node index, flow_style, property_order, style)])
+        self.memo = collections.OrderedDict()
+
+
+def _state_for(ctx) -> _State:
+    import asdf
+
+    ident = (ctx.extension_manager, asdf.get_config().resource_manager, ctx.version)
+    state = getattr(_local, "state", None)
+    if state is None or any(a is not b and a != b for a, b in zip(state.ident, ident)):
+        state = _local.state = _State(ident, ctx)
+    return state
+
+
+def _memoising(cls):
+    """Make ``cls`` (asdf's validator class, created for this module alone) skip a tagged
+    node whose content already passed the same schema, replaying its side effects."""
+    from asdf import tagged
+
+    validate_node = cls.iter_errors
+
+    def iter_errors(self, instance, *args, **kwargs):
+        keys = getattr(_local, "keys", None)
+        known = keys.get(id(instance)) if keys is not None and not args and not kwargs else None
+        if (known is None or known[1] is None or known[0] is not instance
+                or not isinstance(instance, tagged.Tagged)):
+            yield from validate_node(self, instance, *args, **kwargs)
+            return
+        memo = _local.state.memo
+        schema = self.schema
+        slot = (known[1], id(schema))
+        entry = memo.get(slot)
+        if entry is not None and entry[0] is schema:
+            memo.move_to_end(slot)
+            _local.state.hits += 1
+            _replay(instance, entry[1])
+            return
+        _local.state.misses += 1
+        failed = False
+        for error in validate_node(self, instance):
+            failed = True
+            yield error
+        if not failed:  # remembered once the whole tree has passed (validate_tree)
+            _local.passed.append((slot, schema, instance))
+
+    cls.iter_errors = iter_errors
+    return cls
+
+
+def validate_tree(tree, ctx):
+    """Validate the tagged ``tree`` as ``asdf.schema.validate(tree, ctx)`` does (same
+    errors, same side effects on the tree), skipping what was validated before."""
+    from asdf import schema, versioning
+
+    state = _state_for(ctx)
+    restricted = ctx.version >= versioning.RESTRICTED_KEYS_MIN_VERSION
+    keys, suspects = content_keys(tree)
+    # The root is new in every file: never remembered.
+    keys[id(tree)] = (tree, None)
+    previous = (getattr(_local, "keys", None), getattr(_local, "recs", None), getattr(_local, "passed", None))
+    _local.keys, _local.recs, _local.passed = keys, {}, []
+    try:
+        validator = state.cls(state.top_schema, ctx=ctx, serialization_context=ctx._create_serialization_context(),
+                              resolver=state.resolver)
+        validator.validate(tree)
+        # The styles validation sets are final now: record them for what passed.
+        memo = state.memo
+        for slot, schema_, node in _local.passed:
+            memo[slot] = (schema_, _record(node))
+            if len(memo) > MAX_ENTRIES:
+                memo.popitem(last=False)
+    finally:
+        _local.keys, _local.recs, _local.passed = previous
+    for node in suspects:
+        schema._validate_large_literals(node, False)
+        if restricted:
+            schema._validate_mapping_keys(node, False)
+
+
+def content_keys(tree):
+    """({id(node): (node, key)} for every container in ``tree``, [nodes asdf's literal
+    or key checks might reject]).
+
+    A key is equal for two nodes exactly when they have the same tag, the same keys and
+    items in the same order, and equal leaves of the same types (``1``, ``1.0`` and
+    ``True`` differ); it is None for a node holding anything else than containers,
+    strings, numbers, booleans and None (such nodes are validated every time)."""
+    import numbers
+
+    import numpy as np
+    from asdf import constants, tagged
+
+    keys: dict[int, tuple] = {}
+    suspects: list = []
+    tagged_string = tagged.TaggedString
+    lo, hi = constants.MIN_NUMBER, constants.MAX_NUMBER
+    in_progress: set[int] = set()
+
+    def leaf(value):
+        if isinstance(value, numbers.Integral) and not lo <= value <= hi:
+            suspects.append(value)
+        kind = type(value)
+        if kind in _LEAF_TYPES or isinstance(value, np.generic):
+            return (kind, value)
+        if kind is tagged_string:
+            return (kind, value._tag, str(value))
+        return None
+
+    def key_of(node):
+        ident = id(node)
+        known = keys.get(ident)
+        if known is not None:
+            return known[1]
+        if isinstance(node, dict):
+            items = node.data if isinstance(node, tagged.TaggedDict) else node
+            if any(type(k) is not str for k in items):
+                suspects.append(node)
+            pairs = items.items()
+        elif isinstance(node, (list, tuple)) and not hasattr(node, "_fields"):
+            pairs = enumerate(node.data if isinstance(node, tagged.TaggedList) else node)
+        else:
+            return leaf(node)
+        if ident in in_progress:  # a cycle: its nodes are validated every time
+            return None
+        in_progress.add(ident)
+        parts = []
+        for k, v in pairs:
+            part = key_of(v)  # every child keyed, even after an unkeyable one
+            if part is None:
+                parts = None
+            elif parts is not None:
+                parts.append((type(k), k, part))
+        in_progress.discard(ident)
+        key = None if parts is None else (type(node).__name__, getattr(node, "_tag", None), tuple(parts))
+        keys[ident] = (node, key)
+        return key
+
+    key_of(tree)
+    return keys, suspects
+
+
+_STYLE_ATTRS = ("flow_style", "property_order", "style")
+def _record(top):
+    """What validation left on the nodes under ``top``: [(path from ``top``, flow_style,
+    property_order, style)] for every node where any is set; built from the children's
+    records (kept for the tree: taken once its validation is over)."""
+    from asdf import tagged
+
+    recs = _local.recs
+    known = recs.get(id(top))
+    if known is not None:
+        return known
+    out = []
+    attrs = tuple(getattr(top, a, None) for a in _STYLE_ATTRS)
+    if any(a is not None for a in attrs):
+        out.append(((), *attrs))
+    if isinstance(top, dict):
+        children = top.items()
+    elif isinstance(top, (list, tuple)) and not hasattr(top, "_fields"):
+        children = enumerate(top)
+    else:
+        children = ()
+    for k, child in children:
+        if isinstance(child, (dict, list, tuple, tagged.TaggedString)):
+            out.extend(((k, *path), *rest) for path, *rest in _record(child))
+    recs[id(top)] = out
+    return out
+
+
+def _replay(top, record):
+    """Set on the nodes under ``top`` (same content as the recorded one) what _record saw."""
+    for path, *attrs in record:
+        node = top
+        for k in path:
+            node = node[k]
+        for name, value in zip(_STYLE_ATTRS, attrs, strict=True):
+            if value is not None:
+                setattr(node, name, value)
