@@ -102,7 +102,8 @@ class _State:
         # Keep every schema document it loads: a schema is then one object for the
         # thread's life, which is what a remembered validation is keyed on.
         self.resolver.cache_remote = True
-        self.hits = self.misses = 0
+        self.hits = self.misses = 0  # counts, and the tags validated, for tests and profiles
+        self.missed_tags = set()
         self.top_schema = {}  # the (empty) schema a tree is validated with: one object too
         validators = util.HashableDict(schema.YAML_VALIDATORS.copy())
         validators.update(ctx.extension_manager.validator_manager.get_jsonschema_validators())
@@ -149,6 +150,7 @@ def _memoising(cls):
             _replay(instance, entry[1])
             return
         _local.state.misses += 1
+        _local.state.missed_tags.add(instance._tag)
         failed = False
         for error in validate_node(self, instance):
             failed = True
