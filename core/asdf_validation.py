@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import itertools
 import threading
 
 _local = threading.local()
@@ -39,6 +40,8 @@ _ORIGINAL = None  # asdf.schema.validate, once patched
 
 #: Content/schema pairs remembered per thread (least recently used dropped first).
 MAX_ENTRIES = 50_000
+#: Distinct container contents remembered per thread (all forgotten past this).
+MAX_INTERNED = 200_000
 
 _LEAF_TYPES = (str, int, float, bool, type(None))
 
@@ -114,6 +117,8 @@ class _State:
         self.cls = _memoising(create(validators=validators, visit_repeat_nodes=False))
         # (content key, id(schema)) -> (schema, [(node index, flow_style, property_order, style)])
         self.memo = collections.OrderedDict()
+        self.interned = {}  # flat content of a container -> its key (see content_keys)
+        self.counter = itertools.count()
 
 
 def _state_for(ctx) -> _State:
@@ -169,7 +174,10 @@ def validate_tree(tree, ctx):
 
     state = _state_for(ctx)
     restricted = ctx.version >= versioning.RESTRICTED_KEYS_MIN_VERSION
-    keys, suspects = content_keys(tree)
+    if len(state.interned) > MAX_INTERNED:  # numbers are never reused: memo goes too
+        state.interned.clear()
+        state.memo.clear()
+    keys, suspects = content_keys(tree, state.interned, state.counter)
     # The root is new in every file: never remembered.
     keys[id(tree)] = (tree, None)
     previous = (getattr(_local, "keys", None), getattr(_local, "recs", None), getattr(_local, "passed", None))
@@ -192,22 +200,30 @@ def validate_tree(tree, ctx):
             schema._validate_mapping_keys(node, False)
 
 
-def content_keys(tree):
+def content_keys(tree, interned=None, counter=None):
     """({id(node): (node, key)} for every container in ``tree``, [nodes asdf's literal
     or key checks might reject]).
 
     A key is equal for two nodes exactly when they have the same tag, the same keys and
     items in the same order, and equal leaves of the same types (``1``, ``1.0`` and
     ``True`` differ); it is None for a node holding anything else than containers,
-    strings, numbers, booleans and None (such nodes are validated every time)."""
+    strings, numbers, booleans and None (such nodes are validated every time).
+
+    A container's key is a number: ``interned`` maps the flat tuple of its tag and its
+    items (each child container by its own number) to it, and ``counter`` draws new
+    ones. Hashing and comparing a key then costs the node's own items, not its subtree
+    (nested tuples would be hashed whole at every level)."""
+    import itertools
     import numbers
 
     import numpy as np
     from asdf import constants, tagged
 
+    interned = {} if interned is None else interned
+    counter = itertools.count() if counter is None else counter
     keys: dict[int, tuple] = {}
     suspects: list = []
-    tagged_string = tagged.TaggedString
+    tagged_string, tagged_dict, tagged_list = tagged.TaggedString, tagged.TaggedDict, tagged.TaggedList
     lo, hi = constants.MIN_NUMBER, constants.MAX_NUMBER
     in_progress: set[int] = set()
 
@@ -226,27 +242,41 @@ def content_keys(tree):
         known = keys.get(ident)
         if known is not None:
             return known[1]
+        kind = type(node)
         if isinstance(node, dict):
-            items = node.data if isinstance(node, tagged.TaggedDict) else node
+            items = node.data if kind is tagged_dict else node
             if any(type(k) is not str for k in items):
                 suspects.append(node)
-            pairs = items.items()
+            is_map = True
         elif isinstance(node, (list, tuple)) and not hasattr(node, "_fields"):
-            pairs = enumerate(node.data if isinstance(node, tagged.TaggedList) else node)
+            items = node.data if kind is tagged_list else node
+            is_map = False
         else:
             return leaf(node)
         if ident in in_progress:  # a cycle: its nodes are validated every time
             return None
         in_progress.add(ident)
-        parts = []
-        for k, v in pairs:
-            part = key_of(v)  # every child keyed, even after an unkeyable one
-            if part is None:
-                parts = None
-            elif parts is not None:
-                parts.append((type(k), k, part))
+        parts = [kind, getattr(node, "_tag", None)]
+        keyed = True
+        if is_map:
+            for k, v in items.items():
+                part = key_of(v)  # every child keyed, even after an unkeyable one
+                keyed = keyed and part is not None
+                parts.append(type(k))
+                parts.append(k)
+                parts.append(part)
+        else:
+            for v in items:
+                part = key_of(v)
+                keyed = keyed and part is not None
+                parts.append(part)
         in_progress.discard(ident)
-        key = None if parts is None else (type(node).__name__, getattr(node, "_tag", None), tuple(parts))
+        key = None
+        if keyed:
+            flat = tuple(parts)
+            key = interned.get(flat)
+            if key is None:
+                key = interned[flat] = next(counter)
         keys[ident] = (node, key)
         return key
 
