@@ -138,16 +138,22 @@ def _memoising(cls):
 
     validate_node = cls.iter_errors
 
+    tagged_types = (tagged.TaggedDict, tagged.TaggedList)
+
     def iter_errors(self, instance, *args, **kwargs):
-        keys = getattr(_local, "keys", None)
-        known = keys.get(id(instance)) if keys is not None and not args and not kwargs else None
-        if (known is None or known[1] is None or known[0] is not instance
-                or not isinstance(instance, tagged.Tagged)):
-            yield from validate_node(self, instance, *args, **kwargs)
-            return
+        # A plain function: what is not remembered gets asdf's generator itself, with no
+        # extra generator layer (this runs for every node and every schema).
+        if type(instance) in tagged_types and not args and not kwargs:
+            keys = getattr(_local, "keys", None)
+            known = keys.get(id(instance)) if keys is not None else None
+            if known is not None and known[1] is not None and known[0] is instance:
+                return _remembered(self, instance, known[1])
+        return validate_node(self, instance, *args, **kwargs)
+
+    def _remembered(self, instance, key):
         memo = _local.state.memo
         schema = self.schema
-        slot = (known[1], id(schema))
+        slot = (key, id(schema))
         entry = memo.get(slot)
         if entry is not None and entry[0] is schema:
             memo.move_to_end(slot)
