@@ -145,9 +145,9 @@ def _memoising(cls):
         # extra generator layer (this runs for every node and every schema).
         if type(instance) in tagged_types and not args and not kwargs:
             keys = getattr(_local, "keys", None)
-            known = keys.get(id(instance)) if keys is not None else None
-            if known is not None and known[1] is not None and known[0] is instance:
-                return _remembered(self, instance, known[1])
+            key = keys.get(id(instance)) if keys is not None else None
+            if key is not None:
+                return _remembered(self, instance, key)
         return validate_node(self, instance, *args, **kwargs)
 
     def _remembered(self, instance, key):
@@ -185,7 +185,7 @@ def validate_tree(tree, ctx):
         state.memo.clear()
     keys, suspects = content_keys(tree, state.interned, state.counter)
     # The root is new in every file: never remembered.
-    keys[id(tree)] = (tree, None)
+    keys[id(tree)] = None
     previous = (getattr(_local, "keys", None), getattr(_local, "recs", None), getattr(_local, "passed", None))
     _local.keys, _local.recs, _local.passed = keys, {}, []
     try:
@@ -207,18 +207,21 @@ def validate_tree(tree, ctx):
 
 
 def content_keys(tree, interned=None, counter=None):
-    """({id(node): (node, key)} for every container in ``tree``, [nodes asdf's literal
-    or key checks might reject]).
+    """({id(node): key} for every container in ``tree``, [nodes asdf's literal or key
+    checks might reject]).
 
     A key is equal for two nodes exactly when they have the same tag, the same keys and
     items in the same order, and equal leaves of the same types (``1``, ``1.0`` and
     ``True`` differ); it is None for a node holding anything else than containers,
-    strings, numbers, booleans and None (such nodes are validated every time).
+    strings, numbers, booleans and None (such nodes are validated every time). The ids
+    stand for the nodes while ``tree`` lives (it holds them all).
 
-    A container's key is a number: ``interned`` maps the flat tuple of its tag and its
-    items (each child container by its own number) to it, and ``counter`` draws new
-    ones. Hashing and comparing a key then costs the node's own items, not its subtree
-    (nested tuples would be hashed whole at every level)."""
+    A container's key is a number: ``interned`` maps the flat tuple of its type, tag and
+    items (a leaf as its type's name and value, a child container as None and its
+    number) to it, and ``counter`` draws new ones. Hashing and comparing a key then
+    costs the node's own items, not its subtree; and the tuples hold only strings and
+    numbers, which Python's garbage collector does not track (a large MOS product has
+    hundreds of thousands of nodes)."""
     import itertools
     import numbers
 
@@ -227,55 +230,58 @@ def content_keys(tree, interned=None, counter=None):
 
     interned = {} if interned is None else interned
     counter = itertools.count() if counter is None else counter
-    keys: dict[int, tuple] = {}
+    keys: dict[int, int | None] = {}
     suspects: list = []
     tagged_string, tagged_dict, tagged_list = tagged.TaggedString, tagged.TaggedDict, tagged.TaggedList
     lo, hi = constants.MIN_NUMBER, constants.MAX_NUMBER
     in_progress: set[int] = set()
+    unkeyable = object()
 
-    def leaf(value):
-        if isinstance(value, numbers.Integral) and not lo <= value <= hi:
-            suspects.append(value)
+    def leaf(value, parts):
+        """Append the leaf's (type name, value) to ``parts``; False if it has no key."""
         kind = type(value)
+        if kind is float or kind is str or kind is bool or value is None:  # the common ones first
+            parts += (kind.__name__, value)
+            return True
+        if (kind is int or isinstance(value, numbers.Integral)) and not lo <= value <= hi:
+            suspects.append(value)
         if kind in _LEAF_TYPES or isinstance(value, np.generic):
-            return (kind, value)
+            parts += (f"{kind.__module__}.{kind.__qualname__}", value)
+            return True
         if kind is tagged_string:
-            return (kind, value._tag, str(value))
-        return None
+            parts += ("TaggedString", (value._tag, str(value)))
+            return True
+        return False
 
     def key_of(node):
         ident = id(node)
-        known = keys.get(ident)
-        if known is not None:
-            return known[1]
+        if ident in keys:
+            return keys[ident]
         kind = type(node)
         if isinstance(node, dict):
             items = node.data if kind is tagged_dict else node
             if any(type(k) is not str for k in items):
                 suspects.append(node)
-            is_map = True
+            pairs = items.items()
         elif isinstance(node, (list, tuple)) and not hasattr(node, "_fields"):
-            items = node.data if kind is tagged_list else node
-            is_map = False
+            pairs = enumerate(node.data if kind is tagged_list else node)
         else:
-            return leaf(node)
+            return unkeyable
         if ident in in_progress:  # a cycle: its nodes are validated every time
             return None
         in_progress.add(ident)
-        parts = [kind, getattr(node, "_tag", None)]
+        parts = [f"{kind.__module__}.{kind.__qualname__}", getattr(node, "_tag", None)]
         keyed = True
-        if is_map:
-            for k, v in items.items():
-                part = key_of(v)  # every child keyed, even after an unkeyable one
-                keyed = keyed and part is not None
-                parts.append(type(k))
-                parts.append(k)
-                parts.append(part)
-        else:
-            for v in items:
-                part = key_of(v)
-                keyed = keyed and part is not None
-                parts.append(part)
+        for k, v in pairs:
+            if kind is not list:
+                parts += (type(k).__name__, k)
+            child = key_of(v)  # every child keyed, even after an unkeyable one
+            if child is unkeyable:
+                keyed = leaf(v, parts) and keyed
+            elif child is None:
+                keyed = False
+            else:
+                parts += (None, child)
         in_progress.discard(ident)
         key = None
         if keyed:
@@ -283,10 +289,11 @@ def content_keys(tree, interned=None, counter=None):
             key = interned.get(flat)
             if key is None:
                 key = interned[flat] = next(counter)
-        keys[ident] = (node, key)
+        keys[ident] = key
         return key
 
-    key_of(tree)
+    if key_of(tree) is unkeyable:
+        leaf(tree, [])
     return keys, suspects
 
 
@@ -301,10 +308,10 @@ def _record(top):
     known = recs.get(id(top))
     if known is not None:
         return known
-    out = []
-    attrs = tuple(getattr(top, a, None) for a in _STYLE_ATTRS)
-    if any(a is not None for a in attrs):
-        out.append(((), *attrs))
+    out = None  # most nodes have nothing: they share one empty tuple (fewer objects)
+    attrs = (getattr(top, "flow_style", None), getattr(top, "property_order", None), getattr(top, "style", None))
+    if attrs != _UNSTYLED:
+        out = [((), *attrs)]
     if isinstance(top, dict):
         children = top.items()
     elif isinstance(top, (list, tuple)) and not hasattr(top, "_fields"):
@@ -313,9 +320,17 @@ def _record(top):
         children = ()
     for k, child in children:
         if isinstance(child, (dict, list, tuple, tagged.TaggedString)):
-            out.extend(((k, *path), *rest) for path, *rest in _record(child))
+            below = _record(child)
+            if below:
+                out = out or []
+                out.extend(((k, *path), *rest) for path, *rest in below)
+    out = _NOTHING if out is None else tuple(out)
     recs[id(top)] = out
     return out
+
+
+_NOTHING = ()
+_UNSTYLED = (None, None, None)
 
 
 def _replay(top, record):
