@@ -15,8 +15,14 @@ asdf's ``dump_tree`` on this thread) is done by :func:`validate_tree` instead:
   keys, values and their types, recursively) and schema: validation is a function of
   these alone. A node met again with the same content gets, instead of the validation,
   what validation leaves on the tree (asdf's "validators" ``flowStyle``, ``style`` and
-  ``propertyOrder`` set the YAML style and key order of the nodes), recorded the first
-  time, so the YAML written is the same;
+  ``propertyOrder`` set the YAML style and key order of the nodes), recorded once the
+  whole tree has passed, so the YAML written is the same. (The record is of the node's
+  styles at the end of that tree's validation; it equals what validating the node alone
+  sets as long as a node's style comes from its own tag's schema, which holds for every
+  schema installed: only the ASDF root and ``ndarray`` schemas set any.)
+- keys are numbers interned per thread from each container's flat content, and the
+  tuples hold only strings and numbers: cheap to hash, and nothing for the garbage
+  collector to follow (see content_keys);
 - asdf's two checks after validation (no integer literal beyond 64 bits, mapping keys
   of permitted types) are run on every node, through asdf's own functions where a node
   might fail them.

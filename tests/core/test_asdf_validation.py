@@ -152,3 +152,31 @@ def test_only_writes_inside_the_block_on_this_thread_use_it():
         assert af.tree["m"].offset.value == 2.0
     assert _state().hits == _state().misses == 0
     assert re.search(rb"offset: 2.0", data)
+
+
+def test_forgetting_everything_keeps_the_bytes(tmp_path, monkeypatch):
+    """Past MAX_INTERNED the contents and validations remembered are dropped together
+    (keys are never reused for another content): the file is still model.save's."""
+    save_fits(_multislit(), tmp_path / "warm.fits")
+    monkeypatch.setattr(asdf_validation, "MAX_INTERNED", 0)
+    model = _multislit()
+    _fixed_date(monkeypatch, model)
+    ours = save_fits(model, tmp_path / "ours.fits")
+    assert len(_state().memo) > 0  # remembered again from this write alone
+    model.save(tmp_path / "theirs.fits")
+    assert ours.read_bytes() == (tmp_path / "theirs.fits").read_bytes()
+
+
+def test_another_asdf_configuration_gets_its_own_state():
+    """Schemas and validators belong to asdf's configuration: a changed one (a resource
+    mapping added in a config_context) starts from nothing."""
+    import asdf
+
+    with asdf_validation.memoised_validation():
+        _write({"m": _shift_node(3.0)})
+        before = _state()
+        with asdf.config_context() as config:
+            config.add_resource_mapping({"http://example.org/spec2-test-1.0.0": b"%YAML 1.1\n---\ntype: object\n"})
+            _write({"m": _shift_node(3.0)})
+            assert _state() is not before
+            assert _state().misses > 0 and _state().hits == 0
