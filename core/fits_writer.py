@@ -156,10 +156,13 @@ def save_fits(model, path) -> Path:
     """Write ``model`` to the FITS file ``path`` as ``model.save(path)`` does."""
     from stdatamodels import fits_support
 
+    from spec2.asdf_validation import memoised_validation
+
     path = Path(path)
     model.on_save(str(path))
     hdulist = IndexedHDUList([fits.PrimaryHDU()])
-    hdulist = fits_support.to_fits(model._instance, model._schema, hdulist=hdulist)
+    with memoised_validation():
+        hdulist = fits_support.to_fits(model._instance, model._schema, hdulist=hdulist)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Card is too long")
         if getattr(model, "_no_asdf_extension", False) and "ASDF" in hdulist:

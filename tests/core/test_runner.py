@@ -167,3 +167,31 @@ def test_association_members_reach_the_hook(toy, tmp_path):
     with datamodels.open(res.products[0]) as cal:
         assert cal.meta.exposure.type == TOY_TYPE
         assert cal.meta.cal_step.bkg_subtract == "COMPLETE"
+
+
+def test_a_product_asdf_rejects_leaves_no_file_and_the_next_is_written(toy, tmp_path):
+    """The ASDF tree of jw01's product holds an integer asdf refuses to write (caught by
+    the writer's remembered validation, spec2.asdf_validation): jw01 fails with asdf's
+    message and leaves nothing behind; jw02, written after it, is complete."""
+
+    class Poison:
+        @hookimpl
+        def spec2_claims(self):
+            from spec2.recipe import Claim
+
+            return [Claim((TOY_TYPE,), {"flat_field": ()}, recipe=False, override=True)]
+
+        @hookimpl
+        def flat(self, model):
+            if "jw01" in model.meta.filename:
+                model.meta.spec2_test_value = 2**70
+            return model
+
+    pm = get_plugin_manager([toy, Poison()], load_entrypoints=False)
+    jobs = [Exposure(name, write_rate(tmp_path / f"{name}_rate.fits")) for name in ("jw01", "jw02")]
+    bad, good = run(pm, jobs, tmp_path)
+    assert not bad.ok and "too large to safely represent" in bad.error
+    assert good.ok, good.error
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["jw02_cal.fits"]
+    with datamodels.open(tmp_path / "out" / "jw02_cal.fits") as cal:
+        np.testing.assert_allclose(cal.data, 8.0)  # the toy scale, no flat (Poison took it)
