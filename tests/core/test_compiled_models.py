@@ -1,7 +1,5 @@
-"""spec2.wcs.compiled: an astropy model tree evaluated without astropy's per-node call
-machinery gives exactly what calling the model gives, and is faster for small inputs."""
-
-import time
+"""spec2.wcs.compiled: an astropy model tree evaluated through its leaves gives exactly
+what calling the model gives, without astropy's per-node call machinery."""
 
 import numpy as np
 import pytest
@@ -74,18 +72,15 @@ def test_a_model_with_its_own_call_is_called_as_it_is():
     assert compile_model(model)(np.arange(3.0))[0].tolist() == [2.0, 8.0, 14.0]
 
 
-def test_small_inputs_cost_far_less_than_calling_the_model():
+def test_evaluation_bypasses_astropys_call_machinery(monkeypatch):
+    """Where the speed comes from, asserted without a clock (timings belong in
+    benchmarks/): no node of the tree goes through astropy's Model.__call__ (input
+    preparation, bounding boxes, unit handling) once the tree is compiled."""
+    from astropy.modeling import Model
+
     model = _chain()
     compiled = compile_model(model)
     x = np.arange(4.0)
-
-    def best(fn):
-        times = []
-        for _ in range(5):
-            t = time.perf_counter()
-            for _ in range(20):
-                fn(x, x)
-            times.append(time.perf_counter() - t)
-        return min(times)
-
-    assert best(compiled) < 0.5 * best(model)
+    expected = model(x, x)
+    monkeypatch.setattr(Model, "__call__", lambda *a, **k: pytest.fail("astropy Model.__call__ used"))
+    _same(compiled(x, x), expected)
